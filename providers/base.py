@@ -1,0 +1,151 @@
+"""The Provider protocol and its request/response dataclasses.
+
+The engine (reconciler/) talks to clouds only through this module's types. A provider sees one
+resource request at a time, plus batched reads (`refresh` takes every instance of one type at
+once); it never sees the graph. Callers: planning (schemas, read_data, refresh), applying (create,
+update, delete), state recovery and import (find_owned, import_resource).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from reconciler.address import Address, Mode
+
+OWNER_STACK_TAG = "reconciler:stack"
+OWNER_ADDRESS_TAG = "reconciler:address"
+
+
+@dataclass(frozen=True)
+class ResourceSchema:
+    """What the engine needs to know about one resource or data-source type.
+
+    `model` validates the configuration arguments (nested blocks are fields typed as a model for a
+    single block, or a list of models for a repeatable one). `computed` attributes exist only after
+    apply (ids, ARNs, version numbers) and are UNKNOWN in a plan that creates the resource.
+    Changing a `force_new` argument replaces the resource. `sensitive` arguments are never shown
+    and are stored as digests.
+    """
+
+    type_name: str
+    mode: Mode
+    model: type[BaseModel]
+    computed: frozenset[str] = frozenset()
+    force_new: frozenset[str] = frozenset()
+    sensitive: frozenset[str] = frozenset()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """The evaluated `provider "aws" { ... }` block."""
+
+    name: str = "aws"
+    alias: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    default_tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}.{self.alias}" if self.alias else self.name
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """The stack and address a cloud object is tagged with (None when untagged)."""
+
+    stack: str | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class ObservedResource:
+    """A resource as the cloud reports it, in the shape of its schema's model plus computed attrs.
+
+    `fingerprint` is a short string that changes whenever the object changes (for stale-plan
+    checks); `ownership` is read from its tags.
+    """
+
+    id: str
+    attributes: dict[str, Any]
+    ownership: Ownership
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class ReadDataRequest:
+    address: Address
+    type_name: str
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DataResult:
+    """A data source's attributes, plus a one-line explanation of the choice for the plan."""
+
+    attributes: dict[str, Any]
+    explanation: str = ""
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class RefreshRequest:
+    """Every instance of one type that state knows, by id: read them all in a batch."""
+
+    type_name: str
+    ids: Mapping[str, Address]  # cloud id → address it has in state
+    stack: str
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """Create or update one resource. `config` holds fully known, validated arguments.
+
+    `prior` is the state attributes (None on create). `stack` and `address` go into ownership tags.
+    """
+
+    address: Address
+    type_name: str
+    config: dict[str, Any]
+    stack: str
+    prior: dict[str, Any] | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    address: Address
+    type_name: str
+    id: str
+    stack: str
+    prior: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(Protocol):
+    """What the engine needs from a cloud provider."""
+
+    settings: ProviderSettings
+
+    def schemas(self) -> Mapping[tuple[Mode, str], ResourceSchema]: ...
+
+    def read_data(self, request: ReadDataRequest) -> DataResult: ...
+
+    def refresh(self, request: RefreshRequest) -> dict[str, ObservedResource | None]:
+        """Current state of each id; None for an id that no longer exists."""
+        ...
+
+    def create(self, request: ChangeRequest) -> ObservedResource:
+        """Create (or adopt an object of this stack and address left by a crashed run)."""
+        ...
+
+    def update(self, request: ChangeRequest) -> ObservedResource: ...
+
+    def delete(self, request: DeleteRequest) -> None:
+        """Delete; refuses (OwnershipError) an object without this stack's ownership tag."""
+        ...
