@@ -1,0 +1,230 @@
+"""The local state backend: `.reconciler/state.json` (or the `backend "local"` path) on disk.
+
+Writes are atomic (temporary file, fsync, rename, fsync of the directory), keep the previous copy
+in `state.json.backup`, and leave every file at mode 0600. The lock is an OS file lock (fcntl
+`flock` through `filelock`) on `state.json.lock`, so a run that crashes or is killed releases it
+with its process; `state.json.lock.info` records who holds it (user, host, pid, command, time) so a
+second run can say whom it is waiting for. Callers: `make_backend` (cli), tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import filelock
+
+from reconciler.errors import LockError, LockHolder, StateError
+from reconciler.state.files import PRIVATE_MODE, atomic_write, fsync_dir, remove_quietly, write_private_temp
+from reconciler.state.model import State
+
+_HOLDER_WAIT = 1.0  # seconds to wait for a fresh holder to write its record before naming it unknown
+_POLL = 0.05
+
+
+class LocalBackend:
+    """State in a local JSON file, locked with an OS file lock that names its holder."""
+
+    DEFAULT_PATH = ".reconciler/state.json"
+
+    def __init__(
+        self, path: Path | str | None = None, *, stack_dir: Path | None = None, stack: str | None = None
+    ) -> None:
+        base = Path(stack_dir) if stack_dir is not None else Path.cwd()
+        given = Path(path) if path is not None else Path(self.DEFAULT_PATH)
+        self.path = given if given.is_absolute() else base / given
+        self.stack = stack
+        try:
+            self._display = str(self.path.relative_to(base)) if stack_dir is not None else str(given)
+        except ValueError:
+            self._display = str(self.path)
+
+    @property
+    def backup_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".backup")
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def lock_info_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock.info")
+
+    def describe(self) -> str:
+        return f"local state {self._display}"
+
+    # -- reading and writing ---------------------------------------------------------------------
+
+    def read(self) -> State | None:
+        source = f"state file {self._display}"
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        try:
+            raw_state = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise StateError(
+                f"{source} is not valid JSON (not UTF-8 text): {exc}" + self._backup_hint()
+            ) from exc
+        except json.JSONDecodeError as exc:
+            raise StateError(
+                f"{source} is not valid JSON (line {exc.lineno}): {exc.msg}" + self._backup_hint()
+            ) from exc
+        return State.from_dict(raw_state, source=source, expected_stack=self.stack)
+
+    def _backup_hint(self) -> str:
+        if self.backup_path.exists():
+            return f" (the previous copy is in {self._display}.backup)"
+        return ""
+
+    def write(self, state: State) -> None:
+        """Store `state` exactly as given; the previous copy becomes `state.json.backup`."""
+        data = state.to_json().encode("utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = write_private_temp(self.path, data)
+            try:
+                try:
+                    previous: bytes | None = self.path.read_bytes()
+                except FileNotFoundError:
+                    previous = None
+                if previous is not None:
+                    atomic_write(self.backup_path, previous)
+                os.replace(tmp, self.path)
+            except BaseException:
+                remove_quietly(tmp)
+                raise
+            fsync_dir(self.path.parent)
+        except OSError as exc:
+            raise StateError(f"could not write {self.describe()}: {exc}") from exc
+
+    # -- locking ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, *, command: str, timeout: float = 0.0) -> Iterator[LockHolder]:
+        """Hold the state lock for the `with` block; LockError naming the holder if it is taken."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create the directory of {self.describe()}: {exc}") from exc
+        flock = filelock.FileLock(str(self.lock_path), mode=PRIVATE_MODE, thread_local=False)
+        try:
+            flock.acquire(timeout=max(timeout, 0.0))
+        except filelock.Timeout:
+            raise self._locked_error() from None
+        except OSError as exc:
+            raise StateError(f"cannot lock {self.describe()}: {exc}") from exc
+        try:
+            with contextlib.suppress(OSError):
+                os.chmod(self.lock_path, PRIVATE_MODE)
+            holder = _new_holder(command)
+            try:
+                atomic_write(self.lock_info_path, _holder_json(holder))
+            except OSError as exc:
+                raise StateError(f"cannot record the lock holder of {self.describe()}: {exc}") from exc
+            try:
+                yield holder
+            finally:
+                current = self._read_holder()
+                if current is not None and current.id == holder.id:
+                    remove_quietly(self.lock_info_path)
+        finally:
+            flock.release()
+
+    def _locked_error(self) -> LockError:
+        holder = self._read_holder()
+        deadline = time.monotonic() + _HOLDER_WAIT
+        while holder is None and time.monotonic() < deadline:
+            # The holder has the OS lock but has not written its record yet.
+            time.sleep(_POLL)
+            holder = self._read_holder()
+        hint = "Another reconciler run is using this state; wait for it or retry with --lock-timeout"
+        if holder is None:
+            return LockError(f"state is locked by an unknown process (lock file {self.lock_path}). {hint}")
+        return LockError(
+            f"state is locked by {holder.describe()}; lock id {holder.id}. {hint}", holder=holder
+        )
+
+    def _read_holder(self) -> LockHolder | None:
+        try:
+            raw = json.loads(self.lock_info_path.read_text(encoding="utf-8"))
+            return LockHolder(
+                id=str(raw["id"]),
+                who=str(raw["who"]),
+                host=str(raw["host"]),
+                pid=int(raw["pid"]),
+                command=str(raw["command"]),
+                created=str(raw["created"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def force_unlock(self, lock_id: str) -> None:
+        """Clear the record of a lock whose holder died; refuses while the holder still runs.
+
+        A local lock is an OS lock, released when its process ends, so there is nothing to break:
+        this only checks the id and removes the stale holder record.
+        """
+        holder = self._read_holder()
+        if holder is None:
+            raise StateError(f"{self.describe()} has no lock record; nothing to unlock")
+        if holder.id != lock_id:
+            raise StateError(
+                f"lock id {lock_id} does not match the lock on {self.describe()} "
+                f"(id {holder.id}, held by {holder.describe()})"
+            )
+        flock = filelock.FileLock(str(self.lock_path), mode=PRIVATE_MODE, thread_local=False)
+        try:
+            flock.acquire(timeout=0)
+        except filelock.Timeout:
+            raise LockError(
+                f"cannot force-unlock {self.describe()}: it is held by {holder.describe()}, which is "
+                "still running; stop that process (its lock is released when it ends)",
+                holder=holder,
+            ) from None
+        try:
+            remove_quietly(self.lock_info_path)
+        finally:
+            flock.release()
+
+
+def _new_holder(command: str) -> LockHolder:
+    return LockHolder(
+        id=str(uuid.uuid4()),
+        who=_user(),
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        command=command,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _holder_json(holder: LockHolder) -> bytes:
+    record = {
+        "id": holder.id,
+        "who": holder.who,
+        "host": holder.host,
+        "pid": holder.pid,
+        "command": holder.command,
+        "created": holder.created,
+    }
+    return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
