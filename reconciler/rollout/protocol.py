@@ -1,0 +1,152 @@
+"""The small fleet protocol a rollout runs through; the AWS provider implements it (later).
+
+Only types here: what the executor may ask of a cloud (members and health, create a group,
+attach/detach/drain, set capacity, terminate, alarms), in plain dataclasses, so the engine never
+imports boto3. Callers: rollout execution (uses), providers/aws (implements), rollout.health
+(reads `GroupMember`), tests (fakes for pure executor tests).
+
+Contract notes for implementers:
+- every method is idempotent where the cloud allows it (attach what is attached, delete what is
+  gone, deregister what is not registered: no error);
+- errors are `reconciler.errors.CloudError` (retryable or permanent), never botocore exceptions;
+- groups always pin a numbered launch template version, never `$Latest`/`$Default`;
+- `image_id` of a member comes from EC2 (`describe_instances`), not from the auto-scaling group's
+  per-instance launch template version (moto reports that wrongly, see DESIGN §6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+__all__ = [
+    "AlarmState",
+    "FleetOps",
+    "GroupInfo",
+    "GroupMember",
+    "LifecycleState",
+    "TargetHealth",
+]
+
+
+class LifecycleState(StrEnum):
+    """Auto-scaling lifecycle states that matter to a rollout (others map to OTHER)."""
+
+    PENDING = "Pending"
+    IN_SERVICE = "InService"
+    STANDBY = "Standby"
+    TERMINATING = "Terminating"
+    TERMINATED = "Terminated"
+    DETACHING = "Detaching"
+    OTHER = "Other"
+
+
+class TargetHealth(StrEnum):
+    INITIAL = "initial"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    DRAINING = "draining"
+    UNUSED = "unused"
+    UNAVAILABLE = "unavailable"
+
+
+class AlarmState(StrEnum):
+    OK = "OK"
+    ALARM = "ALARM"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """One instance of a group with everything the health gate looks at."""
+
+    instance_id: str
+    image_id: str
+    instance_type: str
+    lifecycle_state: LifecycleState
+    health_status: str  # auto-scaling "Healthy" | "Unhealthy"
+    instance_state: str = "running"  # EC2 state name
+    target_health: Mapping[str, TargetHealth] = field(default_factory=dict)  # by target group ARN
+    launched_at: float | None = None  # epoch seconds; newest-first choices use it
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    name: str
+    desired: int
+    min_size: int
+    max_size: int
+    launch_template_id: str
+    launch_template_version: int | None  # None when the group does not pin a number
+    target_group_arns: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class FleetOps(Protocol):
+    """What a rollout needs from the cloud, one call per effect."""
+
+    def describe_group(self, name: str) -> GroupInfo | None:
+        """The group, or None when it does not exist (read before every create)."""
+        ...
+
+    def members_and_health(self, group: str) -> list[GroupMember]:
+        """Every instance of the group with its EC2, auto-scaling and per-target-group health."""
+        ...
+
+    def create_group(
+        self,
+        *,
+        name: str,
+        launch_template_id: str,
+        launch_template_version: int,
+        desired: int,
+        min_size: int,
+        max_size: int,
+        target_group_arns: Sequence[str],
+        like: str,
+        tags: Mapping[str, str],
+    ) -> None:
+        """Create a group pinned to a numbered version; subnets, health check type and grace
+        period are copied from the group named `like` (the live one)."""
+        ...
+
+    def set_launch_template_version(self, *, group: str, launch_template_id: str, version: int) -> None: ...
+
+    def attach_target_groups(self, *, group: str, target_group_arns: Sequence[str]) -> None: ...
+
+    def detach_target_groups(self, *, group: str, target_group_arns: Sequence[str]) -> None: ...
+
+    def register_instances(self, *, target_group_arns: Sequence[str], instance_ids: Sequence[str]) -> None:
+        """Put instances back into target groups (rollback of a drain); gone instances are skipped."""
+        ...
+
+    def deregister_instances(
+        self, *, target_group_arns: Sequence[str], instance_ids: Sequence[str]
+    ) -> None: ...
+
+    def wait_drained(
+        self, *, target_group_arns: Sequence[str], instance_ids: Sequence[str], timeout_s: int
+    ) -> bool:
+        """Wait until none of the instances is registered or draining in the target groups (the
+        deregistration delay); False when `timeout_s` passed first."""
+        ...
+
+    def set_capacity(
+        self, *, group: str, desired: int, min_size: int | None = None, max_size: int | None = None
+    ) -> None:
+        """Set desired, and min/max when given, in one call."""
+        ...
+
+    def terminate_instance(self, instance_id: str, *, decrement: bool) -> None:
+        """Terminate one member; with `decrement` the group's desired capacity goes down by one."""
+        ...
+
+    def delete_group(self, name: str, *, force: bool) -> None:
+        """Delete a group; with `force`, also the instances it still has."""
+        ...
+
+    def alarm_states(self, names: Sequence[str]) -> dict[str, AlarmState]:
+        """State of each named CloudWatch alarm; a missing alarm is INSUFFICIENT_DATA."""
+        ...
