@@ -37,7 +37,13 @@ class ResourceSchema:
     computed: frozenset[str] = frozenset()
     force_new: frozenset[str] = frozenset()
     sensitive: frozenset[str] = frozenset()
+    computed_on_update: frozenset[str] = frozenset()  # computed attrs an in-place update changes
     description: str = ""
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """The configurable attribute names (the model's fields)."""
+        return tuple(self.model.model_fields)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,168 @@
+"""Reads of `aws_launch_template`: batched lookups, default versions, live tags, observation.
+
+Everything here is a read. The batch forms keep `refresh` at a constant number of calls: templates
+are described by ownership-tag filter (or by id in chunks), default versions come from one
+DescribeLaunchTemplateVersions with `Versions=["$Default"]` and no template id (AWS and moto answer
+with the default version of every template in the region), and tags from one DescribeTags. Tags are
+read from DescribeTags because moto 5.2 reports a launch template's tags as they were at creation in
+DescribeLaunchTemplates (CreateTags/DeleteTags never show there). Callers:
+`providers.aws.launch_template`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from providers.aws.error_codes import is_not_found
+from providers.aws.launch_template_data import observed_fields
+from providers.aws.tags import ownership_of, tag_dict, tag_list, user_tags
+from providers.base import ObservedResource, ProviderSettings
+from reconciler.errors import CloudError
+
+if TYPE_CHECKING:
+    from providers.aws.clients import AwsClients
+
+ID_CHUNK = 15  # moto answers at most 15 templates to a call without MaxResults
+TAG_FILTER_IDS = 200  # beyond this many ids, read the tags of every launch template instead
+
+
+def fingerprint(template: Mapping[str, Any]) -> str:
+    return (
+        f"{template['LaunchTemplateId']}:v{template.get('DefaultVersionNumber')}:"
+        f"{template.get('LatestVersionNumber')}"
+    )
+
+
+def arn_of(template: Mapping[str, Any], *, region: str) -> str:
+    """`arn:aws:ec2:REGION:ACCOUNT:launch-template/ID`; partition and account from CreatedBy."""
+    parts = str(template.get("CreatedBy") or "").split(":")
+    partition = parts[1] if len(parts) > 4 and parts[1] else "aws"
+    account = parts[4] if len(parts) > 4 else ""
+    return f"arn:{partition}:ec2:{region}:{account}:launch-template/{template['LaunchTemplateId']}"
+
+
+def observe(
+    template: Mapping[str, Any], version: Mapping[str, Any], *, settings: ProviderSettings, region: str
+) -> ObservedResource:
+    """One template and its default version → ObservedResource in the schema's shape."""
+    tags = tag_dict(template.get("Tags"))
+    attributes = observed_fields(
+        version.get("LaunchTemplateData") or {},
+        name=str(template.get("LaunchTemplateName")),
+        description=version.get("VersionDescription"),
+        tags=user_tags(tags, default=settings.default_tags),
+    )
+    attributes.update(
+        id=template["LaunchTemplateId"],
+        arn=arn_of(template, region=region),
+        latest_version=int(template.get("LatestVersionNumber") or 0),
+        default_version=int(template.get("DefaultVersionNumber") or 0),
+    )
+    return ObservedResource(
+        id=str(template["LaunchTemplateId"]),
+        attributes=attributes,
+        ownership=ownership_of(tags),
+        fingerprint=fingerprint(template),
+    )
+
+
+def templates_by_ids(clients: AwsClients, ids: Iterable[str], *, address: object = None) -> dict[str, Any]:
+    """Templates by id; missing ids are simply absent (AWS fails a whole call for one unknown id)."""
+    wanted = sorted(set(ids))
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), ID_CHUNK):
+        chunk = wanted[start : start + ID_CHUNK]
+        try:
+            rows = clients.call("ec2", "DescribeLaunchTemplates", address=address, LaunchTemplateIds=chunk)[
+                "LaunchTemplates"
+            ]
+        except CloudError as err:
+            if not is_not_found(err) and err.code != "InvalidLaunchTemplateId.Malformed":
+                raise
+            rows = []
+            for one in chunk:  # find which ones still exist
+                try:
+                    rows += clients.call(
+                        "ec2", "DescribeLaunchTemplates", address=address, LaunchTemplateIds=[one]
+                    )["LaunchTemplates"]
+                except CloudError as inner:
+                    if not is_not_found(inner) and inner.code != "InvalidLaunchTemplateId.Malformed":
+                        raise
+        found.update({t["LaunchTemplateId"]: t for t in rows if t["LaunchTemplateId"] in chunk})
+    return found
+
+
+def template_by_name(clients: AwsClients, name: str, *, address: object = None) -> dict[str, Any] | None:
+    rows = clients.paginate(
+        "ec2",
+        "DescribeLaunchTemplates",
+        result_key="LaunchTemplates",
+        address=address,
+        Filters=[{"Name": "launch-template-name", "Values": [name]}],
+    )
+    matches = [t for t in rows if t.get("LaunchTemplateName") == name]
+    return matches[0] if matches else None
+
+
+def default_versions(
+    clients: AwsClients, templates: Iterable[Mapping[str, Any]], *, address: object = None
+) -> dict[str, dict[str, Any]]:
+    """The default version (with launch data) of each template: one call, whatever their number."""
+    wanted = {str(t["LaunchTemplateId"]): int(t["DefaultVersionNumber"]) for t in templates}
+    found: dict[str, dict[str, Any]] = {}
+    if len(wanted) > 1:
+        rows = clients.paginate(
+            "ec2",
+            "DescribeLaunchTemplateVersions",
+            result_key="LaunchTemplateVersions",
+            address=address,
+            Versions=["$Default"],
+        )
+        for row in rows:
+            tid = str(row.get("LaunchTemplateId"))
+            if wanted.get(tid) == row.get("VersionNumber"):
+                found[tid] = row
+    for tid, number in sorted(wanted.items()):
+        if tid not in found:  # a single template, or one changed since it was described
+            rows = clients.call(
+                "ec2",
+                "DescribeLaunchTemplateVersions",
+                address=address,
+                LaunchTemplateId=tid,
+                Versions=[str(number)],
+            )["LaunchTemplateVersions"]
+            if rows:
+                found[tid] = rows[0]
+    return found
+
+
+def live_tags(
+    clients: AwsClients, ids: Iterable[str], *, address: object = None
+) -> dict[str, dict[str, str]]:
+    """Current tags of each template id (one paginated DescribeTags)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    by_id = (
+        {"Name": "resource-id", "Values": wanted}
+        if len(wanted) <= TAG_FILTER_IDS
+        else {"Name": "resource-type", "Values": ["launch-template"]}
+    )
+    rows = clients.paginate(
+        "ec2", "DescribeTags", result_key="Tags", address=address, page_size=1000, Filters=[by_id]
+    )
+    out: dict[str, dict[str, str]] = {tid: {} for tid in wanted}
+    for row in rows:
+        tid = str(row.get("ResourceId"))
+        if tid in out:
+            out[tid][str(row.get("Key"))] = str(row.get("Value", ""))
+    return {tid: dict(sorted(tags.items())) for tid, tags in out.items()}
+
+
+def with_live_tags(
+    clients: AwsClients, templates: Mapping[str, dict[str, Any]], *, address: object = None
+) -> dict[str, dict[str, Any]]:
+    """The same templates with `Tags` replaced by what DescribeTags says now."""
+    tags = live_tags(clients, templates, address=address)
+    return {tid: {**t, "Tags": tag_list(tags.get(tid, {}))} for tid, t in templates.items()}

@@ -1,0 +1,108 @@
+"""AwsProvider: the `Provider` protocol of providers/base.py, dispatching on the type name.
+
+Data sources map to a `read` function per type, managed resources to a module with `refresh`,
+`create`, `update` and `delete`. `calls` counts every AWS API call by operation name (benchmarks
+print it). Callers: `providers.registry.make_provider`, tests, benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from providers.aws import SCHEMAS, ami, launch_template, subnets, vpc
+from providers.aws.clients import AwsClients
+from providers.base import (
+    ChangeRequest,
+    DataResult,
+    DeleteRequest,
+    ObservedResource,
+    ProviderSettings,
+    ReadDataRequest,
+    RefreshRequest,
+    ResourceSchema,
+)
+from reconciler.address import Mode
+from reconciler.errors import CloudError
+
+DataReader = Callable[[AwsClients, ReadDataRequest], DataResult]
+
+DATA_READERS: dict[str, DataReader] = {
+    ami.TYPE_NAME: ami.read,
+    vpc.TYPE_NAME: vpc.read,
+    subnets.TYPE_NAME: subnets.read,
+}
+
+
+class ManagedType(Protocol):
+    """What a managed-resource module offers (see providers/aws/launch_template.py)."""
+
+    def refresh(
+        self, clients: AwsClients, request: RefreshRequest, *, settings: ProviderSettings
+    ) -> dict[str, ObservedResource | None]: ...
+
+    def create(
+        self, clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings
+    ) -> ObservedResource: ...
+
+    def update(
+        self, clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings
+    ) -> ObservedResource: ...
+
+    def delete(self, clients: AwsClients, request: DeleteRequest) -> None: ...
+
+
+MANAGED: dict[str, ManagedType] = {launch_template.TYPE_NAME: launch_template}
+
+
+def _unsupported(call: str, type_name: str) -> CloudError:
+    return CloudError(
+        call=call, message=f"the aws provider has no type {type_name!r}", code="UnsupportedType"
+    )
+
+
+class AwsProvider:
+    """The live AWS provider for one `provider "aws"` block."""
+
+    def __init__(self, settings: ProviderSettings, *, max_attempts: int | None = None) -> None:
+        self.settings = settings
+        self.clients = AwsClients(settings, max_attempts=max_attempts)
+
+    @property
+    def calls(self) -> Counter[str]:
+        """API calls made so far, by operation name (`DescribeLaunchTemplates`: 2, ...)."""
+        return self.clients.calls
+
+    def schemas(self) -> Mapping[tuple[Mode, str], ResourceSchema]:
+        return SCHEMAS
+
+    def read_data(self, request: ReadDataRequest) -> DataResult:
+        reader = DATA_READERS.get(request.type_name)
+        if reader is None:
+            raise _unsupported("ReadData", request.type_name)
+        return reader(self.clients, request)
+
+    def refresh(self, request: RefreshRequest) -> dict[str, ObservedResource | None]:
+        module = MANAGED.get(request.type_name)
+        if module is None:
+            raise _unsupported("Refresh", request.type_name)
+        return module.refresh(self.clients, request, settings=self.settings)
+
+    def create(self, request: ChangeRequest) -> ObservedResource:
+        module = MANAGED.get(request.type_name)
+        if module is None:
+            raise _unsupported("Create", request.type_name)
+        return module.create(self.clients, request, settings=self.settings)
+
+    def update(self, request: ChangeRequest) -> ObservedResource:
+        module = MANAGED.get(request.type_name)
+        if module is None:
+            raise _unsupported("Update", request.type_name)
+        return module.update(self.clients, request, settings=self.settings)
+
+    def delete(self, request: DeleteRequest) -> None:
+        module = MANAGED.get(request.type_name)
+        if module is None:
+            raise _unsupported("Delete", request.type_name)
+        module.delete(self.clients, request)

@@ -1,0 +1,21 @@
+"""Fixtures for provider tests: a live AwsProvider pointed (through the environment) at moto."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from providers.aws.provider import AwsProvider
+from providers.base import ProviderSettings
+
+
+@pytest.fixture
+def provider(aws_env: str) -> AwsProvider:
+    """A provider that finds the moto endpoint the way users' boto3 would: AWS_ENDPOINT_URL."""
+    return AwsProvider(ProviderSettings(region="us-east-1", default_tags={"Team": "web"}))
+
+
+@pytest.fixture
+def ec2(boto: Any) -> Any:
+    return boto("ec2")
