@@ -1,0 +1,187 @@
+"""Evaluate a block body and validate the values against the resource's pydantic model.
+
+`evaluate_body` turns a Body into plain values (nested blocks → list of dicts, one per
+occurrence). `validate_arguments` checks them with the schema's model, leaving fields that
+contain UNKNOWN unvalidated (they come back as UNKNOWN), and maps pydantic errors to the source
+position of the offending attribute. Callers: planning (per instance, after evaluation).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from pydantic import BaseModel, ValidationError, create_model
+
+from providers.base import ResourceSchema
+from reconciler.config.model import Body
+from reconciler.config.validate import block_field
+from reconciler.errors import ConfigError, Diagnostic, SourcePos
+from reconciler.expressions import EvalContext, evaluate
+from reconciler.expressions.coerce import show
+from reconciler.values import UNKNOWN, contains_unknown
+
+
+def evaluate_body(body: Body, ctx: EvalContext) -> dict[str, Any]:
+    """Attributes → values, nested blocks → list of dicts; raises ConfigError with every error."""
+    diags: list[Diagnostic] = []
+    result = _evaluate(body, ctx, diags)
+    if diags:
+        raise ConfigError(diags)
+    return result
+
+
+def _evaluate(body: Body, ctx: EvalContext, diags: list[Diagnostic]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, attr in body.attributes.items():
+        try:
+            out[name] = evaluate(attr.expr, ctx)
+        except ConfigError as exc:
+            diags.extend(exc.diagnostics)
+    for block in body.blocks:
+        out.setdefault(block.type, []).append(_evaluate(block.body, ctx, diags))
+    return out
+
+
+_KIND_WORDS = {
+    "int": "a number",
+    "float": "a number",
+    "bool": "a bool",
+    "string": "a string",
+    "list": "a list",
+    "dict": "a map",
+    "model": "an object",
+}
+
+
+def validate_arguments(
+    schema: ResourceSchema, values: dict[str, Any], body: Body, *, context: str
+) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """(every model field → value, with defaults and UNKNOWN fields; diagnostics).
+
+    On diagnostics the first element is the input as given (not validated).
+    """
+    model = schema.model
+    diags: list[Diagnostic] = []
+    data: dict[str, Any] = {}
+    for name, value in values.items():
+        field = model.model_fields.get(name)
+        nested, repeated = block_field(field.annotation) if field is not None else (None, False)
+        if nested is not None and not repeated and isinstance(value, list) and _from_blocks(body, name):
+            if len(value) > 1:
+                extra = body.blocks_of(name)[1]
+                diags.append(
+                    Diagnostic(
+                        f'Too many "{name}" blocks',
+                        extra.pos,
+                        context=context,
+                        detail=f'Only one "{name}" block is allowed.',
+                    )
+                )
+            if not value:
+                continue
+            value = value[0]
+        data[name] = value
+    unknown = {name for name, value in data.items() if contains_unknown(value)}
+    known = {name: value for name, value in data.items() if name not in unknown}
+    target = _relaxed(model, frozenset(unknown)) if unknown else model
+    try:
+        instance = target.model_validate(known)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = err.get("loc", ())
+            if unknown and (not loc or (err["type"] == "missing" and loc[0] in unknown)):
+                continue  # may be caused by a value we cannot see yet
+            diags.append(_diagnostic(err, body, context))
+        if diags:
+            return data, diags
+        return {**_defaults(model), **data}, diags
+    except (TypeError, ValueError, AttributeError):
+        if not unknown:
+            raise
+        return {**_defaults(model), **data}, diags  # a model validator tripped over a missing field
+    if diags:
+        return data, diags
+    result = instance.model_dump(mode="json")
+    for name in unknown:
+        result[name] = UNKNOWN
+    return result, diags
+
+
+def _from_blocks(body: Body, name: str) -> bool:
+    return bool(body.blocks_of(name)) or name not in body.attributes
+
+
+@functools.lru_cache(maxsize=256)
+def _relaxed(model: type[BaseModel], optional: frozenset[str]) -> type[BaseModel]:
+    """`model` with the given fields made optional (Any, default None)."""
+    overrides: dict[str, Any] = {name: (Any, None) for name in optional}
+    relaxed: type[BaseModel] = create_model(model.__name__, __base__=model, **overrides)
+    return relaxed
+
+
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        value = field.get_default(call_default_factory=True) if not field.is_required() else None
+        out[name] = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return out
+
+
+def _position(loc: tuple[Any, ...], body: Body) -> SourcePos:
+    """The source position of the attribute a pydantic error location points at."""
+    pos = body.pos
+    current: Body | None = body
+    i = 0
+    while current is not None and i < len(loc):
+        name = loc[i]
+        if not isinstance(name, str):
+            break
+        if name in current.attributes:
+            return current.attributes[name].pos
+        blocks = current.blocks_of(name)
+        if not blocks:
+            break
+        index = 0
+        if i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            index = loc[i + 1]
+            i += 1
+        block = blocks[min(index, len(blocks) - 1)]
+        pos = block.pos
+        current = block.body
+        i += 1
+    return pos
+
+
+def _diagnostic(err: Any, body: Body, context: str) -> Diagnostic:
+    loc = tuple(err.get("loc", ()))
+    kind = str(err.get("type", ""))
+    path = ".".join(str(p) for p in loc if isinstance(p, str)) or "(block)"
+    pos = _position(loc, body)
+    got = err.get("input")
+    if kind == "missing":
+        return Diagnostic(
+            f'Missing required argument "{loc[-1]}"',
+            pos,
+            context=context,
+            detail=f'The argument "{path}" is required, but was not set.',
+        )
+    if kind == "extra_forbidden":
+        return Diagnostic(f'Unsupported attribute "{path}"', pos, context=context)
+    want = next((w for k, w in _KIND_WORDS.items() if kind.startswith(k)), None)
+    if kind == "int_from_float":
+        want, kind = "a whole number", "int_type"
+    if want is not None and (kind.endswith("_type") or kind.endswith("_parsing")):
+        return Diagnostic(
+            f'Inappropriate value for attribute "{path}": {want} is required, got {show(got)}',
+            pos,
+            context=context,
+        )
+    message = str(err.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    return Diagnostic(
+        f'Invalid value for attribute "{path}": {message}',
+        pos,
+        context=context,
+        detail=f"Got {show(got)}." if got is not None and not isinstance(got, dict) else "",
+    )

@@ -1,0 +1,127 @@
+"""HCL's value conversions and equality over plain Python values.
+
+Numbers are int when integral, else float; a string converts to a number or bool when its text is
+one (as in HCL: `"1" + 1` is 2). Callers: the evaluator, the functions, config.types (variable
+type conversion) and config.arguments (messages).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from reconciler.values import UNKNOWN
+
+
+class ConversionError(ValueError):
+    """A value cannot be converted to the required type; the message is user-facing."""
+
+
+def type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is UNKNOWN:
+        return "unknown"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    return type(value).__name__
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def normalize_number(value: int | float) -> int | float:
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+def format_number(value: int | float) -> str:
+    value = normalize_number(value)
+    if isinstance(value, int):
+        return str(value)
+    return repr(value)
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A short HCL-like rendering of a value for messages: "two", 5, true, null, [...]."""
+    if isinstance(value, str):
+        text = json.dumps(value)
+    elif value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif is_number(value):
+        text = format_number(value)
+    elif value is UNKNOWN:
+        text = "(known after apply)"
+    else:
+        try:
+            text = json.dumps(value, default=repr)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def to_number(value: Any) -> int | float:
+    if is_number(value):
+        return normalize_number(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return normalize_number(int(text))
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if math.isfinite(number):
+            return normalize_number(number)
+    raise ConversionError(f"a number is required, got {show(value)}")
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    raise ConversionError(f"a bool is required, got {show(value)}")
+
+
+def to_string(value: Any) -> str:
+    """Primitive → string (numbers and bools too); null and collections are errors."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_number(value):
+        return format_number(value)
+    if value is None:
+        raise ConversionError("a string is required, got null")
+    raise ConversionError(f"a string is required, got a {type_name(value)}")
+
+
+def hcl_equal(left: Any, right: Any) -> bool:
+    """Equality without Python's True == 1 and with 1 == 1.0."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    if is_number(left) and is_number(right):
+        return bool(left == right)
+    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        return len(left) == len(right) and all(hcl_equal(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(hcl_equal(left[k], right[k]) for k in left)
+    if type_name(left) != type_name(right):
+        return False
+    return bool(left == right)

@@ -1,0 +1,393 @@
+"""Lark tree (python-hcl2 8.x `parses_to_tree`) → expression AST, plus template text parsing.
+
+Callers: config.hclparse (attribute values of every block), the `templatefile` function and
+variable values given as text (`parse_expression`). Heredoc bodies and template files are split
+into literal text and `${...}` interpolations here; each interpolation is parsed by hcl2 again
+with positions mapped back to the original file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
+
+from reconciler.errors import ConfigError, Diagnostic, SourcePos
+from reconciler.expressions import ast as A
+
+PosMap = Callable[[int, int], tuple[int, int]]
+
+_SKIP_TREES = {"new_line_or_comment"}
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+class ExprParseError(ConfigError):
+    """An expression that hcl2 parsed but this tool does not support (or invalid text)."""
+
+
+def _identity(line: int, column: int) -> tuple[int, int]:
+    return line, column
+
+
+class TreeConverter:
+    """Converts expression subtrees of one file into AST nodes."""
+
+    def __init__(self, file: Path, posmap: PosMap = _identity) -> None:
+        self.file = file
+        self.posmap = posmap
+
+    def pos_of(self, node: Tree[Any] | Token) -> SourcePos:
+        if isinstance(node, Token):
+            line, col = node.line or 1, node.column or 1
+        else:
+            line = getattr(node.meta, "line", 1)
+            col = getattr(node.meta, "column", 1)
+        line, col = self.posmap(line, col)
+        return SourcePos(self.file, line, col)
+
+    def fail(self, node: Tree[Any] | Token, summary: str) -> ExprParseError:
+        return ExprParseError([Diagnostic(summary, self.pos_of(node))])
+
+    def convert(self, node: Tree[Any] | Token) -> A.Expr:
+        if isinstance(node, Token):
+            raise self.fail(node, f"Unexpected token {node.value!r} in expression")
+        method = getattr(self, "_" + str(node.data), None)
+        if method is None:
+            raise self.fail(node, f"Unsupported expression syntax ({node.data})")
+        result: A.Expr = method(node)
+        return result
+
+    @staticmethod
+    def subtrees(node: Tree[Any]) -> list[Tree[Any]]:
+        return [c for c in node.children if isinstance(c, Tree) and c.data not in _SKIP_TREES]
+
+    # ---- terms -------------------------------------------------------------------------------
+
+    def _expr_term(self, node: Tree[Any]) -> A.Expr:
+        subs = self.subtrees(node)
+        if len(subs) != 1:
+            raise self.fail(node, "Unsupported expression syntax")
+        return self.convert(subs[0])
+
+    def _int_lit(self, node: Tree[Any]) -> A.Expr:
+        return A.Literal(self.pos_of(node), int(str(node.children[0])))
+
+    def _float_lit(self, node: Tree[Any]) -> A.Expr:
+        value = float(str(node.children[0]))
+        return A.Literal(self.pos_of(node), int(value) if value.is_integer() else value)
+
+    def _literal_value(self, node: Tree[Any]) -> A.Expr:
+        text = str(node.children[0])
+        return A.Literal(self.pos_of(node), {"true": True, "false": False, "null": None}[text])
+
+    def _identifier(self, node: Tree[Any]) -> A.Expr:
+        return A.Variable(self.pos_of(node), str(node.children[0]))
+
+    def _keyword(self, node: Tree[Any]) -> A.Expr:
+        return A.Variable(self.pos_of(node), str(node.children[0]))
+
+    def _string(self, node: Tree[Any]) -> A.Expr:
+        parts: list[str | A.Expr] = []
+        for child in node.children:
+            if isinstance(child, Token):
+                continue  # the quotes
+            if child.data != "string_part":
+                raise self.fail(child, "Unsupported string syntax")
+            inner = child.children[0]
+            if isinstance(inner, Token):
+                if inner.type == "STRING_CHARS":
+                    parts.append(unescape(str(inner)))
+                else:  # ESCAPED_INTERPOLATION / ESCAPED_DIRECTIVE: $${ → ${, %%{ → %{
+                    parts.append(str(inner)[1:])
+            elif inner.data == "interpolation":
+                parts.append(self.convert(self.subtrees(inner)[0]))
+            else:
+                raise self.fail(inner, "Template directives (%{...}) are not supported")
+        return make_template(self.pos_of(node), parts)
+
+    def _heredoc_template(self, node: Tree[Any]) -> A.Expr:
+        return self._heredoc(node, trim=False)
+
+    def _heredoc_template_trim(self, node: Tree[Any]) -> A.Expr:
+        return self._heredoc(node, trim=True)
+
+    def _heredoc(self, node: Tree[Any], *, trim: bool) -> A.Expr:
+        token = node.children[0]
+        assert isinstance(token, Token)
+        text = str(token)
+        first_nl = text.index("\n")
+        lines = text[first_nl + 1 :].split("\n")
+        # last element is "" (text ends with "\n"); the one before is the closing marker
+        body_lines = lines[:-2]
+        if trim:
+            indents = [len(ln) - len(ln.lstrip(" \t")) for ln in body_lines if ln.strip()]
+            cut = min(indents, default=0)
+            body_lines = [ln[cut:] for ln in body_lines]
+        body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
+        pos = self.pos_of(node)
+        return parse_template(body, file=self.file, line=pos.line + 1, column=1, pos=pos)
+
+    def _template_string(self, node: Tree[Any]) -> A.Expr:
+        raise self.fail(node, "Template directives (%{...}) are not supported")
+
+    def _tuple(self, node: Tree[Any]) -> A.Expr:
+        return A.TupleExpr(self.pos_of(node), tuple(self.convert(c) for c in self.subtrees(node)))
+
+    def _object(self, node: Tree[Any]) -> A.Expr:
+        items = []
+        for elem in self.subtrees(node):
+            key_node, value_node = self.subtrees(elem)
+            items.append(A.ObjectItem(self._object_key(key_node), self.convert(value_node)))
+        return A.ObjectExpr(self.pos_of(node), tuple(items))
+
+    def _object_key(self, node: Tree[Any]) -> A.Expr:
+        inner = self.subtrees(node)[0] if self.subtrees(node) else node
+        if inner.data == "keyword":
+            return A.Literal(self.pos_of(inner), str(inner.children[0]))
+        is_paren = inner.data == "expr_term" and any(
+            isinstance(c, Token) and c.type == "LPAR" for c in inner.children
+        )
+        expr = self.convert(inner)
+        if isinstance(expr, A.Variable) and not is_paren:  # a bare identifier key is the name
+            return A.Literal(expr.pos, expr.name)
+        if isinstance(expr, A.Literal) and not is_paren and isinstance(expr.value, bool | None):
+            return A.Literal(expr.pos, json.dumps(expr.value))
+        return expr
+
+    # ---- operators ---------------------------------------------------------------------------
+
+    def _unary_op(self, node: Tree[Any]) -> A.Expr:
+        op = next(str(c) for c in node.children if isinstance(c, Token))
+        operand = self.convert(self.subtrees(node)[0])
+        if op == "-" and isinstance(operand, A.Literal) and type(operand.value) in (int, float):
+            return A.Literal(self.pos_of(node), -operand.value)
+        return A.Unary(self.pos_of(node), op, operand)
+
+    def _binary_op(self, node: Tree[Any]) -> A.Expr:
+        left_node, term = self.subtrees(node)
+        op_node, right_node = self.subtrees(term)
+        op = str(op_node.children[0]).strip()
+        return A.Binary(self.pos_of(node), op, self.convert(left_node), self.convert(right_node))
+
+    def _conditional(self, node: Tree[Any]) -> A.Expr:
+        cond, yes, no = self.subtrees(node)
+        return A.Conditional(self.pos_of(node), self.convert(cond), self.convert(yes), self.convert(no))
+
+    def _function_call(self, node: Tree[Any]) -> A.Expr:
+        names = [c for c in self.subtrees(node) if c.data == "identifier"]
+        if len(names) != 1:
+            raise self.fail(node, "Provider-namespaced functions (a::b::c) are not supported")
+        name = str(names[0].children[0])
+        args: tuple[A.Expr, ...] = ()
+        expand = False
+        for c in self.subtrees(node):
+            if c.data == "arguments":
+                args = tuple(self.convert(a) for a in self.subtrees(c))
+                expand = any(isinstance(t, Token) and t.type == "ELLIPSIS" for t in c.children)
+        return A.FunctionCall(self.pos_of(node), name, args, expand)
+
+    # ---- traversals --------------------------------------------------------------------------
+
+    def _apply_step(self, base: A.Expr, step: Tree[Any]) -> A.Expr:
+        pos = self.pos_of(step)
+        if step.data == "get_attr":
+            name_node = self.subtrees(step)[0]
+            return A.GetAttr(base.pos, base, str(name_node.children[0]), pos)
+        if step.data == "braces_index":
+            return A.Index(base.pos, base, self.convert(self.subtrees(step)[0]), pos)
+        if step.data == "short_index":
+            digits = next(c for c in step.children if isinstance(c, Token) and c.type == "INT_LITERAL")
+            return A.Index(base.pos, base, A.Literal(pos, int(str(digits))), pos)
+        raise self.fail(step, f"Unsupported traversal ({step.data})")
+
+    def _get_attr_expr_term(self, node: Tree[Any]) -> A.Expr:
+        obj, step = self.subtrees(node)
+        return self._apply_step(self.convert(obj), step)
+
+    def _index_expr_term(self, node: Tree[Any]) -> A.Expr:
+        return self._get_attr_expr_term(node)
+
+    def _splat(self, node: Tree[Any]) -> A.Expr:
+        source, splat = self.subtrees(node)
+        pos = self.pos_of(splat)
+        each: A.Expr = A.SplatItem(pos)
+        for step in self.subtrees(splat):
+            each = self._apply_step(each, step)
+        return A.Splat(self.pos_of(node), self.convert(source), each)
+
+    def _attr_splat_expr_term(self, node: Tree[Any]) -> A.Expr:
+        return self._splat(node)
+
+    def _full_splat_expr_term(self, node: Tree[Any]) -> A.Expr:
+        return self._splat(node)
+
+    # ---- for expressions ---------------------------------------------------------------------
+
+    def _for_parts(self, node: Tree[Any]) -> tuple[str | None, str, A.Expr, A.Expr | None]:
+        intro = next(c for c in self.subtrees(node) if c.data == "for_intro")
+        names = [str(c.children[0]) for c in self.subtrees(intro) if c.data == "identifier"]
+        coll = next(c for c in self.subtrees(intro) if c.data != "identifier")
+        cond_nodes = [c for c in self.subtrees(node) if c.data == "for_cond"]
+        cond = self.convert(self.subtrees(cond_nodes[0])[0]) if cond_nodes else None
+        key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+        return key_var, value_var, self.convert(coll), cond
+
+    def _for_tuple_expr(self, node: Tree[Any]) -> A.Expr:
+        key_var, value_var, coll, cond = self._for_parts(node)
+        body = [c for c in self.subtrees(node) if c.data not in ("for_intro", "for_cond")]
+        return A.ForExpr(self.pos_of(node), key_var, value_var, coll, self.convert(body[0]), None, cond)
+
+    def _for_object_expr(self, node: Tree[Any]) -> A.Expr:
+        key_var, value_var, coll, cond = self._for_parts(node)
+        body = [c for c in self.subtrees(node) if c.data not in ("for_intro", "for_cond")]
+        grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+        return A.ForExpr(
+            self.pos_of(node),
+            key_var,
+            value_var,
+            coll,
+            self.convert(body[1]),
+            self.convert(body[0]),
+            cond,
+            grouping,
+        )
+
+
+def unescape(text: str) -> str:
+    """Process HCL quoted-string escapes (\\n, \\t, \\", \\\\, \\uNNNN, \\UNNNNNNNN)."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+                continue
+            width = {"u": 4, "U": 8}.get(nxt)
+            if width and re.fullmatch(r"[0-9a-fA-F]+", text[i + 2 : i + 2 + width] or "x"):
+                out.append(chr(int(text[i + 2 : i + 2 + width], 16)))
+                i += 2 + width
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def make_template(pos: SourcePos, parts: list[str | A.Expr]) -> A.Expr:
+    """A Literal for plain text, else a Template with adjacent text parts merged."""
+    merged: list[str | A.Expr] = []
+    for p in parts:
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] = merged[-1] + p
+        elif not (isinstance(p, str) and p == ""):
+            merged.append(p)
+    if not merged:
+        return A.Literal(pos, "")
+    if len(merged) == 1 and isinstance(merged[0], str):
+        return A.Literal(pos, merged[0])
+    return A.Template(pos, tuple(merged))
+
+
+def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1) -> A.Expr:
+    """Parse one expression written at (line, column) of `file`; raises ConfigError."""
+    prefix = "__expr__ = "
+
+    def posmap(ln: int, col: int) -> tuple[int, int]:
+        if ln == 1:
+            return line, max(1, col - len(prefix) + column - 1)
+        return line + ln - 1, col
+
+    try:
+        tree = hcl2.parses_to_tree(prefix + text)
+    except UnexpectedInput as exc:
+        ln, col = posmap(getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1)
+        raise ExprParseError(
+            [Diagnostic(f"Invalid expression: {text.strip()[:60]!r}", SourcePos(file, ln, col))]
+        ) from None
+    body = tree.children[0]
+    attrs = [c for c in body.children if isinstance(c, Tree) and c.data == "attribute"]
+    others = [c for c in body.children if isinstance(c, Tree) and c.data not in ("attribute", *_SKIP_TREES)]
+    if len(attrs) != 1 or others:
+        raise ExprParseError(
+            [Diagnostic("Invalid expression: expected a single expression", SourcePos(file, line, column))]
+        )
+    conv = TreeConverter(file, posmap)
+    return conv.convert(conv.subtrees(attrs[0])[-1])
+
+
+def _find_interp_end(text: str, start: int) -> int:
+    """Index of the `}` closing the interpolation whose body starts at `start` (-1 if none)."""
+    depth = 0
+    i = start
+    in_str = False
+    while i < len(text):
+        ch = text[i]
+        if in_str:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return -1
+
+
+def parse_template(
+    text: str, *, file: Path, line: int = 1, column: int = 1, pos: SourcePos | None = None
+) -> A.Expr:
+    """Parse template text (a heredoc body or a templatefile) into a Literal or Template."""
+    parts: list[str | A.Expr] = []
+    i = 0
+    buf: list[str] = []
+
+    def where(offset: int) -> tuple[int, int]:
+        before = text[:offset]
+        nl = before.count("\n")
+        col = offset - (before.rfind("\n") + 1) + 1
+        return line + nl, (col + column - 1) if nl == 0 else col
+
+    while i < len(text):
+        if text.startswith("$${", i) or text.startswith("%%{", i):
+            buf.append(text[i + 1 : i + 3])
+            i += 3
+        elif text.startswith("${", i):
+            end = _find_interp_end(text, i + 2)
+            ln, col = where(i)
+            if end < 0:
+                raise ExprParseError(
+                    [Diagnostic("Unterminated template interpolation", SourcePos(file, ln, col))]
+                )
+            parts.append("".join(buf))
+            buf = []
+            inner = text[i + 2 : end]
+            ln2, col2 = where(i + 2)
+            stripped = inner.strip().strip("~").strip()
+            parts.append(parse_expression(stripped or inner, file=file, line=ln2, column=col2))
+            i = end + 1
+        elif text.startswith("%{", i):
+            ln, col = where(i)
+            raise ExprParseError(
+                [Diagnostic("Template directives (%{...}) are not supported", SourcePos(file, ln, col))]
+            )
+        else:
+            buf.append(text[i])
+            i += 1
+    parts.append("".join(buf))
+    return make_template(pos or SourcePos(file, line, column), parts)

@@ -1,0 +1,4 @@
+resource "aws_fleet" "web" {
+  name            = "web2"
+  launch_template = "lt"
+}

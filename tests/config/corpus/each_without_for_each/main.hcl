@@ -1,0 +1,4 @@
+resource "aws_fleet" "web" {
+  name            = "web-${each.key}"
+  launch_template = "lt"
+}

@@ -1,0 +1,7 @@
+resource "aws_flet" "web" {
+  name = local.nope
+}
+
+output "x" {
+  value = var.y
+}

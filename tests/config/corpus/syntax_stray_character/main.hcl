@@ -1,0 +1,4 @@
+resource "aws_launch_template" "web" {
+  name     = "web"
+  image_id = "ami-1" @
+}

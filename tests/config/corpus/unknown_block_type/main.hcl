@@ -1,0 +1,3 @@
+resourc "aws_launch_template" "web" {
+  name = "web"
+}

@@ -1,0 +1,5 @@
+resource "aws_fleet" "web" {
+  name            = "web"
+  launch_template = "lt"
+  min_size        = "two"
+}
