@@ -1,0 +1,1 @@
+"""Dependency graph of a stack's blocks and the parallel walk over it."""

@@ -115,6 +115,7 @@ class DriftEntry:
     address: Address
     kind: str  # "updated" | "deleted"
     diffs: list[AttributeDiff] = field(default_factory=list)
+    after: dict[str, Any] | None = None  # the attributes the cloud reports now
 
 
 @dataclass

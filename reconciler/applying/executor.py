@@ -1,0 +1,277 @@
+"""The apply executor: walks a Plan in dependency order, in parallel, calling providers and
+writing state after every resource step.
+
+It re-evaluates each resource's arguments with the values apply has learnt (ids of resources it
+just created), using the data-source results recorded in the plan (never re-resolving a lookup),
+and refuses when that differs from what the plan promised. On the first failure it starts nothing
+new, lets running steps finish, and raises ApplyError; state already holds every finished step, so
+the next run converges. Callers: cli (apply, destroy).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from providers.base import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
+from providers.registry import all_schemas
+from reconciler.address import Address, InstanceKey, Mode
+from reconciler.errors import ApplyError, ConfigError, Diagnostic, ReconcilerError
+from reconciler.expressions import EvalContext, evaluate
+from reconciler.graph.build import build_graph
+from reconciler.graph.walk import walk
+from reconciler.planning.instances import assemble, digest_sensitive, evaluate_instance, expand
+from reconciler.planning.model import Action, Plan, ResourceChange
+from reconciler.state import OutputState, ResourceState, StateWriter
+from reconciler.values import contains_unknown
+
+if TYPE_CHECKING:
+    from reconciler.config import ResourceBlock, Stack
+
+EventSink = Callable[[str, str], None]  # (address, message)
+
+
+class InconsistentPlanError(ReconcilerError):
+    """The configuration evaluated during apply differs from what the plan showed."""
+
+
+@dataclass
+class _Run:
+    plan: Plan
+    stack: Stack
+    writer: StateWriter
+    providers: Mapping[str, Provider]
+    ctx: EvalContext
+    pool: ThreadPoolExecutor
+    stop: threading.Event
+    emit: EventSink
+    lock: threading.Lock
+
+
+def apply_plan(
+    *,
+    plan: Plan,
+    stack: Stack,
+    variables: Mapping[str, Any],
+    writer: StateWriter,
+    providers: Mapping[str, Provider],
+    parallelism: int = 10,
+    emit: EventSink = lambda _a, _m: None,
+) -> None:
+    """Carry out `plan`; raises ApplyError (state saved) on failure."""
+    if plan.refresh_only:
+        _accept_refresh(plan, writer)
+        return
+    graph: dict[str, set[str]] = {} if plan.destroy else build_graph(stack)
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    state_now = writer.snapshot()
+    for c in deletes:
+        node = f"delete:{c.address}"
+        deps: set[str] = set()
+        for other_text, rs in state_now.resources.items():
+            if str(c.address) in rs.dependencies or str(c.address.block) in rs.dependencies:
+                other = Address.parse(other_text)
+                if any(d.address == other for d in deletes):
+                    deps.add(f"delete:{other}")
+                elif str(other.block) in graph:
+                    deps.add(str(other.block))
+        graph[node] = deps
+    ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+        run = _Run(plan=plan, stack=stack, writer=writer, providers=providers, ctx=ctx, pool=pool,
+                   stop=stop, emit=emit, lock=threading.Lock())
+        result = walk(graph, lambda n: _visit(n, run), parallelism=parallelism, stop=stop)
+    if result.failures:
+        failures: list[tuple[str, Exception]] = []
+        for node, err in result.failures:
+            if isinstance(err, _InstanceFailures):
+                failures.extend(err.failures)
+            else:
+                failures.append((node.removeprefix("delete:"), err if isinstance(err, Exception)
+                                 else RuntimeError(str(err))))
+        raise ApplyError(failures)
+    if not plan.destroy:
+        _write_outputs(run)
+    else:
+        writer.set_outputs({})
+
+
+class _InstanceFailures(Exception):
+    def __init__(self, failures: list[tuple[str, Exception]]) -> None:
+        self.failures = failures
+        super().__init__("; ".join(f"{a}: {e}" for a, e in failures))
+
+
+def _visit(node: str, run: _Run) -> None:
+    if node.startswith("delete:"):
+        change = run.plan.change_for(Address.parse(node.removeprefix("delete:")))
+        assert change is not None
+        _delete(change, run)
+        return
+    kind, _, name = node.partition(".")
+    if kind == "var" or kind == "output":
+        return
+    if kind == "local":
+        value = evaluate(run.stack.locals[name].expr, run.ctx)
+        with run.lock:
+            run.ctx.locals[name] = value
+        return
+    addr = Address.parse(node)
+    if addr.mode is Mode.DATA:
+        _data(run.stack.data[addr], run)
+    else:
+        _resource(run.stack.resources[addr], run)
+
+
+def _data(block: ResourceBlock, run: _Run) -> None:
+    values: dict[InstanceKey, Any] = {}
+    for inst in expand(block, run.ctx):
+        read = next((d for d in run.plan.data if d.address == inst.address), None)
+        if read is not None and not read.deferred:
+            attrs = read.attributes
+        else:
+            schema = all_schemas()[(Mode.DATA, block.type_name)]
+            config = evaluate_instance(block, inst, schema)
+            res = run.providers[block.provider_key].read_data(
+                ReadDataRequest(address=inst.address, type_name=block.type_name, config=config))
+            attrs = res.attributes
+        values[inst.key] = attrs
+        if run.writer.snapshot().data.get(str(inst.address)) != attrs:
+            run.writer.set_data(str(inst.address), attrs)
+    with run.lock:
+        run.ctx.data[block.address] = assemble(block, values)
+
+
+def _resource(block: ResourceBlock, run: _Run) -> None:
+    schema = all_schemas()[(Mode.MANAGED, block.type_name)]
+    instances = expand(block, run.ctx)
+    values: dict[InstanceKey, Any] = {}
+    failures: list[tuple[str, Exception]] = []
+
+    def one(inst: Any) -> tuple[InstanceKey, Any]:
+        if run.stop.is_set():
+            raise _Skipped()
+        change = run.plan.change_for(inst.address)
+        current = run.writer.snapshot().resources.get(str(inst.address))
+        if change is None or change.action is Action.NOOP:
+            if change is not None and current is not None and change.before is not None \
+                    and current.attributes != change.before:
+                current.attributes = dict(change.before)  # take in what the refresh saw
+                run.writer.set_resource(current)
+            return inst.key, dict(current.attributes) if current else None
+        config = evaluate_instance(block, inst, schema)
+        _check_consistent(change, digest_sensitive(config, schema))
+        deps = sorted(set(change.depends_on))
+        provider = run.providers[block.provider_key]
+        if change.action is Action.REPLACE and not change.create_before_destroy and current is not None:
+            _delete(change, run, verb="Destroying (replace)")
+            current = None
+        started = time.monotonic()
+        verb = {Action.CREATE: "Creating", Action.UPDATE: "Modifying", Action.REPLACE: "Creating"}[change.action]
+        run.emit(str(inst.address), f"{verb}...")
+        request = ChangeRequest(address=inst.address, type_name=block.type_name, config=config,
+                                stack=run.plan.stack, prior=current.attributes if current else None,
+                                id=current.id if current else None)
+        if change.action is Action.UPDATE and current is not None:
+            observed = provider.update(request)
+        else:
+            request = ChangeRequest(address=inst.address, type_name=block.type_name, config=config,
+                                    stack=run.plan.stack)
+            old = current
+            observed = provider.create(request)
+            if change.action is Action.REPLACE and old is not None:  # create_before_destroy
+                _record(run, inst.address, block, observed, deps)
+                _delete_id(run, inst.address, block.type_name, block.provider_key, old)
+        _record(run, inst.address, block, observed, deps)
+        done = {"Creating": "Creation", "Modifying": "Modifications"}[verb]
+        run.emit(str(inst.address), f"{done} complete after {time.monotonic() - started:.0f}s [id={observed.id}]")
+        return inst.key, dict(observed.attributes)
+
+    futures = [(inst, run.pool.submit(one, inst)) for inst in instances]
+    for inst, fut in futures:
+        try:
+            key, value = fut.result()
+            values[key] = value
+        except _Skipped:
+            continue
+        except Exception as err:  # noqa: BLE001 - each failure is reported with its address
+            failures.append((str(inst.address), err))
+            run.stop.set()
+    if failures:
+        raise _InstanceFailures(failures)
+    with run.lock:
+        run.ctx.resources[block.address] = assemble(block, values)
+
+
+class _Skipped(Exception):
+    """An instance step not started because another step already failed."""
+
+
+def _check_consistent(change: ResourceChange, actual: Mapping[str, Any]) -> None:
+    planned = change.after or {}
+    for name, value in planned.items():
+        if name not in actual or contains_unknown(value):
+            continue
+        if actual[name] != value:
+            raise InconsistentPlanError(
+                f"{change.address}: the plan said {name} would be {value!r}, but the configuration now "
+                f"gives {actual[name]!r}; nothing was changed for it. Run plan again.")
+
+
+def _record(run: _Run, address: Address, block: ResourceBlock, observed: ObservedResource,
+            deps: list[str]) -> None:
+    run.writer.set_resource(ResourceState(
+        address=str(address), type=block.type_name, provider=block.provider_key, id=observed.id,
+        attributes=dict(observed.attributes), dependencies=deps))
+
+
+def _delete(change: ResourceChange, run: _Run, verb: str = "Destroying") -> None:
+    current = run.writer.snapshot().resources.get(str(change.address))
+    if current is None:
+        return
+    run.emit(str(change.address), f"{verb}... [id={current.id}]")
+    started = time.monotonic()
+    _delete_id(run, change.address, change.type_name, change.provider, current)
+    run.emit(str(change.address), f"Destruction complete after {time.monotonic() - started:.0f}s")
+
+
+def _delete_id(run: _Run, address: Address, type_name: str, provider: str, current: ResourceState) -> None:
+    run.providers[provider].delete(DeleteRequest(address=address, type_name=type_name, id=current.id,
+                                                 stack=run.plan.stack, prior=dict(current.attributes)))
+    latest = run.writer.snapshot().resources.get(str(address))
+    if latest is not None and latest.id == current.id:
+        run.writer.remove_resource(str(address))
+
+
+def _write_outputs(run: _Run) -> None:
+    outputs: dict[str, OutputState] = {}
+    diags: list[Diagnostic] = []
+    for name, out in run.stack.outputs.items():
+        try:
+            outputs[name] = OutputState(value=evaluate(out.value, run.ctx), sensitive=out.sensitive)
+        except ConfigError as err:
+            diags.extend(err.diagnostics)
+    if diags:
+        raise ConfigError(diags)
+    if outputs != run.writer.snapshot().outputs:
+        run.writer.set_outputs(outputs)
+
+
+def _accept_refresh(plan: Plan, writer: StateWriter) -> None:
+    """apply --refresh-only: take what changed outside into state, touching nothing in the cloud."""
+    state = writer.snapshot()
+    for entry in plan.drift:
+        text = str(entry.address)
+        if entry.kind == "deleted":
+            writer.remove_resource(text)
+            continue
+        rs = state.resources.get(text)
+        if rs is None or entry.after is None:
+            continue
+        rs.attributes = dict(entry.after)
+        writer.set_resource(rs)

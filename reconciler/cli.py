@@ -1,0 +1,165 @@
+"""The `reconciler` command: argument parsing → engine calls → renderers. No logic of its own.
+
+Exit codes: 0 success; 1 error (nothing more was changed after it); 2 changes pending (plan with
+--detailed-exitcode). Every ReconcilerError is printed as a designed message, never a traceback
+(set RECONCILER_DEBUG=1 to see one for an unexpected error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from reconciler import __version__
+from reconciler.address import Address, AddressError
+from reconciler.errors import ApplyError, ConfigError, ReconcilerError
+from reconciler.render.diagnostics import format_diagnostics
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _add_common(p: argparse.ArgumentParser, *, variables: bool = True, lock: bool = True) -> None:
+    if variables:
+        p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                       help="set a variable (like terraform -var)")
+        p.add_argument("--var-file", action="append", default=[], type=Path, metavar="FILE",
+                       help="read variables from an HCL or JSON file (like terraform -var-file)")
+    if lock:
+        p.add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
+                       help="wait this long for the state lock (default: fail at once)")
+    p.add_argument("--parallelism", type=int, default=10, help="concurrent operations (default 10)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reconciler", description=(
+        "Declarative reconciler for immutable EC2 fleets: reviewable plans and safe AMI rollouts."))
+    parser.add_argument("--chdir", type=Path, default=None, help="the stack directory (default: .)")
+    parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("validate", help="parse and validate the stack; no cloud calls (terraform validate)")
+
+    p = sub.add_parser("plan", help="read the cloud, diff, print the plan (terraform plan)")
+    _add_common(p)
+    p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes are pending")
+    p.add_argument("--target", action="append", default=[], metavar="ADDR", help="limit to ADDR and its dependencies")
+    p.add_argument("--replace", action="append", default=[], metavar="ADDR", help="force replacement of ADDR")
+    p.add_argument("--refresh-only", action="store_true", help="only show changes made outside reconciler")
+    p.add_argument("--destroy", action="store_true", help="plan the deletion of everything in state")
+
+    p = sub.add_parser("apply", help="plan, confirm, apply (terraform apply)")
+    _add_common(p)
+    p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--target", action="append", default=[], metavar="ADDR")
+    p.add_argument("--replace", action="append", default=[], metavar="ADDR")
+    p.add_argument("--refresh-only", action="store_true", help="take changes made outside into state only")
+
+    p = sub.add_parser("destroy", help="delete everything in the stack's state (terraform destroy)")
+    _add_common(p)
+    p.add_argument("--auto-approve", action="store_true")
+
+    p = sub.add_parser("show", help="show the current state (terraform show)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("output", help="print outputs (terraform output)")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("state", help="inspect and edit state (terraform state)")
+    ss = p.add_subparsers(dest="state_command", required=True, metavar="SUBCOMMAND")
+    ss.add_parser("list", help="list resources in state")
+    s = ss.add_parser("show", help="show one resource")
+    s.add_argument("address")
+    s = ss.add_parser("rm", help="forget a resource without touching the cloud")
+    s.add_argument("address", nargs="+")
+    s.add_argument("--lock-timeout", type=float, default=0.0)
+
+    p = sub.add_parser("fmt", help="rewrite the stack's HCL files in canonical form (terraform fmt)")
+    p.add_argument("--check", action="store_true", help="only report files that are not formatted; exit 1 if any")
+
+    p = sub.add_parser("sandbox", help="a local AWS-compatible endpoint (moto) for trying reconciler")
+    ss = p.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")
+    s = ss.add_parser("start", help="start the sandbox in the background")
+    s.add_argument("--port", type=int, default=4566)
+    ss.add_parser("stop", help="stop it")
+    ss.add_parser("status", help="is it running, and where")
+    s = ss.add_parser("bake", help="register a new tagged AMI version, as a release pipeline would")
+    s.add_argument("name")
+    s.add_argument("version")
+    s.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    directory = (args.chdir or Path.cwd()).resolve()
+    err = _console(stderr=True)
+    try:
+        return _dispatch(args, directory)
+    except ConfigError as e:
+        err.print(format_diagnostics(e.diagnostics, None), markup=False)
+        return EXIT_ERROR
+    except ApplyError as e:
+        for addr, failure in e.failures:
+            err.print(f"Error: {addr}: {failure}", markup=False)
+        err.print("Apply stopped. State records every step that finished; run apply again to continue.",
+                  markup=False)
+        return EXIT_ERROR
+    except (ReconcilerError, AddressError) as e:
+        err.print(f"Error: {e}", markup=False)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        err.print("Interrupted. State records every step that finished.", markup=False)
+        return EXIT_ERROR
+    except Exception as e:
+        if os.environ.get("RECONCILER_DEBUG"):
+            raise
+        err.print(f"Error: internal error: {type(e).__name__}: {e} (set RECONCILER_DEBUG=1 for details)",
+                  markup=False)
+        return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace, directory: Path) -> int:
+    from reconciler import commands, sandbox
+
+    cmd = args.command
+    if cmd == "sandbox":
+        return sandbox.run(args, directory, _console())
+    if cmd == "fmt":
+        return commands.fmt(directory, check=args.check, out=_console())
+    if cmd == "validate":
+        commands.load_from(args, directory)
+        _console().print("Success! The configuration is valid.")
+        return EXIT_OK
+    if cmd in ("plan", "apply", "destroy"):
+        return commands.plan_or_apply(args, directory, out=_console())
+    if cmd == "show":
+        return commands.show_state(directory, as_json=args.json, out=_console())
+    if cmd == "output":
+        return commands.output(directory, name=args.name, as_json=args.json)
+    if cmd == "state":
+        return commands.state(args, directory, out=_console())
+    raise AssertionError(cmd)
+
+
+def parse_addresses(texts: Sequence[str]) -> tuple[Address, ...]:
+    return tuple(Address.parse(t) for t in texts)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,281 @@
+"""The planner: refresh, then walk the stack's blocks in dependency order and decide, for every
+resource instance, what apply must do. The result is a Plan, the only thing apply acts on.
+
+Callers: cli (plan, apply without a plan file, destroy). Network access happens only through the
+providers it is given (refresh and data-source reads); the decisions are the pure functions in
+planning.decide.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from providers.base import Provider, ReadDataRequest, ResourceSchema
+from providers.registry import all_schemas
+from reconciler.address import Address, InstanceKey, Mode
+from reconciler.errors import ConfigError, Diagnostic, OwnershipError
+from reconciler.expressions import EvalContext, evaluate
+from reconciler.graph.build import build_graph, dependents_closure
+from reconciler.graph.walk import walk
+from reconciler.planning.decide import decide_action, diff_attributes
+from reconciler.planning.instances import (
+    assemble, digest_sensitive, evaluate_instance, expand, planned_value,
+)
+from reconciler.planning.model import (
+    Action, ActionReason, DataRead, OutputChange, Plan, ResourceChange,
+)
+from reconciler.planning.refresh import Observed, detect_drift, refresh_state
+from reconciler.state import State
+from reconciler.values import UNKNOWN, contains_unknown, unknown_paths
+
+if TYPE_CHECKING:
+    from reconciler.config import ResourceBlock, Stack
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    targets: tuple[Address, ...] = ()
+    replace: tuple[Address, ...] = ()
+    refresh_only: bool = False
+    destroy: bool = False
+    parallelism: int = 10
+
+
+@dataclass
+class _Walk:
+    """Mutable scratch space of one planning walk, shared by its worker threads."""
+
+    ctx: EvalContext
+    observed: Observed
+    plan: Plan
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    configured: set[str] = field(default_factory=set)
+
+
+def make_plan(
+    *,
+    stack: Stack,
+    variables: Mapping[str, Any],
+    state: State,
+    providers: Mapping[str, Provider],
+    options: PlanOptions = PlanOptions(),
+) -> Plan:
+    graph = build_graph(stack)
+    plan = Plan(stack=stack.settings.name, lineage=state.lineage, serial=state.serial,
+                refresh_only=options.refresh_only, destroy=options.destroy,
+                variables=dict(variables), targets=[str(t) for t in options.targets])
+    observed = refresh_state(state=state, providers=providers, stack=plan.stack,
+                             parallelism=options.parallelism)
+    plan.drift = detect_drift(state=state, observed=observed)
+    for text, obs in observed.items():
+        if obs is not None and obs.fingerprint:
+            plan.fingerprints[text] = obs.fingerprint
+    if options.destroy:
+        _plan_destroy(plan, state, observed, stack)
+        return plan
+    ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
+    w = _Walk(ctx=ctx, observed=observed, plan=plan)
+
+    def visit(node: str) -> None:
+        _visit(node, stack=stack, state=state, providers=providers, w=w, options=options)
+
+    result = walk(graph, visit, parallelism=options.parallelism)
+    if result.failures:
+        _raise_failures([err for _, err in result.failures])
+    if options.refresh_only:
+        plan.changes = []
+    else:
+        _plan_orphans(plan, state, observed, w.configured)
+        if options.targets:
+            _apply_targets(plan, graph, options.targets)
+    plan.changes.sort(key=lambda c: c.address.sort_key())
+    plan.data.sort(key=lambda d: d.address.sort_key())
+    _check_ownership(plan, observed)
+    return plan
+
+
+def _raise_failures(errors: list[BaseException]) -> None:
+    diags: list[Diagnostic] = []
+    for err in errors:
+        if isinstance(err, ConfigError):
+            diags.extend(err.diagnostics)
+        else:
+            raise err
+    raise ConfigError(diags)
+
+
+def _visit(node: str, *, stack: Stack, state: State, providers: Mapping[str, Provider], w: _Walk,
+           options: PlanOptions) -> None:
+    kind, _, name = node.partition(".")
+    if kind == "var":
+        return
+    if kind == "local":
+        value = evaluate(stack.locals[name].expr, w.ctx)
+        with w.lock:
+            w.ctx.locals[name] = value
+        return
+    if kind == "output":
+        out = stack.outputs[name]
+        after = evaluate(out.value, w.ctx)
+        prev = state.outputs.get(name)
+        with w.lock:
+            w.plan.outputs.append(OutputChange(name=name, before=prev.value if prev else None,
+                                               after=after, sensitive=out.sensitive))
+        return
+    addr = Address.parse(node)
+    if addr.mode is Mode.DATA:
+        _plan_data(stack.data[addr], stack=stack, state=state, providers=providers, w=w)
+    else:
+        _plan_resource(stack.resources[addr], state=state, w=w, options=options)
+
+
+def schema_for(block: ResourceBlock) -> ResourceSchema:
+    return all_schemas()[(block.mode, block.type_name)]
+
+
+def _plan_data(block: ResourceBlock, *, stack: Stack, state: State, providers: Mapping[str, Provider],
+               w: _Walk) -> None:
+    schema = schema_for(block)
+    values: dict[InstanceKey, Any] = {}
+    for inst in expand(block, w.ctx):
+        config = evaluate_instance(block, inst, schema)
+        previous = state.data.get(str(inst.address))
+        if contains_unknown(config):
+            read = DataRead(address=inst.address, type_name=block.type_name, attributes={},
+                            deferred=True, previous=previous,
+                            explanation="read during apply: its arguments are known only then")
+            values[inst.key] = UNKNOWN
+        else:
+            provider = providers[block.provider_key]
+            res = provider.read_data(ReadDataRequest(address=inst.address, type_name=block.type_name,
+                                                     config=config))
+            read = DataRead(address=inst.address, type_name=block.type_name, attributes=res.attributes,
+                            explanation=res.explanation, previous=previous, fingerprint=res.fingerprint)
+            values[inst.key] = res.attributes
+        with w.lock:
+            w.plan.data.append(read)
+            if read.fingerprint:
+                w.plan.fingerprints[str(inst.address)] = read.fingerprint
+    with w.lock:
+        w.ctx.data[block.address] = assemble(block, values)
+
+
+def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: PlanOptions) -> None:
+    schema = schema_for(block)
+    values: dict[InstanceKey, Any] = {}
+    for inst in expand(block, w.ctx):
+        text = str(inst.address)
+        rs = state.resources.get(text)
+        obs = w.observed.get(text)
+        prior = dict(obs.attributes) if obs is not None else None
+        desired = digest_sensitive(evaluate_instance(block, inst, schema), schema)
+        diffs = diff_attributes(prior, desired, arguments=schema.arguments, sensitive=schema.sensitive,
+                                force_new=schema.force_new, ignore=block.lifecycle.ignore_changes)
+        if prior is not None:
+            for ignored in block.lifecycle.ignore_changes:  # keep what the cloud has
+                if ignored in prior:
+                    desired[ignored] = prior[ignored]
+        replace = any(t.contains(inst.address) for t in options.replace)
+        action, reason, replace_paths = decide_action(prior=prior, desired=desired, diffs=diffs,
+                                                      replace_requested=replace,
+                                                      existed_in_state=rs is not None)
+        if action is Action.REPLACE and block.lifecycle.prevent_destroy:
+            raise ConfigError([Diagnostic(
+                summary=f"Instance cannot be destroyed: {text} has lifecycle.prevent_destroy set",
+                pos=block.pos, detail=f"The plan would replace it (because {', '.join(replace_paths) or 'requested'}).")])
+        change = ResourceChange(
+            address=inst.address, action=action, type_name=block.type_name, provider=block.provider_key,
+            reason=reason, id=rs.id if rs else None, before=prior,
+            after=planned_value(schema=schema, desired=desired, prior=prior,
+                                in_place=action in (Action.NOOP, Action.UPDATE)),
+            diffs=diffs if action is not Action.CREATE else [], replace_paths=replace_paths,
+            sensitive_paths=sorted(schema.sensitive),
+            depends_on=sorted({d for d in _block_deps(block)}),
+            create_before_destroy=block.lifecycle.create_before_destroy,
+        )
+        if action is Action.NOOP and prior is not None:
+            change.after = {**prior, **{k: desired[k] for k in schema.arguments if k in desired}}
+        values[inst.key] = change.after
+        with w.lock:
+            w.plan.changes.append(change)
+            w.configured.add(text)
+    with w.lock:
+        w.ctx.resources[block.address] = assemble(block, values)
+
+
+def _block_deps(block: ResourceBlock) -> list[str]:
+    from reconciler.graph.build import node_for
+
+    out = []
+    for ref in [*block.references(), *block.depends_on]:
+        node = node_for(ref)
+        if node and not node.startswith(("var.", "local.", "data.")):
+            out.append(node)
+    return out
+
+
+def _plan_orphans(plan: Plan, state: State, observed: Observed, configured: set[str]) -> None:
+    """Resources in state that the configuration no longer declares are deleted."""
+    for text, rs in state.resources.items():
+        if text in configured:
+            continue
+        obs = observed.get(text)
+        addr = Address.parse(text)
+        if obs is None:
+            continue  # already gone: apply just forgets it
+        block_still_there = any(c.address.block == addr.block for c in plan.changes)
+        plan.changes.append(ResourceChange(
+            address=addr, action=Action.DELETE, type_name=rs.type, provider=rs.provider,
+            reason=ActionReason.DELETE_BECAUSE_NO_INSTANCE if block_still_there
+            else ActionReason.DELETE_BECAUSE_NO_CONFIG,
+            id=rs.id, before=dict(obs.attributes), after=None, depends_on=list(rs.dependencies)))
+
+
+def _plan_destroy(plan: Plan, state: State, observed: Observed, stack: Stack) -> None:
+    for text, rs in state.resources.items():
+        obs = observed.get(text)
+        addr = Address.parse(text)
+        block = stack.resources.get(addr.block)
+        if block is not None and block.lifecycle.prevent_destroy and obs is not None:
+            raise ConfigError([Diagnostic(
+                summary=f"Instance cannot be destroyed: {text} has lifecycle.prevent_destroy set",
+                pos=block.pos)])
+        if obs is None:
+            continue
+        plan.changes.append(ResourceChange(
+            address=addr, action=Action.DELETE, type_name=rs.type, provider=rs.provider, id=rs.id,
+            before=dict(obs.attributes), after=None, depends_on=list(rs.dependencies)))
+    plan.changes.sort(key=lambda c: c.address.sort_key())
+    _check_ownership(plan, observed)
+
+
+def _apply_targets(plan: Plan, graph: dict[str, set[str]], targets: tuple[Address, ...]) -> None:
+    roots = {n for n in graph for t in targets if n == str(t.block)}
+    keep = dependents_closure(graph, roots)
+    plan.changes = [
+        c for c in plan.changes
+        if any(t.contains(c.address) for t in targets)
+        or (str(c.address.block) in keep and c.action is not Action.DELETE)
+    ]
+
+
+def _check_ownership(plan: Plan, observed: Observed) -> None:
+    """Never plan to change or delete a cloud object that lacks this stack's ownership tag."""
+    bad = []
+    for c in plan.changes:
+        if c.action in (Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ROLLOUT):
+            obs = observed.get(str(c.address))
+            if obs is not None and obs.ownership.stack != plan.stack:
+                owner = obs.ownership.stack or "no reconciler:stack tag"
+                bad.append(f"{c.address} ({obs.id}): owned by {owner!r}, not {plan.stack!r}")
+    if bad:
+        raise OwnershipError(
+            "refusing to plan changes to resources this stack does not own:\n  " + "\n  ".join(bad)
+            + "\nRestore the reconciler:stack tag, or remove them from state with `reconciler state rm`.")
+
+
+def after_unknown_paths(change: ResourceChange) -> list[str]:
+    return list(unknown_paths(change.after)) if change.after else []

@@ -1,0 +1,182 @@
+"""Human rendering of a Plan, in the manner of Terraform (+ ~ -/+ - <=), for a terminal or a log.
+
+It reads a Plan and never decides anything. Colour comes from rich, which turns it off for
+non-terminals and when NO_COLOR is set. Secrets are never shown: sensitive attributes print
+`(sensitive)`. Callers: cli (plan, apply, destroy, show).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from reconciler.planning.model import ACTION_SYMBOL, Action, ActionReason, DataRead, Plan, ResourceChange
+from reconciler.values import UNKNOWN, contains_unknown
+
+STYLE = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.REPLACE: "magenta",
+    Action.DELETE: "red",
+    Action.READ: "cyan",
+    Action.ROLLOUT: "bold blue",
+    Action.NOOP: "",
+}
+
+VERB = {
+    Action.CREATE: "create",
+    Action.UPDATE: "update in-place",
+    Action.REPLACE: "replace",
+    Action.DELETE: "delete",
+    Action.ROLLOUT: "rollout",
+}
+
+REASON_TEXT = {
+    ActionReason.DELETE_BECAUSE_NO_CONFIG: "no longer in the configuration",
+    ActionReason.DELETE_BECAUSE_NO_INSTANCE: "its count/for_each key is gone",
+    ActionReason.CREATE_BECAUSE_GONE: "deleted outside reconciler",
+    ActionReason.REPLACE_BY_REQUEST: "requested with --replace",
+}
+
+
+def fmt_value(value: Any, *, sensitive: bool = False) -> str:
+    if sensitive:
+        return "(sensitive)"
+    if value is UNKNOWN:
+        return "(known after apply)"
+    if contains_unknown(value):
+        return json.dumps(_mark_unknown(value), sort_keys=True)
+    if isinstance(value, str):
+        return json.dumps(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def _mark_unknown(value: Any) -> Any:
+    if value is UNKNOWN:
+        return "(known after apply)"
+    if isinstance(value, dict):
+        return {k: _mark_unknown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mark_unknown(v) for v in value]
+    return value
+
+
+def summary_line(plan: Plan) -> str:
+    if plan.refresh_only:
+        n = len(plan.drift)
+        return ("No changes outside reconciler." if not n else
+                f"Refresh: {n} object{'s' if n != 1 else ''} changed outside reconciler will be taken into state.")
+    if not plan.has_changes:
+        return "No changes. Your infrastructure matches the configuration."
+    add = plan.count(Action.CREATE) + plan.count(Action.REPLACE)
+    change = plan.count(Action.UPDATE)
+    destroy = plan.count(Action.DELETE) + plan.count(Action.REPLACE)
+    text = f"Plan: {add} to add, {change} to change, {destroy} to destroy"
+    rollouts = [c for c in plan.changes if c.action is Action.ROLLOUT]
+    if rollouts:
+        n = sum(int((c.rollout or {}).get("instances_to_replace", 0)) for c in rollouts)
+        text += f", {len(rollouts)} fleet{'s' if len(rollouts) != 1 else ''} to roll out ({n} instances)"
+    if not any(c.is_change for c in plan.changes):
+        text = "Plan: only outputs change"
+    return text + "."
+
+
+def describe_data(read: DataRead) -> str:
+    def short(attrs: dict[str, Any] | None) -> str:
+        if not attrs:
+            return "(nothing)"
+        name = attrs.get("name") or attrs.get("id")
+        extra = [str(attrs[k]) for k in ("id", "creation_date") if attrs.get(k) and attrs.get(k) != name]
+        return f"{name} ({', '.join(extra)})" if extra else str(name)
+
+    if read.deferred:
+        return f"{read.address}: (known after apply)"
+    now = short(read.attributes)
+    prev = read.previous
+    if prev is not None and prev.get("id") != read.attributes.get("id"):
+        return f"{read.address}: {short(prev)} → {now}"
+    return f"{read.address}: {now}"
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    out = console.print
+    for read in plan.data:
+        changed = read.previous is not None and read.previous.get("id") != read.attributes.get("id")
+        out(Text(describe_data(read), style="bold" if changed else ""))
+        if read.explanation:
+            out(Text(f"  {read.explanation}", style="dim"))
+    if plan.data:
+        out()
+    if plan.drift:
+        out(Text("Objects changed outside reconciler since the last apply:", style="bold"))
+        for entry in plan.drift:
+            if entry.kind == "deleted":
+                out(Text(f"  - {entry.address} was deleted", style="red"))
+            else:
+                out(Text(f"  ~ {entry.address} was changed", style="yellow"))
+                for d in entry.diffs:
+                    out(Text(f"      {d.path}  {fmt_value(d.before, sensitive=d.sensitive)} → "
+                             f"{fmt_value(d.after, sensitive=d.sensitive)}"))
+        out()
+    changes = [c for c in plan.changes if c.is_change]
+    if changes:
+        out(Text("Reconciler will perform the following actions:", style="bold"))
+        out()
+        for c in changes:
+            render_change(c, console)
+        out()
+    outputs = [o for o in plan.outputs if o.changed]
+    if outputs and not plan.refresh_only:
+        out(Text("Changes to outputs:", style="bold"))
+        for o in outputs:
+            sym = "+" if o.before is None else "~"
+            before = "" if o.before is None else f"{fmt_value(o.before, sensitive=o.sensitive)} → "
+            out(Text(f"  {sym} {o.name} = {before}{fmt_value(o.after, sensitive=o.sensitive)}"))
+        out()
+    out(Text(summary_line(plan), style="bold"))
+
+
+def render_change(c: ResourceChange, console: Console) -> None:
+    sym = ACTION_SYMBOL[c.action]
+    head = Text()
+    head.append(f"{sym:>3} ", style=STYLE[c.action])
+    head.append(str(c.address), style="bold")
+    verb = VERB[c.action]
+    if c.action is Action.REPLACE and c.replace_paths:
+        verb += f" ({', '.join(c.replace_paths)} forces replacement)"
+    elif c.reason in REASON_TEXT:
+        verb += f" ({REASON_TEXT[c.reason]})"
+    if c.note:
+        verb += f": {c.note}"
+    pad = max(1, 50 - len(str(c.address)))
+    head.append(" " * pad + verb, style=STYLE[c.action])
+    console.print(head)
+    sensitive = set(c.sensitive_paths)
+    rows: list[tuple[str, str]] = []
+    if c.action is Action.CREATE:
+        for name, value in sorted((c.after or {}).items()):
+            if value in (None, [], {}) or value is UNKNOWN:
+                continue
+            rows.append((name, fmt_value(value, sensitive=name in sensitive)))
+        unknown = sorted(k for k, v in (c.after or {}).items() if v is UNKNOWN)
+        if unknown:
+            rows.append((", ".join(unknown), "(known after apply)"))
+    elif c.action is Action.DELETE:
+        if c.id:
+            rows.append(("id", fmt_value(c.id)))
+    else:
+        for d in c.diffs:
+            if d.sensitive:
+                rows.append((d.path, "(sensitive value changed)"))
+                continue
+            after = "(known after apply)" if d.unknown else fmt_value(d.after)
+            note = "   # forces replacement" if d.forces_replacement and c.action is Action.REPLACE else ""
+            rows.append((d.path, f"{fmt_value(d.before)} → {after}{note}"))
+    width = max((len(k) for k, _ in rows), default=0)
+    for key, value in rows:
+        console.print(Text(f"      {key.ljust(width)}  {value}"))
+    for line in (c.rollout or {}).get("lines", []):
+        console.print(Text(f"      {line}"))

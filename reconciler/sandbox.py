@@ -1,0 +1,181 @@
+"""`reconciler sandbox`: a local AWS-compatible endpoint (a moto server on loopback) for trying
+reconciler without an AWS account, and `sandbox bake` to register a new AMI version in it.
+
+The sandbox is only used when the user points a stack at it (the provider's endpoint_url or
+AWS_ENDPOINT_URL); nothing falls back to it. Its pid, endpoint and log live under `.reconciler/` of
+the directory it was started from. Callers: cli.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from reconciler.errors import ReconcilerError
+
+SANDBOX_REGION = "us-east-1"
+
+
+class SandboxError(ReconcilerError):
+    """The sandbox could not be started, reached or stopped."""
+
+
+def _paths(directory: Path) -> tuple[Path, Path]:
+    base = directory / ".reconciler"
+    return base / "sandbox.json", base / "sandbox.log"
+
+
+def _read(directory: Path) -> dict[str, Any] | None:
+    info, _ = _paths(directory)
+    if not info.exists():
+        return None
+    data: dict[str, Any] = json.loads(info.read_text())
+    return data
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310 - loopback only
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "not answering"
+        return False
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start(directory: Path, port: int, out: Console) -> None:
+    info_path, log_path = _paths(directory)
+    current = _read(directory)
+    if current and _alive(int(current["pid"])) and _answers(current["endpoint"]):
+        out.print(f"Sandbox already running at {current['endpoint']} (pid {current['pid']}).")
+        return
+    if not _port_free(port):
+        raise SandboxError(f"port {port} on 127.0.0.1 is already in use; stop what uses it or start the "
+                           f"sandbox on another port with `reconciler sandbox start --port N`")
+    info_path.parent.mkdir(parents=True, exist_ok=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SandboxError(f"the sandbox exited at start (code {proc.returncode}); see {log_path}")
+        if _answers(endpoint):
+            break
+        time.sleep(0.2)
+    else:
+        proc.terminate()
+        raise SandboxError(f"the sandbox did not answer on {endpoint} within 30 s; see {log_path}")
+    info_path.write_text(json.dumps({"pid": proc.pid, "endpoint": endpoint, "port": port,
+                                     "log": str(log_path), "started": datetime.now(UTC).isoformat()}))
+    out.print(f"Sandbox running at {endpoint} (pid {proc.pid}); log: {log_path}")
+    out.print(f"Point a stack at it with endpoint_url = \"{endpoint}\" in its provider block, "
+              f"or AWS_ENDPOINT_URL={endpoint}.")
+
+
+def stop(directory: Path, out: Console) -> None:
+    info_path, _ = _paths(directory)
+    current = _read(directory)
+    if not current:
+        out.print("No sandbox is recorded here.")
+        return
+    pid = int(current["pid"])
+    if _alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    info_path.unlink(missing_ok=True)
+    out.print(f"Sandbox at {current['endpoint']} stopped (its contents are gone).")
+
+
+def status(directory: Path, out: Console) -> int:
+    current = _read(directory)
+    if not current:
+        out.print("Sandbox: not running (none recorded here).")
+        return 1
+    ok = _alive(int(current["pid"])) and _answers(current["endpoint"])
+    state = "running" if ok else "not answering"
+    out.print(f"Sandbox: {state} at {current['endpoint']} (pid {current['pid']}, since {current['started']}); "
+              f"log: {current['log']}")
+    return 0 if ok else 1
+
+
+def endpoint(directory: Path) -> str:
+    current = _read(directory)
+    if not current or not _answers(current["endpoint"]):
+        raise SandboxError("no sandbox is running here; start one with `reconciler sandbox start`")
+    return str(current["endpoint"])
+
+
+def bake(directory: Path, name: str, version: str, tags: list[str], out: Console) -> str:
+    """Register `NAME-VERSION` as a new image tagged App=NAME, Version=VERSION (plus --tag K=V)."""
+    import boto3
+
+    url = endpoint(directory)
+    ec2 = boto3.client("ec2", region_name=SANDBOX_REGION, endpoint_url=url,
+                       aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    extra = dict(t.split("=", 1) for t in tags if "=" in t)
+    image_name = f"{name}-{version}"
+    if ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [image_name]}])["Images"]:
+        raise SandboxError(f"an image named {image_name} already exists in the sandbox")
+    vol = ec2.create_volume(AvailabilityZone=f"{SANDBOX_REGION}a", Size=8)
+    snap = ec2.create_snapshot(VolumeId=vol["VolumeId"], Description=f"bake {image_name}")
+    image_id: str = ec2.register_image(
+        Name=image_name, Architecture="x86_64", RootDeviceName="/dev/xvda", VirtualizationType="hvm",
+        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap["SnapshotId"],
+                                                                 "VolumeSize": 8, "VolumeType": "gp3"}}],
+        Description=f"{name} {version}, baked by reconciler sandbox",
+    )["ImageId"]
+    all_tags = {"App": name, "Version": version, **extra}
+    ec2.create_tags(Resources=[image_id], Tags=[{"Key": k, "Value": v} for k, v in all_tags.items()])
+    out.print(f"Baked {image_name} as {image_id} (tags: {', '.join(f'{k}={v}' for k, v in all_tags.items())})")
+    return image_id
+
+
+def run(args: argparse.Namespace, directory: Path, out: Console) -> int:
+    if args.sandbox_command == "start":
+        start(directory, args.port, out)
+    elif args.sandbox_command == "stop":
+        stop(directory, out)
+    elif args.sandbox_command == "status":
+        return status(directory, out)
+    elif args.sandbox_command == "bake":
+        bake(directory, args.name, args.version, args.tag, out)
+    return 0
