@@ -18,6 +18,7 @@ from reconciler.config import Stack, evaluate_body, load_stack, resolve_variable
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext
 from reconciler.graph.build import build_graph
+from reconciler.planning.static import validate_statically
 from reconciler.state import Backend, State, make_backend
 
 PROVIDER_ARGUMENTS = ("region", "profile", "endpoint_url", "default_tags", "alias")
@@ -35,8 +36,9 @@ def load(directory: Path, *, cli_vars: Sequence[str] = (), var_files: Sequence[P
     stack = load_stack(directory)
     variables = resolve_variables(stack, cli_vars=list(cli_vars), var_files=list(var_files),
                                   environ=os.environ if environ is None else environ)
-    build_graph(stack)  # reports cycles before anything talks to the cloud
+    graph = build_graph(stack)  # reports cycles before anything talks to the cloud
     _check_provider_refs(stack)
+    validate_statically(stack, variables, graph)
     return Loaded(stack=stack, variables=variables)
 
 

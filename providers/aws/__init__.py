@@ -6,13 +6,20 @@
 
 from __future__ import annotations
 
-from providers.aws import ami, launch_template, subnets, vpc
+from providers.aws import ami, fleet, launch_template, subnets, target_group, vpc
 from providers.base import ResourceSchema
 from reconciler.address import Mode
 
 SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {
     (schema.mode, schema.type_name): schema
-    for schema in (ami.SCHEMA, vpc.SCHEMA, subnets.SCHEMA, launch_template.SCHEMA)
+    for schema in (
+        ami.SCHEMA,
+        vpc.SCHEMA,
+        subnets.SCHEMA,
+        launch_template.SCHEMA,
+        target_group.SCHEMA,
+        fleet.SCHEMA,
+    )
 }
 
 __all__ = ["SCHEMAS"]

@@ -11,8 +11,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from providers.aws import SCHEMAS, ami, launch_template, subnets, vpc
+from providers.aws import SCHEMAS, ami, fleet, launch_template, subnets, target_group, vpc
 from providers.aws.clients import AwsClients
+from providers.aws.fleet_ops import AwsFleetOps
 from providers.base import (
     ChangeRequest,
     DataResult,
@@ -53,7 +54,11 @@ class ManagedType(Protocol):
     def delete(self, clients: AwsClients, request: DeleteRequest) -> None: ...
 
 
-MANAGED: dict[str, ManagedType] = {launch_template.TYPE_NAME: launch_template}
+MANAGED: dict[str, ManagedType] = {
+    launch_template.TYPE_NAME: launch_template,
+    target_group.TYPE_NAME: target_group,
+    fleet.TYPE_NAME: fleet,
+}
 
 
 def _unsupported(call: str, type_name: str) -> CloudError:
@@ -73,6 +78,10 @@ class AwsProvider:
     def calls(self) -> Counter[str]:
         """API calls made so far, by operation name (`DescribeLaunchTemplates`: 2, ...)."""
         return self.clients.calls
+
+    def fleet_ops(self) -> AwsFleetOps:
+        """The rollout executor's FleetOps, sharing this provider's clients and call counter."""
+        return AwsFleetOps(self.clients)
 
     def schemas(self) -> Mapping[tuple[Mode, str], ResourceSchema]:
         return SCHEMAS

@@ -309,7 +309,24 @@ def _simple(fn: Callable[[str], str]) -> Impl:
     return lambda env, args: fn(_str(args, 0))
 
 
+def fn_range(env: FunctionEnv, args: list[Any]) -> Any:
+    """range(limit), range(start, limit) or range(start, limit, step), like Terraform's."""
+    nums = [_num(args, i) for i in range(len(args))]
+    start, limit, step = (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) > 2 else 1)
+    if step == 0:
+        raise FunctionError("step must not be zero", 2)
+    if (limit - start) / step > 1024:
+        raise FunctionError("more than 1024 elements", 0)
+    out: list[Any] = []
+    value = start
+    while (step > 0 and value < limit) or (step < 0 and value > limit):
+        out.append(value)
+        value += step
+    return out
+
+
 FUNCTIONS: dict[str, FunctionSpec] = {
+    "range": FunctionSpec(fn_range, 1, 3),
     "file": FunctionSpec(fn_file, 1, 1),
     "templatefile": FunctionSpec(fn_templatefile, 2, 2),
     "format": FunctionSpec(fn_format, 1, None),

@@ -34,8 +34,10 @@ def find_cycle(graph: Mapping[N, set[N]]) -> list[N] | None:
     try:
         TopologicalSorter(graph).prepare()
     except CycleError as err:
-        cycle: list[N] = list(err.args[1])
-        return cycle
+        ring: list[N] = list(err.args[1])[:-1]
+        start = min(range(len(ring)), key=lambda i: str(ring[i]))  # stable across runs
+        ring = ring[start:] + ring[:start]
+        return [*ring, ring[0]]
     return None
 
 

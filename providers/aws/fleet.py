@@ -1,0 +1,320 @@
+"""Resource `aws_fleet`: auto-scaling groups by generation; create, adopt, update, delete, refresh.
+
+A fleet is one or more auto-scaling groups `NAME-gNNNN` (see fleet_model); this module handles the
+changes that need no rollout. Create always reads first, because re-creating a group of an existing
+name silently replaces it in moto: a group of this fleet tagged with this stack and address is
+adopted (and brought to the configuration), any other is refused with OwnershipError. Every group
+pins a numbered launch template version; an unset `launch_template_version` pins the template's
+default version. Update changes the active group in place (sizes, health check, version, target
+groups, tags); delete detaches and force-deletes every generation. Rollouts go through
+`providers.aws.fleet_ops` instead.
+
+`refresh` is two calls for any number of fleets: one paginated DescribeAutoScalingGroups on the
+stack tag and one DescribeInstances for the members of every active group (a fleet not found on the
+stack tag costs one more unfiltered listing). Callers: `providers.aws.provider.AwsProvider`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from providers.aws.fleet_model import (
+    FleetArgs,
+    active_group,
+    asg_tag_list,
+    config_fields,
+    fleet_of,
+    fleet_tags,
+    generation_of,
+    group_fields,
+    group_name,
+    group_tags,
+    observe,
+    pinned_version,
+)
+from providers.aws.fleet_reads import (
+    default_template_version,
+    describe_groups,
+    group_named,
+    group_not_found,
+    groups_of_fleet,
+    groups_of_stack,
+    instances,
+    member_ids,
+)
+from providers.aws.tags import ownership_of, tag_changes
+from providers.aws.validation import validate_config
+from providers.base import (
+    OWNER_STACK_TAG,
+    ChangeRequest,
+    DeleteRequest,
+    ObservedResource,
+    ProviderSettings,
+    RefreshRequest,
+    ResourceSchema,
+)
+from reconciler.address import Mode
+from reconciler.errors import CloudError, OwnershipError
+from reconciler.rollout.plan import parse_generation
+
+if TYPE_CHECKING:
+    from providers.aws.clients import AwsClients
+
+TYPE_NAME = "aws_fleet"
+ATTACH_CHUNK = 10  # target groups per Attach/DetachLoadBalancerTargetGroups
+
+SCHEMA = ResourceSchema(
+    type_name=TYPE_NAME,
+    mode=Mode.MANAGED,
+    model=FleetArgs,
+    computed=frozenset({"id", "arn", "group_name", "generation", "instances", "previous_groups"}),
+    computed_on_update=frozenset({"arn", "group_name", "generation", "instances", "previous_groups"}),
+    force_new=frozenset({"name"}),
+    description="An auto-scaling fleet: one group per generation, pinned to a numbered template version.",
+)
+
+
+# --- refresh -----------------------------------------------------------------------------------
+
+
+def _by_fleet(
+    groups: Iterable[dict[str, Any]], fleets: Iterable[str], *, by_name: bool
+) -> dict[str, list[Any]]:
+    """Groups of each wanted fleet: by the fleet tag, or (`by_name`) an untagged group's name."""
+    wanted = set(fleets)
+    out: dict[str, list[Any]] = {}
+    for group in groups:
+        fleet = fleet_of(group)
+        if fleet is None and by_name:
+            name = str(group.get("AutoScalingGroupName"))
+            fleet = next((f for f in sorted(wanted) if parse_generation(name, f) is not None), None)
+        if fleet in wanted:
+            out.setdefault(fleet, []).append(group)
+    return out
+
+
+def _observe_all(
+    clients: AwsClients,
+    by_fleet: Mapping[str, list[Any]],
+    *,
+    settings: ProviderSettings,
+    address: object = None,
+) -> dict[str, ObservedResource | None]:
+    actives = [g for fleet, groups in by_fleet.items() if (g := active_group(groups, fleet)) is not None]
+    ec2 = instances(clients, member_ids(actives), address=address) if member_ids(actives) else {}
+    return {fleet: observe(fleet, groups, ec2=ec2, settings=settings) for fleet, groups in by_fleet.items()}
+
+
+def refresh(
+    clients: AwsClients, request: RefreshRequest, *, settings: ProviderSettings
+) -> dict[str, ObservedResource | None]:
+    if not request.ids:
+        return {}
+    by_fleet = _by_fleet(groups_of_stack(clients, request.stack), request.ids, by_name=False)
+    missing = [f for f in request.ids if f not in by_fleet]
+    if missing:  # deleted, or imported without our tags: look through every group once
+        by_fleet.update(_by_fleet(describe_groups(clients), missing, by_name=True))
+    observed = _observe_all(clients, by_fleet, settings=settings)
+    return {fleet: observed.get(fleet) for fleet in request.ids}
+
+
+def _read(clients: AwsClients, fleet: str, *, settings: ProviderSettings, address: str) -> ObservedResource:
+    groups = groups_of_fleet(clients, fleet, address=address)
+    observed = _observe_all(clients, {fleet: groups}, settings=settings, address=address).get(fleet)
+    if observed is None:
+        raise CloudError(
+            call="DescribeAutoScalingGroups",
+            message=f"no auto-scaling group of fleet {fleet!r} exists",
+            address=address,
+            code="ValidationError",
+        )
+    return observed
+
+
+# --- changes -----------------------------------------------------------------------------------
+
+
+def _check_owned(
+    groups: Iterable[Mapping[str, Any]], *, stack: str, address: str, verb: str, exact: bool
+) -> None:
+    """OwnershipError unless every group carries this stack's tag (and, if `exact`, this address)."""
+    for group in groups:
+        owner = ownership_of(group_tags(group))
+        if owner.stack != stack or (exact and owner.address != address):
+            raise OwnershipError(
+                f'refusing to {verb} auto-scaling group "{group.get("AutoScalingGroupName")}" for '
+                f"{address} in stack {stack!r}: it is tagged {OWNER_STACK_TAG}={owner.stack!r}, "
+                f"address={owner.address!r}; import it or choose another fleet name"
+            )
+
+
+def _placement(args: FleetArgs) -> dict[str, Any]:
+    if args.subnet_ids:
+        return {"VPCZoneIdentifier": ",".join(args.subnet_ids)}
+    return {"AvailabilityZones": list(args.availability_zones)}
+
+
+def _target_groups(clients: AwsClients, operation: str, *, group: str, arns: list[str], address: str) -> None:
+    for start in range(0, len(arns), ATTACH_CHUNK):
+        clients.call(
+            "autoscaling",
+            operation,
+            address=address,
+            AutoScalingGroupName=group,
+            TargetGroupARNs=arns[start : start + ATTACH_CHUNK],
+        )
+
+
+def _converge(
+    clients: AwsClients,
+    groups: list[dict[str, Any]],
+    *,
+    args: FleetArgs,
+    request: ChangeRequest,
+    settings: ProviderSettings,
+) -> ObservedResource:
+    """Bring the active group to the configuration, in place; then read the fleet back."""
+    address = str(request.address)
+    active = active_group(groups, args.name)
+    assert active is not None
+    name = str(active["AutoScalingGroupName"])
+    current = group_fields(active, fleet=args.name, settings=settings)
+    want = config_fields(args)
+    version = args.launch_template_version
+    if version is None:  # the engine normally fills it in; keep the pinned one for the same template
+        same = current["launch_template"] == args.launch_template and pinned_version(active) is not None
+        version = current["launch_template_version"] if same else None
+        version = version or default_template_version(clients, args.launch_template, address=address)
+    want["launch_template_version"] = version
+    params: dict[str, Any] = {}
+    if any(current[k] != want[k] for k in ("min_size", "max_size", "desired_capacity")):
+        params |= {
+            "MinSize": args.min_size,
+            "MaxSize": args.max_size,
+            "DesiredCapacity": want["desired_capacity"],
+        }
+    if current["health_check_type"] != want["health_check_type"]:
+        params["HealthCheckType"] = args.health_check_type
+    if current["health_check_grace_period"] != want["health_check_grace_period"]:
+        params["HealthCheckGracePeriod"] = args.health_check_grace_period
+    if (current["launch_template"], current["launch_template_version"]) != (args.launch_template, version):
+        params["LaunchTemplate"] = {"LaunchTemplateId": args.launch_template, "Version": str(version)}
+    if (current["availability_zones"], current["subnet_ids"]) != (
+        want["availability_zones"],
+        want["subnet_ids"],
+    ):
+        params |= _placement(args)
+    if params:
+        clients.call(
+            "autoscaling", "UpdateAutoScalingGroup", address=address, AutoScalingGroupName=name, **params
+        )
+    attached, wanted = set(current["target_group_arns"]), set(want["target_group_arns"])
+    _target_groups(
+        clients, "AttachLoadBalancerTargetGroups", group=name, arns=sorted(wanted - attached), address=address
+    )
+    _target_groups(
+        clients, "DetachLoadBalancerTargetGroups", group=name, arns=sorted(attached - wanted), address=address
+    )
+    tags = fleet_tags(
+        user=args.tags,
+        default=settings.default_tags,
+        stack=request.stack,
+        address=address,
+        fleet=args.name,
+        generation=generation_of(active, args.name),
+    )
+    to_set, to_delete = tag_changes(group_tags(active), tags)
+    if to_set:
+        clients.call("autoscaling", "CreateOrUpdateTags", address=address, Tags=asg_tag_list(name, to_set))
+    if to_delete:
+        rows = [
+            {k: v for k, v in t.items() if k in ("ResourceId", "ResourceType", "Key")}
+            for t in asg_tag_list(name, dict.fromkeys(to_delete, ""))
+        ]
+        clients.call("autoscaling", "DeleteTags", address=address, Tags=rows)
+    return _read(clients, args.name, settings=settings, address=address)
+
+
+def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+    args = validate_config(FleetArgs, request.config, address=request.address)
+    address = str(request.address)
+    first = group_name(args.name, 1)
+    groups = groups_of_fleet(clients, args.name, address=address)
+    if not any(g.get("AutoScalingGroupName") == first for g in groups):
+        untagged = group_named(clients, first, address=address)  # a same-named group replaces silently
+        if untagged is not None:
+            groups.append(untagged)
+    if groups:
+        _check_owned(groups, stack=request.stack, address=address, verb="adopt", exact=True)
+        return _converge(clients, groups, args=args, request=request, settings=settings)
+    version = args.launch_template_version or default_template_version(
+        clients, args.launch_template, address=address
+    )
+    tags = fleet_tags(
+        user=args.tags,
+        default=settings.default_tags,
+        stack=request.stack,
+        address=address,
+        fleet=args.name,
+        generation=1,
+    )
+    clients.call(
+        "autoscaling",
+        "CreateAutoScalingGroup",
+        address=address,
+        AutoScalingGroupName=first,
+        LaunchTemplate={"LaunchTemplateId": args.launch_template, "Version": str(version)},
+        MinSize=args.min_size,
+        MaxSize=args.max_size,
+        DesiredCapacity=args.desired_capacity,
+        TargetGroupARNs=list(args.target_group_arns),
+        HealthCheckType=args.health_check_type,
+        HealthCheckGracePeriod=args.health_check_grace_period,
+        Tags=asg_tag_list(first, tags),
+        **_placement(args),
+    )
+    return _read(clients, args.name, settings=settings, address=address)
+
+
+def update(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+    args = validate_config(FleetArgs, request.config, address=request.address)
+    address = str(request.address)
+    fleet = request.id or args.name
+    groups = groups_of_fleet(clients, fleet, address=address)
+    if not groups:
+        raise CloudError(
+            call="DescribeAutoScalingGroups",
+            message=f"no auto-scaling group of fleet {fleet!r} exists any more",
+            address=address,
+            code="ValidationError",
+        )
+    _check_owned(groups, stack=request.stack, address=address, verb="update", exact=False)
+    return _converge(clients, groups, args=args, request=request, settings=settings)
+
+
+def delete(clients: AwsClients, request: DeleteRequest) -> None:
+    """Detach and force-delete every generation of the fleet; a fleet already gone is fine."""
+    address = str(request.address)
+    groups = groups_of_fleet(clients, request.id, address=address)
+    _check_owned(groups, stack=request.stack, address=address, verb="delete", exact=False)
+    for group in groups:
+        name = str(group["AutoScalingGroupName"])
+        try:
+            _target_groups(
+                clients,
+                "DetachLoadBalancerTargetGroups",
+                group=name,
+                arns=sorted(group.get("TargetGroupARNs") or []),
+                address=address,
+            )
+            clients.call(
+                "autoscaling",
+                "DeleteAutoScalingGroup",
+                address=address,
+                AutoScalingGroupName=name,
+                ForceDelete=True,
+            )
+        except CloudError as err:
+            if not group_not_found(err):
+                raise

@@ -1,0 +1,376 @@
+"""Resource `aws_target_group` (ELBv2): create, adopt, retune, retag, delete and batch-refresh.
+
+The model normalises the health check: a missing `health_check` block means AWS's defaults, and its
+protocol defaults to the group's own (a TCP check has no path and no matcher), so a freshly created
+group observes exactly equal to its configuration. Create first looks the name up: a group tagged
+with this stack and address (left by a crashed run) is adopted; any other is refused with
+OwnershipError, as are update and delete of a group without this stack's tag.
+
+`refresh` reads groups by ARN in chunks of 20 (one DescribeTargetGroups, chunks that name a deleted
+group fall back to one call per ARN), their tags with one DescribeTags per 20 ARNs, and the
+deregistration delay with one DescribeTargetGroupAttributes per group (ELBv2 has no batch form).
+Callers: `providers.aws.provider.AwsProvider`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from providers.aws.tags import desired_tags, ownership_of, tag_changes, tag_dict, tag_list, user_tags
+from providers.aws.validation import validate_config
+from providers.base import (
+    OWNER_STACK_TAG,
+    ChangeRequest,
+    DeleteRequest,
+    ObservedResource,
+    ProviderSettings,
+    RefreshRequest,
+    ResourceSchema,
+)
+from reconciler.address import Mode
+from reconciler.errors import CloudError, OwnershipError
+
+if TYPE_CHECKING:
+    from providers.aws.clients import AwsClients
+
+TYPE_NAME = "aws_target_group"
+ARN_CHUNK = 20  # DescribeTags takes at most 20 ARNs; target groups are read in the same chunks
+DELAY_KEY = "deregistration_delay.timeout_seconds"
+NOT_FOUND = "TargetGroupNotFound"
+
+Protocol = Literal["HTTP", "HTTPS", "TCP"]
+
+
+class HealthCheck(BaseModel):
+    """The `health_check { ... }` block; `protocol` None means the target group's protocol."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = "/"
+    port: str = "traffic-port"
+    protocol: Protocol | None = None
+    interval: int = Field(default=30, ge=5, le=300)
+    timeout: int = Field(default=5, ge=2, le=120)
+    healthy_threshold: int = Field(default=5, ge=2, le=10)
+    unhealthy_threshold: int = Field(default=2, ge=2, le=10)
+    matcher: str | None = "200"
+
+
+class TargetGroupArgs(BaseModel):
+    """Arguments of `resource "aws_target_group"`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+    port: int = Field(ge=1, le=65535)
+    protocol: Protocol = "HTTP"
+    vpc_id: str
+    target_type: Literal["instance"] = "instance"
+    deregistration_delay: int = Field(default=300, ge=0, le=3600)
+    health_check: HealthCheck | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _complete_health_check(self) -> TargetGroupArgs:
+        check = self.health_check or HealthCheck()
+        protocol = check.protocol or (self.protocol if isinstance(self.protocol, str) else "HTTP")
+        update: dict[str, Any] = {"protocol": protocol}
+        if protocol == "TCP":
+            update |= {"path": None, "matcher": None}
+        self.health_check = check.model_copy(update=update)
+        return self
+
+
+SCHEMA = ResourceSchema(
+    type_name=TYPE_NAME,
+    mode=Mode.MANAGED,
+    model=TargetGroupArgs,
+    computed=frozenset({"id", "arn", "arn_suffix"}),
+    force_new=frozenset({"name", "port", "protocol", "vpc_id", "target_type"}),
+    description="An ELBv2 target group of instances; health check, delay and tags change in place.",
+)
+
+
+# --- mapping -----------------------------------------------------------------------------------
+
+
+def health_check_params(check: HealthCheck) -> dict[str, Any]:
+    """The HealthCheck* parameters CreateTargetGroup and ModifyTargetGroup take."""
+    params: dict[str, Any] = {
+        "HealthCheckEnabled": True,
+        "HealthCheckProtocol": check.protocol,
+        "HealthCheckPort": check.port,
+        "HealthCheckIntervalSeconds": check.interval,
+        "HealthCheckTimeoutSeconds": check.timeout,
+        "HealthyThresholdCount": check.healthy_threshold,
+        "UnhealthyThresholdCount": check.unhealthy_threshold,
+    }
+    if check.path is not None:
+        params["HealthCheckPath"] = check.path
+    if check.matcher is not None:
+        params["Matcher"] = {"HttpCode": check.matcher}
+    return params
+
+
+def arn_suffix(arn: str) -> str:
+    """`arn:aws:elasticloadbalancing:R:A:targetgroup/web/abc` → `targetgroup/web/abc` (for metrics)."""
+    return arn.split(":", 5)[-1]
+
+
+def observe(
+    group: dict[str, Any], *, tags: dict[str, str], delay: int, settings: ProviderSettings
+) -> ObservedResource:
+    """One described group, its tags and deregistration delay → attributes in the model's shape."""
+    tcp = group.get("HealthCheckProtocol") == "TCP"
+    check = {
+        "path": None if tcp else group.get("HealthCheckPath"),
+        "port": str(group.get("HealthCheckPort") or "traffic-port"),
+        "protocol": group.get("HealthCheckProtocol"),
+        "interval": int(group.get("HealthCheckIntervalSeconds") or 0),
+        "timeout": int(group.get("HealthCheckTimeoutSeconds") or 0),
+        "healthy_threshold": int(group.get("HealthyThresholdCount") or 0),
+        "unhealthy_threshold": int(group.get("UnhealthyThresholdCount") or 0),
+        "matcher": None if tcp else (group.get("Matcher") or {}).get("HttpCode"),
+    }
+    arn = str(group["TargetGroupArn"])
+    attributes: dict[str, Any] = {
+        "name": group.get("TargetGroupName"),
+        "port": int(group.get("Port") or 0),
+        "protocol": group.get("Protocol"),
+        "vpc_id": group.get("VpcId"),
+        "target_type": group.get("TargetType", "instance"),
+        "deregistration_delay": delay,
+        "health_check": check,
+        "tags": user_tags(tags, default=settings.default_tags),
+        "id": arn,
+        "arn": arn,
+        "arn_suffix": arn_suffix(arn),
+    }
+    fingerprint = f"{arn_suffix(arn)}:{check['path']}:{check['interval']}:{delay}:{len(tags)}"
+    return ObservedResource(
+        id=arn, attributes=attributes, ownership=ownership_of(tags), fingerprint=fingerprint
+    )
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), ARN_CHUNK):
+        yield items[start : start + ARN_CHUNK]
+
+
+def groups_by_arns(clients: AwsClients, arns: Iterable[str], *, address: object = None) -> dict[str, Any]:
+    """Target groups by ARN; deleted ones are absent (AWS fails a whole call for one unknown ARN)."""
+    found: dict[str, Any] = {}
+    for chunk in _chunks(sorted(set(arns))):
+        try:
+            rows = clients.paginate(
+                "elbv2",
+                "DescribeTargetGroups",
+                result_key="TargetGroups",
+                address=address,
+                page_size=None,
+                TargetGroupArns=chunk,
+            )
+        except CloudError as err:
+            if err.code not in (NOT_FOUND, "ValidationError"):
+                raise
+            rows = []
+            for one in chunk:
+                rows += _described(clients, address=address, TargetGroupArns=[one])
+        found.update({g["TargetGroupArn"]: g for g in rows})
+    return found
+
+
+def _described(clients: AwsClients, *, address: object, **kwargs: Any) -> list[Any]:
+    try:
+        rows: list[Any] = clients.call("elbv2", "DescribeTargetGroups", address=address, **kwargs)[
+            "TargetGroups"
+        ]
+    except CloudError as err:
+        if err.code not in (NOT_FOUND, "ValidationError"):
+            raise
+        return []
+    return rows
+
+
+def group_by_name(clients: AwsClients, name: str, *, address: object = None) -> dict[str, Any] | None:
+    rows = _described(clients, address=address, Names=[name])
+    return rows[0] if rows else None
+
+
+def tags_of(clients: AwsClients, arns: Iterable[str], *, address: object = None) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for chunk in _chunks(sorted(set(arns))):
+        rows = clients.call("elbv2", "DescribeTags", address=address, ResourceArns=chunk)["TagDescriptions"]
+        out.update({str(r["ResourceArn"]): tag_dict(r.get("Tags")) for r in rows})
+    return out
+
+
+def delay_of(clients: AwsClients, arn: str, *, address: object = None) -> int:
+    rows = clients.call("elbv2", "DescribeTargetGroupAttributes", address=address, TargetGroupArn=arn)[
+        "Attributes"
+    ]
+    values = {str(r["Key"]): str(r.get("Value", "")) for r in rows}
+    return int(values.get(DELAY_KEY) or 300)
+
+
+def refresh(
+    clients: AwsClients, request: RefreshRequest, *, settings: ProviderSettings
+) -> dict[str, ObservedResource | None]:
+    if not request.ids:
+        return {}
+    groups = groups_by_arns(clients, request.ids)
+    tags = tags_of(clients, groups)
+    out: dict[str, ObservedResource | None] = {}
+    for arn in request.ids:
+        group = groups.get(arn)
+        out[arn] = (
+            observe(group, tags=tags.get(arn, {}), delay=delay_of(clients, arn), settings=settings)
+            if group is not None
+            else None
+        )
+    return out
+
+
+# --- changes -----------------------------------------------------------------------------------
+
+
+def _converge(
+    clients: AwsClients,
+    group: dict[str, Any],
+    *,
+    args: TargetGroupArgs,
+    tags: dict[str, str],
+    current_tags: dict[str, str],
+    settings: ProviderSettings,
+    address: str,
+) -> ObservedResource:
+    """Bring an existing group's health check, delay and tags to the configuration."""
+    arn = str(group["TargetGroupArn"])
+    delay = delay_of(clients, arn, address=address)
+    current = observe(group, tags=current_tags, delay=delay, settings=settings).attributes
+    assert args.health_check is not None  # filled in by the model
+    if current["health_check"] != args.health_check.model_dump(mode="json"):
+        group = clients.call(
+            "elbv2",
+            "ModifyTargetGroup",
+            address=address,
+            TargetGroupArn=arn,
+            **health_check_params(args.health_check),
+        )["TargetGroups"][0]
+    if delay != args.deregistration_delay:
+        clients.call(
+            "elbv2",
+            "ModifyTargetGroupAttributes",
+            address=address,
+            TargetGroupArn=arn,
+            Attributes=[{"Key": DELAY_KEY, "Value": str(args.deregistration_delay)}],
+        )
+        delay = args.deregistration_delay
+    to_set, to_delete = tag_changes(current_tags, tags)
+    if to_set:
+        clients.call("elbv2", "AddTags", address=address, ResourceArns=[arn], Tags=tag_list(to_set))
+    if to_delete:
+        clients.call("elbv2", "RemoveTags", address=address, ResourceArns=[arn], TagKeys=to_delete)
+    return observe(group, tags=tags, delay=delay, settings=settings)
+
+
+def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+    args = validate_config(TargetGroupArgs, request.config, address=request.address)
+    address = str(request.address)
+    tags = desired_tags(user=args.tags, default=settings.default_tags, stack=request.stack, address=address)
+    existing = group_by_name(clients, args.name, address=address)
+    if existing is not None:
+        arn = str(existing["TargetGroupArn"])
+        current_tags = tags_of(clients, [arn], address=address).get(arn, {})
+        owner = ownership_of(current_tags)
+        if owner.stack != request.stack or owner.address != address:
+            raise OwnershipError(
+                f'target group "{args.name}" ({arn}) already exists and is not owned by {address} in '
+                f"stack {request.stack!r} (it is tagged stack={owner.stack!r}, address={owner.address!r}); "
+                "import it or choose another name"
+            )
+        return _converge(
+            clients,
+            existing,
+            args=args,
+            tags=tags,
+            current_tags=current_tags,
+            settings=settings,
+            address=address,
+        )
+    assert args.health_check is not None
+    group = clients.call(
+        "elbv2",
+        "CreateTargetGroup",
+        address=address,
+        Name=args.name,
+        Protocol=args.protocol,
+        Port=args.port,
+        VpcId=args.vpc_id,
+        TargetType=args.target_type,
+        Tags=tag_list(tags),
+        **health_check_params(args.health_check),
+    )["TargetGroups"][0]
+    arn = str(group["TargetGroupArn"])
+    if args.deregistration_delay != 300:  # AWS's default
+        clients.call(
+            "elbv2",
+            "ModifyTargetGroupAttributes",
+            address=address,
+            TargetGroupArn=arn,
+            Attributes=[{"Key": DELAY_KEY, "Value": str(args.deregistration_delay)}],
+        )
+    return observe(group, tags=tags, delay=args.deregistration_delay, settings=settings)
+
+
+def _owned_group(
+    clients: AwsClients, *, arn: str, stack: str, address: str, verb: str
+) -> tuple[dict[str, Any], dict[str, str]] | None:
+    group = groups_by_arns(clients, [arn], address=address).get(arn)
+    if group is None:
+        return None
+    tags = tags_of(clients, [arn], address=address).get(arn, {})
+    owner = ownership_of(tags)
+    if owner.stack != stack:
+        raise OwnershipError(
+            f'refusing to {verb} target group "{group.get("TargetGroupName")}" ({arn}) for {address}: '
+            f"its {OWNER_STACK_TAG} tag is {owner.stack!r}, not {stack!r}"
+        )
+    return group, tags
+
+
+def update(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+    args = validate_config(TargetGroupArgs, request.config, address=request.address)
+    address = str(request.address)
+    arn = request.id or str((request.prior or {}).get("id") or "")
+    found = _owned_group(clients, arn=arn, stack=request.stack, address=address, verb="update")
+    if found is None:
+        raise CloudError(
+            call="DescribeTargetGroups",
+            message=f"target group {arn} no longer exists",
+            address=address,
+            code=NOT_FOUND,
+        )
+    group, current_tags = found
+    tags = desired_tags(user=args.tags, default=settings.default_tags, stack=request.stack, address=address)
+    return _converge(
+        clients, group, args=args, tags=tags, current_tags=current_tags, settings=settings, address=address
+    )
+
+
+def delete(clients: AwsClients, request: DeleteRequest) -> None:
+    address = str(request.address)
+    found = _owned_group(clients, arn=request.id, stack=request.stack, address=address, verb="delete")
+    if found is None:
+        return
+    try:
+        clients.call("elbv2", "DeleteTargetGroup", address=address, TargetGroupArn=request.id)
+    except CloudError as err:
+        if err.code != NOT_FOUND:
+            raise

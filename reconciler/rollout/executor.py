@@ -1,0 +1,387 @@
+"""Run a planned rollout through `FleetOps`: step by step, health-gated, recorded, resumable, and
+rolled back on failure.
+
+`run_rollout` starts a rollout, or resumes the one a killed apply recorded (the step in flight is
+run again; steps are idempotent, see rollout.actions), calls `record(progress)` after every step
+so the caller can write it into state, and on a failed health gate, a fired alarm or a cloud
+error either rolls back (`auto_rollback`) or stops where it is (FAILED). `rollback_completed`
+serves `reconciler rollout rollback ADDR`. Both return a `RolloutOutcome` and tell a progress
+display what happens through `RolloutEvent`s (the CLI renders them). The clock and sleep are
+injected; nothing here sleeps on its own.
+Callers: applying (ROLLOUT changes), cli (`rollout rollback`), tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError
+from reconciler.rollout.actions import run_step
+from reconciler.rollout.config import Strategy, format_duration
+from reconciler.rollout.health import member_problems
+from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind, describe_step
+from reconciler.rollout.progress import (
+    Phase,
+    RolloutProgress,
+    advance,
+    begin_rollback,
+    fail,
+    next_step,
+    rollback_steps,
+    start,
+)
+from reconciler.rollout.protocol import FleetOps, GroupMember, LifecycleState
+from reconciler.rollout.waits import FailureKind, Observation, StepEnv, StepFailed
+
+__all__ = ["RollbackUnavailable", "RolloutEvent", "RolloutOutcome", "rollback_completed", "run_rollout"]
+
+_ATTEMPTS = 3  # a step hit by a retryable cloud error is run again (it is idempotent) this often
+_GONE = (LifecycleState.TERMINATING, LifecycleState.TERMINATED)
+
+
+@dataclass(frozen=True)
+class RolloutEvent:
+    """One line of news for a progress display: which step, where the fleet stands."""
+
+    fleet: str
+    step: int  # 1-based, within the rollout's steps (or the rollback's while rolling back)
+    total: int
+    description: str
+    phase: Phase
+    new: int = 0  # live instances on the new image, over the fleet's groups
+    old: int = 0  # live instances on any other image
+    healthy: int = 0  # live instances passing the gate (InService, Healthy, target healthy)
+    waited_s: float = 0.0
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RolloutOutcome:
+    """How a rollout (or a requested rollback) ended, in words for the user and in fields."""
+
+    phase: Phase
+    message: str
+    failed_step: int | None = None  # 1-based forward step that failed
+    restored: str = ""  # after a rollback: what serves again
+    replaced: int = 0  # old instances replaced by new ones that stay
+    new_group: str = ""  # the group made for the new version (blue_green/canary)
+    progress: RolloutProgress | None = None
+
+
+class RollbackUnavailable(ReconcilerError):
+    """A requested rollback cannot be done (the kept previous group is gone)."""
+
+
+def _ignore(_: RolloutEvent) -> None:
+    return None
+
+
+def _failure(err: Exception, *, step: RolloutStep, index: int, total: int, rollback: bool) -> str:
+    where = f"{'rollback ' if rollback else ''}step {index + 1}/{total}"
+    if isinstance(err, StepFailed) and err.kind in (FailureKind.GATE, FailureKind.ALARM):
+        return f"{'rollback ' if rollback else ''}health gate failed at {where}: {err.detail}"
+    detail = err.detail if isinstance(err, StepFailed) else str(err)
+    return f"{where} ({step.description or describe_step(step)}) failed: {detail}"
+
+
+class _Runner:
+    def __init__(
+        self,
+        *,
+        plan: RolloutPlan,
+        ops: FleetOps,
+        record: Callable[[RolloutProgress], None],
+        emit: Callable[[RolloutEvent], None],
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        poll_s: float,
+        tags: Mapping[str, str],
+        requested: bool = False,
+    ) -> None:
+        self.plan, self.ops, self.record, self.emit = plan, ops, record, emit
+        self.clock, self.sleep, self.poll_s, self.requested = clock, sleep, poll_s, requested
+        self.env = StepEnv(
+            plan=plan, ops=ops, clock=clock, sleep=sleep, poll_s=poll_s, observe=self._observe, tags=tags
+        )
+        self.members: dict[str, list[GroupMember]] = {}
+        self.at: tuple[int, int, str, Phase] = (0, len(plan.steps), "", Phase.PENDING)
+
+    # -- what the display is told --------------------------------------------------------------
+
+    def _census(self) -> None:
+        for group in filter(None, (self.plan.group, self.plan.green_group)):
+            try:
+                self.members[group] = [
+                    m for m in self.ops.members_and_health(group) if m.lifecycle_state not in _GONE
+                ]
+            except CloudError:
+                pass  # display only: keep what was seen last
+
+    def _live(self, group: str | None = None, image_id: str | None = None) -> list[GroupMember]:
+        groups = [group] if group else list(self.members)
+        return [
+            m
+            for g in groups
+            for m in self.members.get(g, [])
+            if image_id is None or m.image_id == image_id
+        ]
+
+    def _emit(self, *, waited_s: float = 0.0, detail: str = "") -> None:
+        step, total, description, phase = self.at
+        live = self._live()
+        arns = list(self.plan.target_group_arns) if self.plan.target_groups else []
+        new = sum(m.image_id == self.plan.new.image_id for m in live)
+        healthy = sum(not member_problems(m, target_group_arns=arns) for m in live)
+        self.emit(
+            RolloutEvent(
+                fleet=self.plan.fleet_name,
+                step=step,
+                total=total,
+                description=description,
+                phase=phase,
+                new=new,
+                old=len(live) - new,
+                healthy=healthy,
+                waited_s=waited_s,
+                detail=detail,
+            )
+        )
+
+    def _observe(self, seen: Observation) -> None:
+        if seen.members is not None and seen.group:
+            self.members[seen.group] = [m for m in seen.members if m.lifecycle_state not in _GONE]
+        self._emit(waited_s=seen.waited_s, detail=seen.detail)
+
+    # -- running steps ----------------------------------------------------------------------------
+
+    def _run(self, step: RolloutStep, *, index: int, total: int, phase: Phase, since: float | None) -> None:
+        self.at = (index + 1, total, step.description or describe_step(step), phase)
+        self.env.since = since
+        self.env.watch_alarms = phase is not Phase.ROLLING_BACK
+        self._emit()
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                run_step(step, self.env)
+                break
+            except CloudError as err:
+                if err.kind is not CloudErrorKind.RETRYABLE or attempt == _ATTEMPTS:
+                    raise
+                self._emit(detail=f"{err}; trying again")
+                self.sleep(self.poll_s * attempt)
+        self._census()
+
+    def drive(self, progress: RolloutProgress, *, auto_rollback: bool) -> RolloutOutcome:
+        plan = self.plan
+        self._census()
+        while progress.phase in (Phase.PENDING, Phase.IN_PROGRESS):
+            step = next_step(plan, progress)
+            if step is None:  # recorded past the last step: nothing left to do
+                now = self.clock()
+                progress = replace(progress, phase=Phase.COMPLETE, updated_at=now, finished_at=now)
+                self.record(progress)
+                break
+            index = progress.step_index
+            try:
+                self._run(step, index=index, total=len(plan.steps), phase=progress.phase, since=progress.updated_at)
+            except (StepFailed, CloudError) as err:
+                failure = _failure(err, step=step, index=index, total=len(plan.steps), rollback=False)
+                now = self.clock()
+                progress = (
+                    begin_rollback(progress, failure=failure, now=now)
+                    if auto_rollback
+                    else fail(progress, failure=failure, now=now)
+                )
+                self.record(progress)
+                break
+            progress = advance(plan, progress, now=self.clock())
+            self.record(progress)
+        if progress.phase is Phase.ROLLING_BACK:
+            progress = self._roll_back(progress)
+        outcome = self.outcome(progress)
+        self.at = (self.at[0], self.at[1], outcome.message, progress.phase)
+        self._emit(detail=outcome.restored)
+        return outcome
+
+    def _roll_back(self, progress: RolloutProgress) -> RolloutProgress:
+        undo = rollback_steps(self.plan, progress)
+        while (step := next_step(self.plan, progress)) is not None:
+            index = progress.rollback_index
+            try:
+                self._run(step, index=index, total=len(undo), phase=Phase.ROLLING_BACK, since=progress.updated_at)
+            except (StepFailed, CloudError) as err:
+                failure = _failure(err, step=step, index=index, total=len(undo), rollback=True)
+                progress = fail(progress, failure=failure, now=self.clock())
+                self.record(progress)
+                return progress
+            progress = advance(self.plan, progress, now=self.clock())
+            self.record(progress)
+        if progress.phase is Phase.ROLLING_BACK:  # there was nothing to undo
+            now = self.clock()
+            progress = replace(progress, phase=Phase.ROLLED_BACK, updated_at=now, finished_at=now)
+            self.record(progress)
+        return progress
+
+    # -- how it ended ---------------------------------------------------------------------------
+
+    def _image_name(self, image_id: str) -> str:
+        names = {self.plan.old.image_id: self.plan.old.image_name, self.plan.new.image_id: self.plan.new.image_name}
+        return names.get(image_id, image_id)
+
+    def _state(self) -> str:
+        """ "web-g0007 at 3 (app-1.4.2), web-g0008 at 1 (app-1.5.0)" from the last census."""
+        parts = []
+        for group, members in self.members.items():
+            images = sorted({self._image_name(m.image_id) for m in members})
+            parts.append(f"{group} at {len(members)}" + (f" ({', '.join(images)})" if images else ""))
+        return ", ".join(parts)
+
+    def _restored(self, progress: RolloutProgress) -> str:
+        plan, old = self.plan, self.plan.old
+        count = len(self._live(plan.group, old.image_id))
+        if plan.strategy is Strategy.ROLLING:
+            return (
+                f"{plan.group} back on launch template version {old.launch_template_version} "
+                f"at {count} instances ({old.image_name})"
+            )
+        text = f"{plan.group} restored at {count} instances ({old.image_name})"
+        deletes = any(s.kind is StepKind.DELETE_GROUP for s in rollback_steps(plan, progress))
+        if plan.green_group and deletes and self.ops.describe_group(plan.green_group) is None:
+            text += f", {plan.green_group} deleted"
+        return text
+
+    def outcome(self, progress: RolloutProgress) -> RolloutOutcome:
+        plan, phase = self.plan, progress.phase
+        failed_step = None
+        if phase in (Phase.ROLLED_BACK, Phase.FAILED) and not self.requested:
+            failed_step = progress.step_index + 1 if progress.step_index < len(plan.steps) else None
+        restored, replaced = "", len(progress.replaced)
+        if phase is Phase.COMPLETE:
+            replaced = plan.replace_count
+            message = self._completed()
+        elif phase is Phase.ROLLED_BACK:
+            replaced = 0
+            restored = self._restored(progress)
+            message = f"{progress.failure}; rolled back: {restored}"
+            if self.requested and plan.strategy is Strategy.ROLLING:
+                message += " (rolling keeps no previous group: every instance was replaced again)"
+        elif phase is Phase.FAILED:
+            message = f"{progress.failure}; left as is: {self._state()}"
+        else:
+            message = f"{plan.fleet_name}: rollout {phase}"
+        return RolloutOutcome(
+            phase=phase,
+            message=message,
+            failed_step=failed_step,
+            restored=restored,
+            replaced=replaced,
+            new_group=plan.green_group,
+            progress=progress,
+        )
+
+    def _completed(self) -> str:
+        plan, new = self.plan, self.plan.new
+        head = f"rolled out {new.image_name} to {plan.fleet_name}"
+        if plan.is_noop:
+            return f"{head}: all instances already on it; {plan.group} pins version {new.launch_template_version}"
+        if plan.strategy is Strategy.ROLLING:
+            count = len(self._live(plan.group, new.image_id))
+            return f"{head}: {plan.replace_count} of {plan.total_instances} instances replaced, {plan.group} at {count}"
+        count = len(self._live(plan.green_group, new.image_id))
+        keep = format_duration(plan.keep_previous_s, compact=True)
+        return f"{head}: {plan.green_group} serving {count} instances; {plan.group} kept {keep} for rollback"
+
+
+def run_rollout(
+    *,
+    plan: RolloutPlan,
+    ops: FleetOps,
+    progress: RolloutProgress | None,
+    record: Callable[[RolloutProgress], None],
+    emit: Callable[[RolloutEvent], None] = _ignore,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    poll_s: float = 2.0,
+    auto_rollback: bool | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> RolloutOutcome:
+    """Run `plan` from the start (`progress` None) or from a recorded `progress`; returns how it
+    ended. `record` gets the progress once at the start and after every step (forward or
+    rollback); an exception from it (or from `ops`, other than CloudError) stops the run at once,
+    and running again with the last recorded progress resumes it. `auto_rollback` None means the
+    plan's setting. `clock` gives epoch seconds (they are recorded). `tags` are added to the tags
+    of the live group when a new group is created. A FAILED, COMPLETE or ROLLED_BACK progress is
+    only reported, never re-run (use `rollback_completed` to undo it)."""
+    runner = _Runner(
+        plan=plan, ops=ops, record=record, emit=emit, clock=clock, sleep=sleep, poll_s=poll_s, tags=tags or {}
+    )
+    if progress is None:
+        progress = start(plan, now=clock())
+        if plan.is_noop and plan.launch_template_id:
+            version = plan.new.launch_template_version
+            try:
+                ops.set_launch_template_version(
+                    group=plan.group, launch_template_id=plan.launch_template_id, version=version
+                )
+            except CloudError as err:
+                failure = f"pointing {plan.group} at launch template version {version} failed: {err}"
+                progress = fail(progress, failure=failure, now=clock())
+        record(progress)
+    rollback = plan.auto_rollback if auto_rollback is None else auto_rollback
+    return runner.drive(progress, auto_rollback=rollback)
+
+
+def rollback_completed(
+    *,
+    plan: RolloutPlan,
+    ops: FleetOps,
+    progress: RolloutProgress,
+    record: Callable[[RolloutProgress], None],
+    emit: Callable[[RolloutEvent], None] = _ignore,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    poll_s: float = 2.0,
+) -> RolloutOutcome:
+    """Roll a rollout back on request (`reconciler rollout rollback ADDR`).
+
+    A COMPLETE blue_green/canary rollout goes back to the previous group while it is still kept
+    (`keep_previous`): it is scaled back to the planned capacity, re-attached and waited healthy,
+    then the new group is detached, drained and deleted. Raises RollbackUnavailable when the
+    previous group is gone. A rolling rollout keeps no previous group, so its rollback is a new
+    rolling replacement of every instance with the old launch template version (batch by batch
+    with the plan's surge, no pauses, alarms not gated) and takes as long as the rollout did.
+    A FAILED or interrupted (IN_PROGRESS) rollout is rolled back from where it stopped; a
+    ROLLING_BACK one is finished. PENDING and ROLLED_BACK have nothing to undo.
+    """
+    runner = _Runner(
+        plan=plan,
+        ops=ops,
+        record=record,
+        emit=emit,
+        clock=clock,
+        sleep=sleep,
+        poll_s=poll_s,
+        tags={},
+        requested=True,
+    )
+    if plan.is_noop or progress.phase in (Phase.PENDING, Phase.ROLLED_BACK):
+        return RolloutOutcome(
+            phase=progress.phase,
+            message=f"{plan.fleet_name}: nothing to roll back (rollout {progress.phase})",
+            new_group=plan.green_group,
+            progress=progress,
+        )
+    if progress.phase is not Phase.ROLLING_BACK:
+        if plan.strategy is not Strategy.ROLLING and ops.describe_group(plan.group) is None:
+            keep = format_duration(plan.keep_previous_s, compact=True)
+            raise RollbackUnavailable(
+                f"cannot roll {plan.fleet_name} back: the previous group {plan.group} no longer exists "
+                f"(it is kept {keep} after a rollout); plan a rollout to {plan.old.image_name} instead"
+            )
+        reason = "rollback requested"
+        if progress.phase is Phase.FAILED and progress.failure:
+            reason = f"{progress.failure}; {reason}"
+        progress = begin_rollback(progress, failure=reason, now=clock())
+        record(progress)
+    return runner.drive(progress, auto_rollback=True)

@@ -1,0 +1,114 @@
+"""Bad input through the CLI: every case exits 1, names the file and line, makes no cloud call,
+and leaves the state and the cloud as they were."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import register_ami
+from tests.scenarios.harness import Cli, launch_templates, write_stack
+
+GOOD = """
+variable "instance_type" {
+  type    = string
+  default = "t3.micro"
+}
+
+data "aws_ami" "app" {
+  name        = "app-*"
+  most_recent = true
+}
+
+resource "aws_launch_template" "web" {
+  name          = "web"
+  image_id      = data.aws_ami.app.id
+  instance_type = var.instance_type
+}
+"""
+
+# case → (files, expected summary, file, line, extra text expected)
+CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
+    "syntax_missing_brace": (
+        {"main.hcl": 'resource "aws_launch_template" "web" {\n  name = "web"\n'},
+        "Invalid HCL syntax", "main.hcl", 2, ""),
+    "unknown_attribute": (
+        {"main.hcl": GOOD.replace("instance_type = var.instance_type", "instance_typo = var.instance_type")},
+        'Unsupported attribute "instance_typo"', "main.hcl", 14, 'Did you mean "instance_type"?'),
+    "wrong_type": (
+        {"main.hcl": GOOD.replace("instance_type = var.instance_type", "instance_type = [1, 2]")},
+        "instance_type", "main.hcl", 14, ""),
+    "wrong_nested_type": (
+        {"main.hcl": GOOD.replace('  name          = "web"\n',
+                                  '  name          = "web"\n  block_device_mapping {\n'
+                                  '    device_name = "/dev/xvda"\n    volume_size = "big"\n  }\n')},
+        "volume_size", "main.hcl", 15, ""),
+    "undeclared_variable": (
+        {"main.hcl": GOOD.replace("var.instance_type", "var.instance_typ")},
+        'Reference to undeclared input variable "instance_typ"', "main.hcl", 14, "var.instance_type"),
+    "undeclared_resource": (
+        {"main.hcl": GOOD + 'output "x" {\n  value = aws_launch_template.webb.id\n}\n'},
+        'Reference to undeclared resource "aws_launch_template.webb"', "main.hcl", 17, ""),
+    "cycle": (
+        {"main.hcl": GOOD + 'locals {\n  a = local.b\n  b = local.a\n}\n'},
+        "Cycle: local.a → local.b → local.a", "main.hcl", 17, ""),
+    "missing_variable": (
+        {"main.hcl": GOOD.replace('  default = "t3.micro"\n', "")},
+        'No value for required variable "instance_type"', "main.hcl", 1, "RECONCILER_VAR_instance_type"),
+    "invalid_version_specifier": (
+        {"main.hcl": GOOD.replace("most_recent = true",
+                                  'most_recent = true\n  version_tag = "Version"\n  version = "=>1.0"')},
+        "version", "main.hcl", 10, ""),
+    "unknown_resource_type": (
+        {"main.hcl": GOOD.replace('resource "aws_launch_template"', 'resource "aws_launch_templat"')},
+        'Unknown resource type "aws_launch_templat"', "main.hcl", 11, "aws_launch_template"),
+    "count_not_a_number": (
+        {"main.hcl": GOOD.replace('  name          = "web"', '  count         = "many"\n  name = "web"')},
+        "count", "main.hcl", 12, ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_reported_without_touching_the_cloud(case, tmp_path: Path, capsys, monkeypatch) -> None:
+    files, summary, file, line, extra = CASES[case]
+    stack = write_stack(tmp_path / case, files)
+    # Any cloud call would fail loudly against this closed port; none must be made.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("RECONCILER_AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    cli = Cli(stack, capsys)
+    for command in (["validate"], ["plan"], ["apply", "--auto-approve"]):
+        result = cli(*command)
+        assert result.code == 1, (command, result.text)
+        assert summary in result.err, result.err
+        assert f"on {file} line {line}" in result.err, result.err
+        assert extra in result.err
+        assert "127.0.0.1:9" not in result.text and "Traceback" not in result.text
+    assert not (stack / ".reconciler" / "state.json").exists()
+
+
+def test_all_errors_of_a_run_are_reported_together(tmp_path: Path, capsys) -> None:
+    stack = write_stack(tmp_path / "s", {
+        "a.hcl": 'resource "aws_launch_template" "a" {\n  nme = "a"\n  image_id = "ami-1"\n}\n',
+        "b.hcl": 'resource "aws_launch_template" "b" {\n  name = "b"\n  image_id = var.nope\n}\n',
+    })
+    result = Cli(stack, capsys)("validate")
+    assert result.code == 1
+    assert "on a.hcl line 2" in result.err and "on b.hcl line 3" in result.err
+
+
+def test_invalid_change_leaves_state_and_cloud_untouched(tmp_path: Path, aws_env, boto, capsys) -> None:
+    register_ami(boto, name="app-1.0.0")
+    stack = write_stack(tmp_path / "s", {"main.hcl": GOOD})
+    cli = Cli(stack, capsys)
+    assert cli("apply", "--auto-approve").code == 0
+    state_file = stack / ".reconciler" / "state.json"
+    before = state_file.read_bytes()
+    (stack / "main.hcl").write_text(GOOD.replace("var.instance_type", '"t3.large"\n  bogus = 1'))
+    result = cli("apply", "--auto-approve")
+    assert result.code == 1 and 'Unsupported attribute "bogus"' in result.err
+    assert state_file.read_bytes() == before
+    assert launch_templates(boto)["web"]["LatestVersionNumber"] == 1
