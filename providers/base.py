@@ -8,7 +8,7 @@ update, delete), state recovery and import (find_owned, import_resource).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -18,6 +18,19 @@ from reconciler.address import Address, Mode
 
 OWNER_STACK_TAG = "reconciler:stack"
 OWNER_ADDRESS_TAG = "reconciler:address"
+
+
+@dataclass(frozen=True)
+class UpdatePreview:
+    """What an in-place update will do to computed attributes, known while planning, and a note
+    for the reviewer (e.g. launch template: `latest_version` 7 → 8, "new version 8 (default)")."""
+
+    computed: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+# (prior attributes, changed argument paths) → preview; pure, no cloud calls.
+UpdatePreviewer = Callable[[Mapping[str, Any], Sequence[str]], UpdatePreview]
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class ResourceSchema:
     force_new: frozenset[str] = frozenset()
     sensitive: frozenset[str] = frozenset()
     computed_on_update: frozenset[str] = frozenset()  # computed attrs an in-place update changes
+    preview_update: UpdatePreviewer | None = None  # refines computed_on_update when it can
     description: str = ""
 
     @property

@@ -31,19 +31,39 @@ def _console(stderr: bool = False) -> Console:
 
 def _add_common(p: argparse.ArgumentParser, *, variables: bool = True, lock: bool = True) -> None:
     if variables:
-        p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                       help="set a variable (like terraform -var)")
-        p.add_argument("--var-file", action="append", default=[], type=Path, metavar="FILE",
-                       help="read variables from an HCL or JSON file (like terraform -var-file)")
+        p.add_argument(
+            "--var",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="set a variable (like terraform -var)",
+        )
+        p.add_argument(
+            "--var-file",
+            action="append",
+            default=[],
+            type=Path,
+            metavar="FILE",
+            help="read variables from an HCL or JSON file (like terraform -var-file)",
+        )
     if lock:
-        p.add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
-                       help="wait this long for the state lock (default: fail at once)")
+        p.add_argument(
+            "--lock-timeout",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="wait this long for the state lock (default: fail at once)",
+        )
     p.add_argument("--parallelism", type=int, default=10, help="concurrent operations (default 10)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reconciler", description=(
-        "Declarative reconciler for immutable EC2 fleets: reviewable plans and safe AMI rollouts."))
+    parser = argparse.ArgumentParser(
+        prog="reconciler",
+        description=(
+            "Declarative reconciler for immutable EC2 fleets: reviewable plans and safe AMI rollouts."
+        ),
+    )
     parser.add_argument("--chdir", type=Path, default=None, help="the stack directory (default: .)")
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -53,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="read the cloud, diff, print the plan (terraform plan)")
     _add_common(p)
     p.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes are pending")
-    p.add_argument("--target", action="append", default=[], metavar="ADDR", help="limit to ADDR and its dependencies")
+    p.add_argument(
+        "--target", action="append", default=[], metavar="ADDR", help="limit to ADDR and its dependencies"
+    )
     p.add_argument("--replace", action="append", default=[], metavar="ADDR", help="force replacement of ADDR")
     p.add_argument("--refresh-only", action="store_true", help="only show changes made outside reconciler")
     p.add_argument("--destroy", action="store_true", help="plan the deletion of everything in state")
@@ -86,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lock-timeout", type=float, default=0.0)
 
     p = sub.add_parser("fmt", help="rewrite the stack's HCL files in canonical form (terraform fmt)")
-    p.add_argument("--check", action="store_true", help="only report files that are not formatted; exit 1 if any")
+    p.add_argument(
+        "--check", action="store_true", help="only report files that are not formatted; exit 1 if any"
+    )
 
     p = sub.add_parser("sandbox", help="a local AWS-compatible endpoint (moto) for trying reconciler")
     ss = p.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")
@@ -113,8 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ApplyError as e:
         for addr, failure in e.failures:
             err.print(f"Error: {addr}: {failure}", markup=False)
-        err.print("Apply stopped. State records every step that finished; run apply again to continue.",
-                  markup=False)
+        err.print(
+            "Apply stopped. State records every step that finished; run apply again to continue.",
+            markup=False,
+        )
         return EXIT_ERROR
     except (ReconcilerError, AddressError) as e:
         err.print(f"Error: {e}", markup=False)
@@ -125,8 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("RECONCILER_DEBUG"):
             raise
-        err.print(f"Error: internal error: {type(e).__name__}: {e} (set RECONCILER_DEBUG=1 for details)",
-                  markup=False)
+        err.print(
+            f"Error: internal error: {type(e).__name__}: {e} (set RECONCILER_DEBUG=1 for details)",
+            markup=False,
+        )
         return EXIT_ERROR
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from rich.console import Console
@@ -21,7 +22,7 @@ from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.render.human import fmt_value, render_plan
 from reconciler.session import Loaded, backend_for, load, providers_for, read_state
-from reconciler.state import StateWriter
+from reconciler.state import Backend, OutputState, StateWriter
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -48,8 +49,9 @@ def plan_or_apply(args: argparse.Namespace, directory: Path, *, out: Console) ->
     with backend.lock(command=f"reconciler {cmd}", timeout=args.lock_timeout):
         state = read_state(backend, stack)
         providers = providers_for(stack, loaded.variables)
-        plan = make_plan(stack=stack, variables=loaded.variables, state=state, providers=providers,
-                         options=options)
+        plan = make_plan(
+            stack=stack, variables=loaded.variables, state=state, providers=providers, options=options
+        )
         render_plan(plan, out)
         if cmd == "plan":
             return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
@@ -60,9 +62,15 @@ def plan_or_apply(args: argparse.Namespace, directory: Path, *, out: Console) ->
             return EXIT_ERROR
         writer = StateWriter(backend, state)
         out.print()
-        apply_plan(plan=plan, stack=stack, variables=loaded.variables, writer=writer, providers=providers,
-                   parallelism=args.parallelism,
-                   emit=lambda addr, msg: out.print(Text(f"{addr}: {msg}")))
+        apply_plan(
+            plan=plan,
+            stack=stack,
+            variables=loaded.variables,
+            writer=writer,
+            providers=providers,
+            parallelism=args.parallelism,
+            emit=lambda addr, msg: out.print(Text(f"{addr}: {msg}")),
+        )
         out.print()
         out.print(Text(_complete_line(plan), style="bold green"))
         _print_outputs(writer.snapshot().outputs, out)
@@ -89,16 +97,16 @@ def _complete_line(plan: Plan) -> str:
     return f"{word} complete! Resources: {added} added, {changed} changed, {destroyed} destroyed."
 
 
-def _print_outputs(outputs: dict[str, object], out: Console) -> None:
+def _print_outputs(outputs: Mapping[str, OutputState], out: Console) -> None:
     if not outputs:
         return
     out.print("\nOutputs:\n")
     for name in sorted(outputs):
         o = outputs[name]
-        out.print(Text(f"{name} = {fmt_value(o.value, sensitive=o.sensitive)}"))  # type: ignore[attr-defined]
+        out.print(Text(f"{name} = {fmt_value(o.value, sensitive=o.sensitive)}"))
 
 
-def _state_only(directory: Path) -> tuple[Loaded, object]:
+def _state_only(directory: Path) -> tuple[Loaded, Backend]:
     from reconciler.config import load_stack
 
     stack = load_stack(directory)
@@ -108,7 +116,7 @@ def _state_only(directory: Path) -> tuple[Loaded, object]:
 
 def show_state(directory: Path, *, as_json: bool, out: Console) -> int:
     loaded, backend = _state_only(directory)
-    state = read_state(backend, loaded.stack)  # type: ignore[arg-type]
+    state = read_state(backend, loaded.stack)
     if as_json:
         data = state.to_dict()
         for o in data.get("outputs", {}).values():
@@ -124,22 +132,29 @@ def show_state(directory: Path, *, as_json: bool, out: Console) -> int:
         for k, v in sorted(rs.attributes.items()):
             out.print(Text(f"    {k} = {fmt_value(v, sensitive=str(v).startswith('sha256:'))}"))
         out.print()
-    _print_outputs(state.outputs, out)  # type: ignore[arg-type]
+    _print_outputs(state.outputs, out)
     return EXIT_OK
 
 
 def output(directory: Path, *, name: str | None, as_json: bool) -> int:
     loaded, backend = _state_only(directory)
-    state = read_state(backend, loaded.stack)  # type: ignore[arg-type]
+    state = read_state(backend, loaded.stack)
     if name is not None:
         if name not in state.outputs:
-            raise StateError(f'output "{name}" not found; known outputs: {", ".join(sorted(state.outputs)) or "none"}')
+            raise StateError(
+                f'output "{name}" not found; known outputs: {", ".join(sorted(state.outputs)) or "none"}'
+            )
         value = state.outputs[name].value
         sys.stdout.write((json.dumps(value) if as_json or not isinstance(value, str) else value) + "\n")
         return EXIT_OK
     if as_json:
-        sys.stdout.write(json.dumps({k: {"value": o.value, "sensitive": o.sensitive}
-                                     for k, o in sorted(state.outputs.items())}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {k: {"value": o.value, "sensitive": o.sensitive} for k, o in sorted(state.outputs.items())},
+                indent=2,
+            )
+            + "\n"
+        )
         return EXIT_OK
     for k, o in sorted(state.outputs.items()):
         sys.stdout.write(f"{k} = {fmt_value(o.value, sensitive=o.sensitive)}\n")
@@ -149,12 +164,12 @@ def output(directory: Path, *, name: str | None, as_json: bool) -> int:
 def state(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
     loaded, backend = _state_only(directory)
     if args.state_command == "list":
-        st = read_state(backend, loaded.stack)  # type: ignore[arg-type]
+        st = read_state(backend, loaded.stack)
         for text in sorted(st.resources, key=lambda t: Address.parse(t).sort_key()):
             sys.stdout.write(text + "\n")
         return EXIT_OK
     if args.state_command == "show":
-        st = read_state(backend, loaded.stack)  # type: ignore[arg-type]
+        st = read_state(backend, loaded.stack)
         key = str(Address.parse(args.address))
         if key not in st.resources:
             raise StateError(f"{key} is not in the state (see `reconciler state list`)")
@@ -164,9 +179,9 @@ def state(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
             out.print(Text(f"    {k} = {fmt_value(v, sensitive=str(v).startswith('sha256:'))}"))
         return EXIT_OK
     # rm
-    with backend.lock(command="reconciler state rm", timeout=args.lock_timeout):  # type: ignore[attr-defined]
-        st = read_state(backend, loaded.stack)  # type: ignore[arg-type]
-        writer = StateWriter(backend, st)  # type: ignore[arg-type]
+    with backend.lock(command="reconciler state rm", timeout=args.lock_timeout):
+        st = read_state(backend, loaded.stack)
+        writer = StateWriter(backend, st)
         for text in args.address:
             key = str(Address.parse(text))
             if key not in st.resources:

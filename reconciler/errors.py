@@ -7,7 +7,7 @@ all at once; cloud errors say which call failed on which resource and whether a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 

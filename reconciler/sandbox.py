@@ -57,9 +57,9 @@ def _alive(pid: int) -> bool:
 
 def _answers(endpoint: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):  # noqa: S310 - loopback only
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
             return True
-    except Exception:  # noqa: BLE001 - any failure means "not answering"
+    except Exception:
         return False
 
 
@@ -80,15 +80,22 @@ def start(directory: Path, port: int, out: Console) -> None:
         out.print(f"Sandbox already running at {current['endpoint']} (pid {current['pid']}).")
         return
     if not _port_free(port):
-        raise SandboxError(f"port {port} on 127.0.0.1 is already in use; stop what uses it or start the "
-                           f"sandbox on another port with `reconciler sandbox start --port N`")
+        raise SandboxError(
+            f"port {port} on 127.0.0.1 is already in use; stop what uses it or start the "
+            f"sandbox on another port with `reconciler sandbox start --port N`"
+        )
     info_path.parent.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -99,11 +106,22 @@ def start(directory: Path, port: int, out: Console) -> None:
     else:
         proc.terminate()
         raise SandboxError(f"the sandbox did not answer on {endpoint} within 30 s; see {log_path}")
-    info_path.write_text(json.dumps({"pid": proc.pid, "endpoint": endpoint, "port": port,
-                                     "log": str(log_path), "started": datetime.now(UTC).isoformat()}))
+    info_path.write_text(
+        json.dumps(
+            {
+                "pid": proc.pid,
+                "endpoint": endpoint,
+                "port": port,
+                "log": str(log_path),
+                "started": datetime.now(UTC).isoformat(),
+            }
+        )
+    )
     out.print(f"Sandbox running at {endpoint} (pid {proc.pid}); log: {log_path}")
-    out.print(f"Point a stack at it with endpoint_url = \"{endpoint}\" in its provider block, "
-              f"or AWS_ENDPOINT_URL={endpoint}.")
+    out.print(
+        f'Point a stack at it with endpoint_url = "{endpoint}" in its provider block, '
+        f"or AWS_ENDPOINT_URL={endpoint}."
+    )
 
 
 def stop(directory: Path, out: Console) -> None:
@@ -132,8 +150,10 @@ def status(directory: Path, out: Console) -> int:
         return 1
     ok = _alive(int(current["pid"])) and _answers(current["endpoint"])
     state = "running" if ok else "not answering"
-    out.print(f"Sandbox: {state} at {current['endpoint']} (pid {current['pid']}, since {current['started']}); "
-              f"log: {current['log']}")
+    out.print(
+        f"Sandbox: {state} at {current['endpoint']} (pid {current['pid']}, since {current['started']}); "
+        f"log: {current['log']}"
+    )
     return 0 if ok else 1
 
 
@@ -149,8 +169,13 @@ def bake(directory: Path, name: str, version: str, tags: list[str], out: Console
     import boto3
 
     url = endpoint(directory)
-    ec2 = boto3.client("ec2", region_name=SANDBOX_REGION, endpoint_url=url,
-                       aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    ec2 = boto3.client(
+        "ec2",
+        region_name=SANDBOX_REGION,
+        endpoint_url=url,
+        aws_access_key_id="sandbox",
+        aws_secret_access_key="sandbox",
+    )
     extra = dict(t.split("=", 1) for t in tags if "=" in t)
     image_name = f"{name}-{version}"
     if ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [image_name]}])["Images"]:
@@ -158,14 +183,23 @@ def bake(directory: Path, name: str, version: str, tags: list[str], out: Console
     vol = ec2.create_volume(AvailabilityZone=f"{SANDBOX_REGION}a", Size=8)
     snap = ec2.create_snapshot(VolumeId=vol["VolumeId"], Description=f"bake {image_name}")
     image_id: str = ec2.register_image(
-        Name=image_name, Architecture="x86_64", RootDeviceName="/dev/xvda", VirtualizationType="hvm",
-        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snap["SnapshotId"],
-                                                                 "VolumeSize": 8, "VolumeType": "gp3"}}],
+        Name=image_name,
+        Architecture="x86_64",
+        RootDeviceName="/dev/xvda",
+        VirtualizationType="hvm",
+        BlockDeviceMappings=[
+            {
+                "DeviceName": "/dev/xvda",
+                "Ebs": {"SnapshotId": snap["SnapshotId"], "VolumeSize": 8, "VolumeType": "gp3"},
+            }
+        ],
         Description=f"{name} {version}, baked by reconciler sandbox",
     )["ImageId"]
     all_tags = {"App": name, "Version": version, **extra}
     ec2.create_tags(Resources=[image_id], Tags=[{"Key": k, "Value": v} for k, v in all_tags.items()])
-    out.print(f"Baked {image_name} as {image_id} (tags: {', '.join(f'{k}={v}' for k, v in all_tags.items())})")
+    out.print(
+        f"Baked {image_name} as {image_id} (tags: {', '.join(f'{k}={v}' for k, v in all_tags.items())})"
+    )
     return image_id
 
 

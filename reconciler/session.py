@@ -30,12 +30,21 @@ class Loaded:
     variables: dict[str, Any]
 
 
-def load(directory: Path, *, cli_vars: Sequence[str] = (), var_files: Sequence[Path] = (),
-         environ: Mapping[str, str] | None = None) -> Loaded:
+def load(
+    directory: Path,
+    *,
+    cli_vars: Sequence[str] = (),
+    var_files: Sequence[Path] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Loaded:
     """Parse, validate and resolve variables; raises ConfigError with every problem found."""
     stack = load_stack(directory)
-    variables = resolve_variables(stack, cli_vars=list(cli_vars), var_files=list(var_files),
-                                  environ=os.environ if environ is None else environ)
+    variables = resolve_variables(
+        stack,
+        cli_vars=list(cli_vars),
+        var_files=list(var_files),
+        environ=os.environ if environ is None else environ,
+    )
     graph = build_graph(stack)  # reports cycles before anything talks to the cloud
     _check_provider_refs(stack)
     validate_statically(stack, variables, graph)
@@ -47,17 +56,24 @@ def _check_provider_refs(stack: Stack) -> None:
     for block in [*stack.data.values(), *stack.resources.values()]:
         key = block.provider_key
         if key != "aws" and key not in stack.providers:
-            diags.append(Diagnostic(
-                summary=f'Provider configuration not present: "{key}"',
-                pos=block.pos,
-                detail=f'Add a provider "aws" block with alias = "{key.partition(".")[2]}".'))
+            diags.append(
+                Diagnostic(
+                    summary=f'Provider configuration not present: "{key}"',
+                    pos=block.pos,
+                    detail=f'Add a provider "aws" block with alias = "{key.partition(".")[2]}".',
+                )
+            )
     if diags:
         raise ConfigError(diags)
 
 
 def backend_for(stack: Stack) -> Backend:
-    return make_backend(stack.settings.backend_type, stack.settings.backend,
-                        stack_dir=stack.directory, stack=stack.settings.name)
+    return make_backend(
+        stack.settings.backend_type,
+        stack.settings.backend,
+        stack_dir=stack.directory,
+        stack=stack.settings.name,
+    )
 
 
 def read_state(backend: Backend, stack: Stack) -> State:
@@ -76,16 +92,23 @@ def provider_settings(stack: Stack, variables: Mapping[str, Any]) -> dict[str, P
     for key, block in stack.providers.items():
         for name, attr in block.body.attributes.items():
             if name not in PROVIDER_ARGUMENTS:
-                diags.append(Diagnostic(summary=f'Unsupported argument "{name}" in provider "{block.name}"',
-                                        pos=attr.pos))
+                diags.append(
+                    Diagnostic(
+                        summary=f'Unsupported argument "{name}" in provider "{block.name}"', pos=attr.pos
+                    )
+                )
         if diags:
             continue
         values = evaluate_body(block.body, ctx)
         tags = values.get("default_tags") or {}
         out[key] = ProviderSettings(
-            name=block.name, alias=block.alias, region=values.get("region"),
-            profile=values.get("profile"), endpoint_url=values.get("endpoint_url"),
-            default_tags={str(k): str(v) for k, v in dict(tags).items()})
+            name=block.name,
+            alias=block.alias,
+            region=values.get("region"),
+            profile=values.get("profile"),
+            endpoint_url=values.get("endpoint_url"),
+            default_tags={str(k): str(v) for k, v in dict(tags).items()},
+        )
     if diags:
         raise ConfigError(diags)
     return out

@@ -57,7 +57,11 @@ def boto(aws_env: str) -> Any:
 
 
 def register_ami(
-    boto: Any, *, name: str, version: str | None = None, tags: dict[str, str] | None = None,
+    boto: Any,
+    *,
+    name: str,
+    version: str | None = None,
+    tags: dict[str, str] | None = None,
     architecture: str = "x86_64",
 ) -> str:
     """Register an image as a bake pipeline would (from a snapshot), tagged; returns its id."""

@@ -15,6 +15,7 @@ DescribeLaunchTemplateVersions for the default versions of all of them. Callers:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from providers.aws.error_codes import is_not_found
@@ -41,6 +42,7 @@ from providers.base import (
     ProviderSettings,
     RefreshRequest,
     ResourceSchema,
+    UpdatePreview,
 )
 from reconciler.address import Mode
 from reconciler.errors import CloudError, ConfigError, Diagnostic, OwnershipError
@@ -50,6 +52,26 @@ if TYPE_CHECKING:
 
 TYPE_NAME = "aws_launch_template"
 
+
+def preview_update(prior: Mapping[str, Any], changed: Sequence[str]) -> UpdatePreview:
+    """A change of launch data makes version latest+1 the default; a tag-only change makes none."""
+    if all(path == "tags" or path.startswith("tags.") for path in changed):
+        return UpdatePreview(
+            computed={
+                "latest_version": prior.get("latest_version"),
+                "default_version": prior.get("default_version"),
+            },
+            note="tags only, no new version",
+        )
+    latest = prior.get("latest_version")
+    if not isinstance(latest, int):
+        return UpdatePreview()
+    return UpdatePreview(
+        computed={"latest_version": latest + 1, "default_version": latest + 1},
+        note=f"new version {latest + 1} (default)",
+    )
+
+
 SCHEMA = ResourceSchema(
     type_name=TYPE_NAME,
     mode=Mode.MANAGED,
@@ -58,6 +80,7 @@ SCHEMA = ResourceSchema(
     computed_on_update=frozenset({"latest_version", "default_version"}),  # a change of launch data
     force_new=frozenset({"name"}),
     sensitive=frozenset({"user_data"}),
+    preview_update=preview_update,
     description="An EC2 launch template; every change of launch data is a new default version.",
 )
 

@@ -83,8 +83,17 @@ def apply_plan(
     ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
-        run = _Run(plan=plan, stack=stack, writer=writer, providers=providers, ctx=ctx, pool=pool,
-                   stop=stop, emit=emit, lock=threading.Lock())
+        run = _Run(
+            plan=plan,
+            stack=stack,
+            writer=writer,
+            providers=providers,
+            ctx=ctx,
+            pool=pool,
+            stop=stop,
+            emit=emit,
+            lock=threading.Lock(),
+        )
         result = walk(graph, lambda n: _visit(n, run), parallelism=parallelism, stop=stop)
     if result.failures:
         failures: list[tuple[str, Exception]] = []
@@ -92,8 +101,12 @@ def apply_plan(
             if isinstance(err, _InstanceFailures):
                 failures.extend(err.failures)
             else:
-                failures.append((node.removeprefix("delete:"), err if isinstance(err, Exception)
-                                 else RuntimeError(str(err))))
+                failures.append(
+                    (
+                        node.removeprefix("delete:"),
+                        err if isinstance(err, Exception) else RuntimeError(str(err)),
+                    )
+                )
         raise ApplyError(failures)
     if not plan.destroy:
         _write_outputs(run)
@@ -138,7 +151,8 @@ def _data(block: ResourceBlock, run: _Run) -> None:
             schema = all_schemas()[(Mode.DATA, block.type_name)]
             config = evaluate_instance(block, inst, schema)
             res = run.providers[block.provider_key].read_data(
-                ReadDataRequest(address=inst.address, type_name=block.type_name, config=config))
+                ReadDataRequest(address=inst.address, type_name=block.type_name, config=config)
+            )
             attrs = res.attributes
         values[inst.key] = attrs
         if run.writer.snapshot().data.get(str(inst.address)) != attrs:
@@ -159,8 +173,12 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         change = run.plan.change_for(inst.address)
         current = run.writer.snapshot().resources.get(str(inst.address))
         if change is None or change.action is Action.NOOP:
-            if change is not None and current is not None and change.before is not None \
-                    and current.attributes != change.before:
+            if (
+                change is not None
+                and current is not None
+                and change.before is not None
+                and current.attributes != change.before
+            ):
                 current.attributes = dict(change.before)  # take in what the refresh saw
                 run.writer.set_resource(current)
             return inst.key, dict(current.attributes) if current else None
@@ -172,16 +190,24 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
             _delete(change, run, verb="Destroying (replace)")
             current = None
         started = time.monotonic()
-        verb = {Action.CREATE: "Creating", Action.UPDATE: "Modifying", Action.REPLACE: "Creating"}[change.action]
+        verb = {Action.CREATE: "Creating", Action.UPDATE: "Modifying", Action.REPLACE: "Creating"}[
+            change.action
+        ]
         run.emit(str(inst.address), f"{verb}...")
-        request = ChangeRequest(address=inst.address, type_name=block.type_name, config=config,
-                                stack=run.plan.stack, prior=current.attributes if current else None,
-                                id=current.id if current else None)
+        request = ChangeRequest(
+            address=inst.address,
+            type_name=block.type_name,
+            config=config,
+            stack=run.plan.stack,
+            prior=current.attributes if current else None,
+            id=current.id if current else None,
+        )
         if change.action is Action.UPDATE and current is not None:
             observed = provider.update(request)
         else:
-            request = ChangeRequest(address=inst.address, type_name=block.type_name, config=config,
-                                    stack=run.plan.stack)
+            request = ChangeRequest(
+                address=inst.address, type_name=block.type_name, config=config, stack=run.plan.stack
+            )
             old = current
             observed = provider.create(request)
             if change.action is Action.REPLACE and old is not None:  # create_before_destroy
@@ -189,7 +215,9 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 _delete_id(run, inst.address, block.type_name, block.provider_key, old)
         _record(run, inst.address, block, observed, deps)
         done = {"Creating": "Creation", "Modifying": "Modifications"}[verb]
-        run.emit(str(inst.address), f"{done} complete after {time.monotonic() - started:.0f}s [id={observed.id}]")
+        run.emit(
+            str(inst.address), f"{done} complete after {time.monotonic() - started:.0f}s [id={observed.id}]"
+        )
         return inst.key, dict(observed.attributes)
 
     futures = [(inst, run.pool.submit(one, inst)) for inst in instances]
@@ -199,7 +227,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
             values[key] = value
         except _Skipped:
             continue
-        except Exception as err:  # noqa: BLE001 - each failure is reported with its address
+        except Exception as err:
             failures.append((str(inst.address), err))
             run.stop.set()
     if failures:
@@ -220,14 +248,23 @@ def _check_consistent(change: ResourceChange, actual: Mapping[str, Any]) -> None
         if actual[name] != value:
             raise InconsistentPlanError(
                 f"{change.address}: the plan said {name} would be {value!r}, but the configuration now "
-                f"gives {actual[name]!r}; nothing was changed for it. Run plan again.")
+                f"gives {actual[name]!r}; nothing was changed for it. Run plan again."
+            )
 
 
-def _record(run: _Run, address: Address, block: ResourceBlock, observed: ObservedResource,
-            deps: list[str]) -> None:
-    run.writer.set_resource(ResourceState(
-        address=str(address), type=block.type_name, provider=block.provider_key, id=observed.id,
-        attributes=dict(observed.attributes), dependencies=deps))
+def _record(
+    run: _Run, address: Address, block: ResourceBlock, observed: ObservedResource, deps: list[str]
+) -> None:
+    run.writer.set_resource(
+        ResourceState(
+            address=str(address),
+            type=block.type_name,
+            provider=block.provider_key,
+            id=observed.id,
+            attributes=dict(observed.attributes),
+            dependencies=deps,
+        )
+    )
 
 
 def _delete(change: ResourceChange, run: _Run, verb: str = "Destroying") -> None:
@@ -241,8 +278,15 @@ def _delete(change: ResourceChange, run: _Run, verb: str = "Destroying") -> None
 
 
 def _delete_id(run: _Run, address: Address, type_name: str, provider: str, current: ResourceState) -> None:
-    run.providers[provider].delete(DeleteRequest(address=address, type_name=type_name, id=current.id,
-                                                 stack=run.plan.stack, prior=dict(current.attributes)))
+    run.providers[provider].delete(
+        DeleteRequest(
+            address=address,
+            type_name=type_name,
+            id=current.id,
+            stack=run.plan.stack,
+            prior=dict(current.attributes),
+        )
+    )
     latest = run.writer.snapshot().resources.get(str(address))
     if latest is not None and latest.id == current.id:
         run.writer.remove_resource(str(address))

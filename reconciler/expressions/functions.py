@@ -312,7 +312,9 @@ def _simple(fn: Callable[[str], str]) -> Impl:
 def fn_range(env: FunctionEnv, args: list[Any]) -> Any:
     """range(limit), range(start, limit) or range(start, limit, step), like Terraform's."""
     nums = [_num(args, i) for i in range(len(args))]
-    start, limit, step = (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) > 2 else 1)
+    start, limit, step = (
+        (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) > 2 else 1)
+    )
     if step == 0:
         raise FunctionError("step must not be zero", 2)
     if (limit - start) / step > 1024:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ConfigError, Diagnostic
-from reconciler.expressions import RefKind, Reference
+from reconciler.expressions import Reference, RefKind
 from reconciler.graph.walk import find_cycle
 
 if TYPE_CHECKING:

@@ -21,8 +21,10 @@ def _path_text(parts: list[Any]) -> str:
 
 def _leaf_diffs(name: str, before: Any, after: Any) -> list[tuple[str, Any, Any]]:
     """Leaf-level changes inside one attribute, via deepdiff (dicts by key, lists by position)."""
-    if not isinstance(before, dict | list) or not isinstance(after, dict | list) or type(before) is not type(
-        after
+    if (
+        not isinstance(before, dict | list)
+        or not isinstance(after, dict | list)
+        or type(before) is not type(after)
     ):
         return [(name, before, after)]
     if isinstance(before, list) and len(before) != len(after):

@@ -22,10 +22,19 @@ from reconciler.graph.build import build_graph, dependents_closure
 from reconciler.graph.walk import walk
 from reconciler.planning.decide import decide_action, diff_attributes
 from reconciler.planning.instances import (
-    assemble, digest_sensitive, evaluate_instance, expand, planned_value,
+    assemble,
+    digest_sensitive,
+    evaluate_instance,
+    expand,
+    planned_value,
 )
 from reconciler.planning.model import (
-    Action, ActionReason, DataRead, OutputChange, Plan, ResourceChange,
+    Action,
+    ActionReason,
+    DataRead,
+    OutputChange,
+    Plan,
+    ResourceChange,
 )
 from reconciler.planning.refresh import Observed, detect_drift, refresh_state
 from reconciler.state import State
@@ -64,11 +73,18 @@ def make_plan(
     options: PlanOptions = PlanOptions(),
 ) -> Plan:
     graph = build_graph(stack)
-    plan = Plan(stack=stack.settings.name, lineage=state.lineage, serial=state.serial,
-                refresh_only=options.refresh_only, destroy=options.destroy,
-                variables=dict(variables), targets=[str(t) for t in options.targets])
-    observed = refresh_state(state=state, providers=providers, stack=plan.stack,
-                             parallelism=options.parallelism)
+    plan = Plan(
+        stack=stack.settings.name,
+        lineage=state.lineage,
+        serial=state.serial,
+        refresh_only=options.refresh_only,
+        destroy=options.destroy,
+        variables=dict(variables),
+        targets=[str(t) for t in options.targets],
+    )
+    observed = refresh_state(
+        state=state, providers=providers, stack=plan.stack, parallelism=options.parallelism
+    )
     plan.drift = detect_drift(state=state, observed=observed)
     for text, obs in observed.items():
         if obs is not None and obs.fingerprint:
@@ -107,8 +123,15 @@ def _raise_failures(errors: list[BaseException]) -> None:
     raise ConfigError(diags)
 
 
-def _visit(node: str, *, stack: Stack, state: State, providers: Mapping[str, Provider], w: _Walk,
-           options: PlanOptions) -> None:
+def _visit(
+    node: str,
+    *,
+    stack: Stack,
+    state: State,
+    providers: Mapping[str, Provider],
+    w: _Walk,
+    options: PlanOptions,
+) -> None:
     kind, _, name = node.partition(".")
     if kind == "var":
         return
@@ -122,8 +145,11 @@ def _visit(node: str, *, stack: Stack, state: State, providers: Mapping[str, Pro
         after = evaluate(out.value, w.ctx)
         prev = state.outputs.get(name)
         with w.lock:
-            w.plan.outputs.append(OutputChange(name=name, before=prev.value if prev else None,
-                                               after=after, sensitive=out.sensitive))
+            w.plan.outputs.append(
+                OutputChange(
+                    name=name, before=prev.value if prev else None, after=after, sensitive=out.sensitive
+                )
+            )
         return
     addr = Address.parse(node)
     if addr.mode is Mode.DATA:
@@ -136,24 +162,37 @@ def schema_for(block: ResourceBlock) -> ResourceSchema:
     return all_schemas()[(block.mode, block.type_name)]
 
 
-def _plan_data(block: ResourceBlock, *, stack: Stack, state: State, providers: Mapping[str, Provider],
-               w: _Walk) -> None:
+def _plan_data(
+    block: ResourceBlock, *, stack: Stack, state: State, providers: Mapping[str, Provider], w: _Walk
+) -> None:
     schema = schema_for(block)
     values: dict[InstanceKey, Any] = {}
     for inst in expand(block, w.ctx):
         config = evaluate_instance(block, inst, schema)
         previous = state.data.get(str(inst.address))
         if contains_unknown(config):
-            read = DataRead(address=inst.address, type_name=block.type_name, attributes={},
-                            deferred=True, previous=previous,
-                            explanation="read during apply: its arguments are known only then")
+            read = DataRead(
+                address=inst.address,
+                type_name=block.type_name,
+                attributes={},
+                deferred=True,
+                previous=previous,
+                explanation="read during apply: its arguments are known only then",
+            )
             values[inst.key] = UNKNOWN
         else:
             provider = providers[block.provider_key]
-            res = provider.read_data(ReadDataRequest(address=inst.address, type_name=block.type_name,
-                                                     config=config))
-            read = DataRead(address=inst.address, type_name=block.type_name, attributes=res.attributes,
-                            explanation=res.explanation, previous=previous, fingerprint=res.fingerprint)
+            res = provider.read_data(
+                ReadDataRequest(address=inst.address, type_name=block.type_name, config=config)
+            )
+            read = DataRead(
+                address=inst.address,
+                type_name=block.type_name,
+                attributes=res.attributes,
+                explanation=res.explanation,
+                previous=previous,
+                fingerprint=res.fingerprint,
+            )
             values[inst.key] = res.attributes
         with w.lock:
             w.plan.data.append(read)
@@ -172,32 +211,60 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
         obs = w.observed.get(text)
         prior = dict(obs.attributes) if obs is not None else None
         desired = digest_sensitive(evaluate_instance(block, inst, schema), schema)
-        diffs = diff_attributes(prior, desired, arguments=schema.arguments, sensitive=schema.sensitive,
-                                force_new=schema.force_new, ignore=block.lifecycle.ignore_changes)
+        diffs = diff_attributes(
+            prior,
+            desired,
+            arguments=schema.arguments,
+            sensitive=schema.sensitive,
+            force_new=schema.force_new,
+            ignore=block.lifecycle.ignore_changes,
+        )
         if prior is not None:
             for ignored in block.lifecycle.ignore_changes:  # keep what the cloud has
                 if ignored in prior:
                     desired[ignored] = prior[ignored]
         replace = any(t.contains(inst.address) for t in options.replace)
-        action, reason, replace_paths = decide_action(prior=prior, desired=desired, diffs=diffs,
-                                                      replace_requested=replace,
-                                                      existed_in_state=rs is not None)
+        action, reason, replace_paths = decide_action(
+            prior=prior,
+            desired=desired,
+            diffs=diffs,
+            replace_requested=replace,
+            existed_in_state=rs is not None,
+        )
         if action is Action.REPLACE and block.lifecycle.prevent_destroy:
-            raise ConfigError([Diagnostic(
-                summary=f"Instance cannot be destroyed: {text} has lifecycle.prevent_destroy set",
-                pos=block.pos, detail=f"The plan would replace it (because {', '.join(replace_paths) or 'requested'}).")])
+            raise ConfigError(
+                [
+                    Diagnostic(
+                        summary=f"Instance cannot be destroyed: {text} has lifecycle.prevent_destroy set",
+                        pos=block.pos,
+                        detail="The plan would replace it (because "
+                        f"{', '.join(replace_paths) or 'requested'}).",
+                    )
+                ]
+            )
+        after, note = planned_value(
+            schema=schema,
+            desired=desired,
+            prior=prior,
+            in_place=action in (Action.NOOP, Action.UPDATE),
+            changed=[d.path for d in diffs] if action is Action.UPDATE else None,
+        )
         change = ResourceChange(
-            address=inst.address, action=action, type_name=block.type_name, provider=block.provider_key,
-            reason=reason, id=rs.id if rs else None, before=prior,
-            after=planned_value(schema=schema, desired=desired, prior=prior,
-                                in_place=action in (Action.NOOP, Action.UPDATE)),
-            diffs=diffs if action is not Action.CREATE else [], replace_paths=replace_paths,
+            address=inst.address,
+            action=action,
+            type_name=block.type_name,
+            provider=block.provider_key,
+            reason=reason,
+            id=rs.id if rs else None,
+            before=prior,
+            after=after,
+            note=note,
+            diffs=diffs if action is not Action.CREATE else [],
+            replace_paths=replace_paths,
             sensitive_paths=sorted(schema.sensitive),
             depends_on=sorted({d for d in _block_deps(block)}),
             create_before_destroy=block.lifecycle.create_before_destroy,
         )
-        if action is Action.NOOP and prior is not None:
-            change.after = {**prior, **{k: desired[k] for k in schema.arguments if k in desired}}
         values[inst.key] = change.after
         with w.lock:
             w.plan.changes.append(change)
@@ -227,11 +294,21 @@ def _plan_orphans(plan: Plan, state: State, observed: Observed, configured: set[
         if obs is None:
             continue  # already gone: apply just forgets it
         block_still_there = any(c.address.block == addr.block for c in plan.changes)
-        plan.changes.append(ResourceChange(
-            address=addr, action=Action.DELETE, type_name=rs.type, provider=rs.provider,
-            reason=ActionReason.DELETE_BECAUSE_NO_INSTANCE if block_still_there
-            else ActionReason.DELETE_BECAUSE_NO_CONFIG,
-            id=rs.id, before=dict(obs.attributes), after=None, depends_on=list(rs.dependencies)))
+        plan.changes.append(
+            ResourceChange(
+                address=addr,
+                action=Action.DELETE,
+                type_name=rs.type,
+                provider=rs.provider,
+                reason=ActionReason.DELETE_BECAUSE_NO_INSTANCE
+                if block_still_there
+                else ActionReason.DELETE_BECAUSE_NO_CONFIG,
+                id=rs.id,
+                before=dict(obs.attributes),
+                after=None,
+                depends_on=list(rs.dependencies),
+            )
+        )
 
 
 def _plan_destroy(plan: Plan, state: State, observed: Observed, stack: Stack) -> None:
@@ -240,14 +317,28 @@ def _plan_destroy(plan: Plan, state: State, observed: Observed, stack: Stack) ->
         addr = Address.parse(text)
         block = stack.resources.get(addr.block)
         if block is not None and block.lifecycle.prevent_destroy and obs is not None:
-            raise ConfigError([Diagnostic(
-                summary=f"Instance cannot be destroyed: {text} has lifecycle.prevent_destroy set",
-                pos=block.pos)])
+            raise ConfigError(
+                [
+                    Diagnostic(
+                        summary=f"Instance cannot be destroyed: {text} has lifecycle.prevent_destroy set",
+                        pos=block.pos,
+                    )
+                ]
+            )
         if obs is None:
             continue
-        plan.changes.append(ResourceChange(
-            address=addr, action=Action.DELETE, type_name=rs.type, provider=rs.provider, id=rs.id,
-            before=dict(obs.attributes), after=None, depends_on=list(rs.dependencies)))
+        plan.changes.append(
+            ResourceChange(
+                address=addr,
+                action=Action.DELETE,
+                type_name=rs.type,
+                provider=rs.provider,
+                id=rs.id,
+                before=dict(obs.attributes),
+                after=None,
+                depends_on=list(rs.dependencies),
+            )
+        )
     plan.changes.sort(key=lambda c: c.address.sort_key())
     _check_ownership(plan, observed)
 
@@ -256,7 +347,8 @@ def _apply_targets(plan: Plan, graph: dict[str, set[str]], targets: tuple[Addres
     roots = {n for n in graph for t in targets if n == str(t.block)}
     keep = dependents_closure(graph, roots)
     plan.changes = [
-        c for c in plan.changes
+        c
+        for c in plan.changes
         if any(t.contains(c.address) for t in targets)
         or (str(c.address.block) in keep and c.action is not Action.DELETE)
     ]
@@ -273,8 +365,10 @@ def _check_ownership(plan: Plan, observed: Observed) -> None:
                 bad.append(f"{c.address} ({obs.id}): owned by {owner!r}, not {plan.stack!r}")
     if bad:
         raise OwnershipError(
-            "refusing to plan changes to resources this stack does not own:\n  " + "\n  ".join(bad)
-            + "\nRestore the reconciler:stack tag, or remove them from state with `reconciler state rm`.")
+            "refusing to plan changes to resources this stack does not own:\n  "
+            + "\n  ".join(bad)
+            + "\nRestore the reconciler:stack tag, or remove them from state with `reconciler state rm`."
+        )
 
 
 def after_unknown_paths(change: ResourceChange) -> list[str]:

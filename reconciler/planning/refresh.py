@@ -31,8 +31,10 @@ def refresh_state(
         groups[(rs.provider, rs.type)][rs.id] = Address.parse(text)
     for key, _ in groups:
         if key not in providers:
-            raise StateError(f'state has resources of provider "{key}", which the configuration no longer '
-                             f'declares; add the provider block back to manage or destroy them')
+            raise StateError(
+                f'state has resources of provider "{key}", which the configuration no longer '
+                f"declares; add the provider block back to manage or destroy them"
+            )
 
     def read(item: tuple[tuple[str, str], dict[str, Address]]) -> Observed:
         (pkey, type_name), ids = item

@@ -23,8 +23,13 @@ if TYPE_CHECKING:
 
 def validate_statically(stack: Stack, variables: Mapping[str, Any], graph: dict[str, set[str]]) -> None:
     """Raise ConfigError with every problem that can be found without the cloud."""
-    ctx = EvalContext(variables=dict(variables), locals={}, base_dir=stack.directory,
-                      data={a: UNKNOWN for a in stack.data}, resources={a: UNKNOWN for a in stack.resources})
+    ctx = EvalContext(
+        variables=dict(variables),
+        locals={},
+        base_dir=stack.directory,
+        data={a: UNKNOWN for a in stack.data},
+        resources={a: UNKNOWN for a in stack.resources},
+    )
     diags: list[Diagnostic] = []
     for node in TopologicalSorter(graph).static_order():
         kind, _, name = node.partition(".")
@@ -59,10 +64,17 @@ def _check_block(block: ResourceBlock, ctx: EvalContext) -> list[Diagnostic]:
     if block.count is not None:
         n = evaluate(block.count, ctx)
         if n is not UNKNOWN and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
-            return [Diagnostic(summary="Invalid count argument", pos=block.count.pos, context=block.context,
-                               detail=f"count must be a whole number of at least 0, got {n!r}.")]
-        contexts = [ctx.with_instance(count_index=0 if n is UNKNOWN else i)
-                    for i in range(1 if n is UNKNOWN else min(int(n), 1))]
+            return [
+                Diagnostic(
+                    summary="Invalid count argument",
+                    pos=block.count.pos,
+                    context=block.context,
+                    detail=f"count must be a whole number of at least 0, got {n!r}.",
+                )
+            ]
+        contexts = (
+            [ctx.with_instance(count_index=0)] if n is UNKNOWN or (isinstance(n, int) and n > 0) else []
+        )
     elif block.for_each is not None:
         value = evaluate(block.for_each, ctx)
         if contains_unknown(value):
@@ -72,9 +84,14 @@ def _check_block(block: ResourceBlock, ctx: EvalContext) -> list[Diagnostic]:
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             contexts = [ctx.with_instance(each_key=v, each_value=v) for v in value]
         else:
-            return [Diagnostic(summary="Invalid for_each argument", pos=block.for_each.pos,
-                               context=block.context,
-                               detail="for_each needs a map, or a set of strings (use toset([...])).")]
+            return [
+                Diagnostic(
+                    summary="Invalid for_each argument",
+                    pos=block.for_each.pos,
+                    context=block.context,
+                    detail="for_each needs a map, or a set of strings (use toset([...])).",
+                )
+            ]
     diags: list[Diagnostic] = []
     for inst_ctx in contexts:
         try:

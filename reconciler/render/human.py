@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from reconciler.planning.model import ACTION_SYMBOL, Action, ActionReason, DataRead, Plan, ResourceChange
-from reconciler.values import UNKNOWN, contains_unknown
+from reconciler.values import UNKNOWN
 
 STYLE = {
     Action.CREATE: "green",
@@ -43,32 +43,33 @@ REASON_TEXT = {
 
 
 def fmt_value(value: Any, *, sensitive: bool = False) -> str:
+    """One value in HCL-like notation; nulls inside objects are left out, secrets never shown."""
     if sensitive:
         return "(sensitive)"
     if value is UNKNOWN:
         return "(known after apply)"
-    if contains_unknown(value):
-        return json.dumps(_mark_unknown(value), sort_keys=True)
-    if isinstance(value, str):
-        return json.dumps(value)
-    return json.dumps(value, sort_keys=True)
-
-
-def _mark_unknown(value: Any) -> Any:
-    if value is UNKNOWN:
-        return "(known after apply)"
     if isinstance(value, dict):
-        return {k: _mark_unknown(v) for k, v in value.items()}
+        items = [f"{_key(k)} = {fmt_value(v)}" for k, v in sorted(value.items()) if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
     if isinstance(value, list):
-        return [_mark_unknown(v) for v in value]
-    return value
+        return "[" + ", ".join(fmt_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _key(k: Any) -> str:
+    text = str(k)
+    return text if text.replace("_", "").isalnum() and not text[:1].isdigit() else json.dumps(text)
 
 
 def summary_line(plan: Plan) -> str:
     if plan.refresh_only:
         n = len(plan.drift)
-        return ("No changes outside reconciler." if not n else
-                f"Refresh: {n} object{'s' if n != 1 else ''} changed outside reconciler will be taken into state.")
+        return (
+            "No changes outside reconciler."
+            if not n
+            else f"Refresh: {n} object{'s' if n != 1 else ''} changed outside reconciler "
+            "will be taken into state."
+        )
     if not plan.has_changes:
         return "No changes. Your infrastructure matches the configuration."
     add = plan.count(Action.CREATE) + plan.count(Action.REPLACE)
@@ -118,15 +119,20 @@ def render_plan(plan: Plan, console: Console) -> None:
             else:
                 out(Text(f"  ~ {entry.address} was changed", style="yellow"))
                 for d in entry.diffs:
-                    out(Text(f"      {d.path}  {fmt_value(d.before, sensitive=d.sensitive)} → "
-                             f"{fmt_value(d.after, sensitive=d.sensitive)}"))
+                    out(
+                        Text(
+                            f"      {d.path}  {fmt_value(d.before, sensitive=d.sensitive)} → "
+                            f"{fmt_value(d.after, sensitive=d.sensitive)}"
+                        )
+                    )
         out()
     changes = [c for c in plan.changes if c.is_change]
     if changes:
         out(Text("Reconciler will perform the following actions:", style="bold"))
         out()
+        names = image_names(plan)
         for c in changes:
-            render_change(c, console)
+            render_change(c, console, names=names)
         out()
     outputs = [o for o in plan.outputs if o.changed]
     if outputs and not plan.refresh_only:
@@ -139,7 +145,17 @@ def render_plan(plan: Plan, console: Console) -> None:
     out(Text(summary_line(plan), style="bold"))
 
 
-def render_change(c: ResourceChange, console: Console) -> None:
+def image_names(plan: Plan) -> dict[str, str]:
+    """AMI id → image name (with its version) from the plan's lookups, to annotate image ids."""
+    names: dict[str, str] = {}
+    for read in plan.data:
+        for attrs in (read.previous, read.attributes):
+            if attrs and str(attrs.get("id", "")).startswith("ami-") and attrs.get("name"):
+                names[str(attrs["id"])] = str(attrs["name"])
+    return names
+
+
+def render_change(c: ResourceChange, console: Console, *, names: dict[str, str] | None = None) -> None:
     sym = ACTION_SYMBOL[c.action]
     head = Text()
     head.append(f"{sym:>3} ", style=STYLE[c.action])
@@ -156,14 +172,13 @@ def render_change(c: ResourceChange, console: Console) -> None:
     console.print(head)
     sensitive = set(c.sensitive_paths)
     rows: list[tuple[str, str]] = []
+    unknown: list[str] = []
     if c.action is Action.CREATE:
         for name, value in sorted((c.after or {}).items()):
             if value in (None, [], {}) or value is UNKNOWN:
                 continue
             rows.append((name, fmt_value(value, sensitive=name in sensitive)))
         unknown = sorted(k for k, v in (c.after or {}).items() if v is UNKNOWN)
-        if unknown:
-            rows.append((", ".join(unknown), "(known after apply)"))
     elif c.action is Action.DELETE:
         if c.id:
             rows.append(("id", fmt_value(c.id)))
@@ -174,9 +189,18 @@ def render_change(c: ResourceChange, console: Console) -> None:
                 continue
             after = "(known after apply)" if d.unknown else fmt_value(d.after)
             note = "   # forces replacement" if d.forces_replacement and c.action is Action.REPLACE else ""
+            named = names or {}
+            if (
+                isinstance(d.before, str)
+                and isinstance(d.after, str)
+                and (d.before in named or d.after in named)
+            ):
+                note += f"   ({named.get(d.before, '?')} → {named.get(d.after, '?')})"
             rows.append((d.path, f"{fmt_value(d.before)} → {after}{note}"))
     width = max((len(k) for k, _ in rows), default=0)
     for key, value in rows:
         console.print(Text(f"      {key.ljust(width)}  {value}"))
+    if unknown:
+        console.print(Text(f"      (known after apply: {', '.join(unknown)})", style="dim"))
     for line in (c.rollout or {}).get("lines", []):
         console.print(Text(f"      {line}"))

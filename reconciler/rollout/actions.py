@@ -208,8 +208,17 @@ def _keep_previous(step: RolloutStep, env: StepEnv) -> None:
 
 
 def _delete_group(step: RolloutStep, env: StepEnv) -> None:
-    if env.ops.describe_group(step.group) is not None:
-        env.ops.delete_group(step.group, force=True)
+    info = env.ops.describe_group(step.group)
+    if info is None:
+        return
+    version = env.plan.new.launch_template_version
+    if step.group == env.plan.green_group and info.launch_template_version != version:
+        raise StepFailed(
+            FailureKind.CONFLICT,
+            f"group {step.group} pins launch template version {info.launch_template_version}, "
+            f"not {version}: it is not the group this rollout created, so it is left alone",
+        )
+    env.ops.delete_group(step.group, force=True)
 
 
 _ACTIONS: dict[StepKind, Callable[[RolloutStep, StepEnv], None]] = {

@@ -188,9 +188,12 @@ class _Runner:
             except (StepFailed, CloudError) as err:
                 failure = _failure(err, step=step, index=index, total=len(plan.steps), rollback=False)
                 now = self.clock()
+                untouched = index == 0 and isinstance(err, StepFailed) and err.kind is FailureKind.CONFLICT
+                if untouched:  # refused before changing anything (e.g. a foreign group by our name)
+                    failure += "; nothing was changed"
                 progress = (
                     begin_rollback(progress, failure=failure, now=now)
-                    if auto_rollback
+                    if auto_rollback and not untouched
                     else fail(progress, failure=failure, now=now)
                 )
                 self.record(progress)

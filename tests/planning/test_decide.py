@@ -13,8 +13,14 @@ def diffs(before, after, **kw):
     return diff_attributes(before, after, arguments=ARGS, sensitive={"user_data"}, force_new={"name"}, **kw)
 
 
-BASE = {"name": "web", "image_id": "ami-1", "instance_type": "t3.micro", "user_data": None, "tags": {"A": "1"},
-        "block_device_mapping": [{"device_name": "/dev/xvda", "volume_size": 8}]}
+BASE = {
+    "name": "web",
+    "image_id": "ami-1",
+    "instance_type": "t3.micro",
+    "user_data": None,
+    "tags": {"A": "1"},
+    "block_device_mapping": [{"device_name": "/dev/xvda", "volume_size": 8}],
+}
 
 
 @pytest.mark.parametrize(
@@ -25,8 +31,12 @@ BASE = {"name": "web", "image_id": "ami-1", "instance_type": "t3.micro", "user_d
         ({"name": "web2"}, Action.REPLACE, ActionReason.REPLACE_BECAUSE_ATTRIBUTE, ["name"]),
         ({"tags": {"A": "2"}}, Action.UPDATE, ActionReason.NONE, ["tags.A"]),
         ({"tags": {"A": "1", "B": "x"}}, Action.UPDATE, ActionReason.NONE, ["tags.B"]),
-        ({"block_device_mapping": [{"device_name": "/dev/xvda", "volume_size": 16}]}, Action.UPDATE,
-         ActionReason.NONE, ["block_device_mapping.0.volume_size"]),
+        (
+            {"block_device_mapping": [{"device_name": "/dev/xvda", "volume_size": 16}]},
+            Action.UPDATE,
+            ActionReason.NONE,
+            ["block_device_mapping.0.volume_size"],
+        ),
         ({"image_id": UNKNOWN}, Action.UPDATE, ActionReason.NONE, ["image_id"]),
         ({"user_data": "sha256:ab"}, Action.UPDATE, ActionReason.NONE, ["user_data"]),
     ],
@@ -42,10 +52,13 @@ def test_action_table(change, action, reason, paths):
 def test_create_delete_and_requested_replace():
     assert decide_action(prior=None, desired=BASE, diffs=[])[0] is Action.CREATE
     assert decide_action(prior=None, desired=BASE, diffs=[], existed_in_state=True)[1] is (
-        ActionReason.CREATE_BECAUSE_GONE)
+        ActionReason.CREATE_BECAUSE_GONE
+    )
     assert decide_action(prior=BASE, desired=None, diffs=[])[0] is Action.DELETE
     assert decide_action(prior=BASE, desired=BASE, diffs=[], replace_requested=True)[:2] == (
-        Action.REPLACE, ActionReason.REPLACE_BY_REQUEST)
+        Action.REPLACE,
+        ActionReason.REPLACE_BY_REQUEST,
+    )
 
 
 def test_ignore_changes_and_flags():

@@ -32,40 +32,91 @@ resource "aws_launch_template" "web" {
 CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
     "syntax_missing_brace": (
         {"main.hcl": 'resource "aws_launch_template" "web" {\n  name = "web"\n'},
-        "Invalid HCL syntax", "main.hcl", 2, ""),
+        "Invalid HCL syntax",
+        "main.hcl",
+        2,
+        "",
+    ),
     "unknown_attribute": (
         {"main.hcl": GOOD.replace("instance_type = var.instance_type", "instance_typo = var.instance_type")},
-        'Unsupported attribute "instance_typo"', "main.hcl", 14, 'Did you mean "instance_type"?'),
+        'Unsupported attribute "instance_typo"',
+        "main.hcl",
+        14,
+        'Did you mean "instance_type"?',
+    ),
     "wrong_type": (
         {"main.hcl": GOOD.replace("instance_type = var.instance_type", "instance_type = [1, 2]")},
-        "instance_type", "main.hcl", 14, ""),
+        "instance_type",
+        "main.hcl",
+        14,
+        "",
+    ),
     "wrong_nested_type": (
-        {"main.hcl": GOOD.replace('  name          = "web"\n',
-                                  '  name          = "web"\n  block_device_mapping {\n'
-                                  '    device_name = "/dev/xvda"\n    volume_size = "big"\n  }\n')},
-        "volume_size", "main.hcl", 15, ""),
+        {
+            "main.hcl": GOOD.replace(
+                '  name          = "web"\n',
+                '  name          = "web"\n  block_device_mapping {\n'
+                '    device_name = "/dev/xvda"\n    volume_size = "big"\n  }\n',
+            )
+        },
+        "volume_size",
+        "main.hcl",
+        15,
+        "",
+    ),
     "undeclared_variable": (
         {"main.hcl": GOOD.replace("var.instance_type", "var.instance_typ")},
-        'Reference to undeclared input variable "instance_typ"', "main.hcl", 14, "var.instance_type"),
+        'Reference to undeclared input variable "instance_typ"',
+        "main.hcl",
+        14,
+        "var.instance_type",
+    ),
     "undeclared_resource": (
         {"main.hcl": GOOD + 'output "x" {\n  value = aws_launch_template.webb.id\n}\n'},
-        'Reference to undeclared resource "aws_launch_template.webb"', "main.hcl", 17, ""),
+        'Reference to undeclared resource "aws_launch_template.webb"',
+        "main.hcl",
+        17,
+        "",
+    ),
     "cycle": (
-        {"main.hcl": GOOD + 'locals {\n  a = local.b\n  b = local.a\n}\n'},
-        "Cycle: local.a → local.b → local.a", "main.hcl", 17, ""),
+        {"main.hcl": GOOD + "locals {\n  a = local.b\n  b = local.a\n}\n"},
+        "Cycle: local.a → local.b → local.a",
+        "main.hcl",
+        17,
+        "",
+    ),
     "missing_variable": (
         {"main.hcl": GOOD.replace('  default = "t3.micro"\n', "")},
-        'No value for required variable "instance_type"', "main.hcl", 1, "RECONCILER_VAR_instance_type"),
+        'No value for required variable "instance_type"',
+        "main.hcl",
+        1,
+        "RECONCILER_VAR_instance_type",
+    ),
     "invalid_version_specifier": (
-        {"main.hcl": GOOD.replace("most_recent = true",
-                                  'most_recent = true\n  version_tag = "Version"\n  version = "=>1.0"')},
-        "version", "main.hcl", 10, ""),
+        {
+            "main.hcl": GOOD.replace(
+                "most_recent = true", 'most_recent = true\n  version_tag = "Version"\n  version = "=>1.0"'
+            )
+        },
+        "version",
+        "main.hcl",
+        10,
+        "",
+    ),
     "unknown_resource_type": (
         {"main.hcl": GOOD.replace('resource "aws_launch_template"', 'resource "aws_launch_templat"')},
-        'Unknown resource type "aws_launch_templat"', "main.hcl", 11, "aws_launch_template"),
+        'Unknown resource type "aws_launch_templat"',
+        "main.hcl",
+        11,
+        "aws_launch_template",
+    ),
     "count_not_a_number": (
         {"main.hcl": GOOD.replace('  name          = "web"', '  count         = "many"\n  name = "web"')},
-        "count", "main.hcl", 12, ""),
+        "count",
+        "main.hcl",
+        12,
+        "",
+    ),
 }
 
 
@@ -91,10 +142,13 @@ def test_bad_input_is_reported_without_touching_the_cloud(case, tmp_path: Path, 
 
 
 def test_all_errors_of_a_run_are_reported_together(tmp_path: Path, capsys) -> None:
-    stack = write_stack(tmp_path / "s", {
-        "a.hcl": 'resource "aws_launch_template" "a" {\n  nme = "a"\n  image_id = "ami-1"\n}\n',
-        "b.hcl": 'resource "aws_launch_template" "b" {\n  name = "b"\n  image_id = var.nope\n}\n',
-    })
+    stack = write_stack(
+        tmp_path / "s",
+        {
+            "a.hcl": 'resource "aws_launch_template" "a" {\n  nme = "a"\n  image_id = "ami-1"\n}\n',
+            "b.hcl": 'resource "aws_launch_template" "b" {\n  name = "b"\n  image_id = var.nope\n}\n',
+        },
+    )
     result = Cli(stack, capsys)("validate")
     assert result.code == 1
     assert "on a.hcl line 2" in result.err and "on b.hcl line 3" in result.err

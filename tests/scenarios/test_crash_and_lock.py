@@ -33,8 +33,15 @@ resource "aws_launch_template" "t" {
 
 
 def _env(endpoint: str) -> dict[str, str]:
-    return {**os.environ, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t",
-            "AWS_DEFAULT_REGION": "us-east-1", "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "NO_COLOR": "1",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def _serial(state: Path) -> int:
@@ -49,8 +56,21 @@ def test_killed_apply_converges_without_duplicates(tmp_path: Path, aws_env: str,
     stack = write_stack(tmp_path / "s", {"main.hcl": MANY})
     state = stack / ".reconciler" / "state.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler.cli", "--chdir", str(stack), "apply", "--auto-approve",
-         "--parallelism", "2"], env=_env(aws_env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "reconciler.cli",
+            "--chdir",
+            str(stack),
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "2",
+        ],
+        env=_env(aws_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while _serial(state) < 6 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -82,8 +102,9 @@ HOLDER = textwrap.dedent("""
 def test_second_apply_fails_at_once_naming_the_holder(tmp_path: Path, aws_env: str, boto, capsys) -> None:
     register_ami(boto, name="app-1.0.0")
     stack = write_stack(tmp_path / "s", {"main.hcl": MANY.replace("range(40)", "range(1)")})
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(stack), "30"], env=_env(aws_env),
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(stack), "30"], env=_env(aws_env), stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
@@ -102,8 +123,9 @@ def test_second_apply_fails_at_once_naming_the_holder(tmp_path: Path, aws_env: s
 def test_lock_timeout_waits_for_the_holder(tmp_path: Path, aws_env: str, boto, capsys) -> None:
     register_ami(boto, name="app-1.0.0")
     stack = write_stack(tmp_path / "s", {"main.hcl": MANY.replace("range(40)", "range(1)")})
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(stack), "1"], env=_env(aws_env),
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(stack), "1"], env=_env(aws_env), stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         result = Cli(stack, capsys)("apply", "--auto-approve", "--lock-timeout", "30")

@@ -73,7 +73,7 @@ def test_plan_apply_plan_converges(stack: Cli, boto) -> None:
     plan = stack("plan")
     assert plan.code == 0, plan.text
     assert "Plan: 2 to add, 0 to change, 0 to destroy." in plan.out
-    assert '+ aws_launch_template.web' in plan.out and 'aws_launch_template.worker["batch"]' in plan.out
+    assert "+ aws_launch_template.web" in plan.out and 'aws_launch_template.worker["batch"]' in plan.out
     assert "(sensitive)" in plan.out and "s3cr3t" not in plan.text
 
     applied = stack("apply", "--auto-approve")
@@ -109,7 +109,7 @@ def test_changing_instance_type_is_an_update_that_makes_version_2(stack: Cli, bo
     assert stack("apply", "--auto-approve").code == 0
     plan = stack("plan", "--var", "instance_type=t3.large", "--detailed-exitcode")
     assert plan.code == 2, plan.text
-    assert "~ aws_launch_template.web" in plan.out
+    assert "~ aws_launch_template.web" in plan.out and "update in-place: new version 2 (default)" in plan.out
     assert 'instance_type  "t3.micro" → "t3.large"' in plan.out
     assert "Plan: 0 to add, 1 to change, 0 to destroy." in plan.out
 
@@ -128,7 +128,7 @@ def test_a_newer_matching_ami_shows_on_every_template(stack: Cli, boto) -> None:
     plan = stack("plan", "--detailed-exitcode")
     assert plan.code == 2, plan.text
     assert "data.aws_ami.app: app-1.0.0" in plan.out and "→ app-1.1.0" in plan.out
-    assert plan.out.count(f'image_id  "{old}" → "{new}"') == 2
+    assert plan.out.count(f'image_id  "{old}" → "{new}"   (app-1.0.0 → app-1.1.0)') == 2
     assert stack("apply", "--auto-approve").code == 0
     assert template_data(boto, "worker-batch")["LaunchTemplateData"]["ImageId"] == new
     assert stack("plan", "--detailed-exitcode").code == 0
@@ -137,9 +137,9 @@ def test_a_newer_matching_ami_shows_on_every_template(stack: Cli, boto) -> None:
 def test_removed_resource_is_deleted_and_destroy_removes_everything(stack: Cli, boto) -> None:
     assert stack("apply", "--auto-approve").code == 0
     main = stack.dir / "main.hcl"
-    main.write_text(main.read_text().replace("workers = { batch = \"t3.small\" }", "workers = {}"))
+    main.write_text(main.read_text().replace('workers = { batch = "t3.small" }', "workers = {}"))
     plan = stack("plan")
-    assert "- aws_launch_template.worker[\"batch\"]" in plan.out and "1 to destroy" in plan.out
+    assert '- aws_launch_template.worker["batch"]' in plan.out and "1 to destroy" in plan.out
     assert stack("apply", "--auto-approve").code == 0
     assert sorted(launch_templates(boto)) == ["web"]
     destroyed = stack("destroy", "--auto-approve")
@@ -175,7 +175,9 @@ def test_target_and_replace_and_refresh_only(stack: Cli, boto) -> None:
 
 
 def test_refuses_to_touch_a_same_named_template_it_does_not_own(stack: Cli, boto) -> None:
-    boto("ec2").create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-12345678"})
+    boto("ec2").create_launch_template(
+        LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-12345678"}
+    )
     result = stack("apply", "--auto-approve")
     assert result.code == 1
     assert "web" in result.err and "not" in result.err and "Traceback" not in result.text
