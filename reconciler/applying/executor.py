@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 from providers.base import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
 from providers.registry import all_schemas
 from reconciler.address import Address, InstanceKey, Mode
+from reconciler.applying.rollout import roll_out
 from reconciler.errors import ApplyError, ConfigError, Diagnostic, ReconcilerError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
 from reconciler.planning.instances import assemble, digest_sensitive, evaluate_instance, expand
 from reconciler.planning.model import Action, Plan, ResourceChange
+from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
 from reconciler.state import OutputState, ResourceState, StateWriter
 from reconciler.values import contains_unknown
 
@@ -183,9 +185,53 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 run.writer.set_resource(current)
             return inst.key, dict(current.attributes) if current else None
         config = evaluate_instance(block, inst, schema)
+        if is_fleet(block.type_name) and config.get("launch_template_version") is None:
+            with run.lock:
+                templates = [v for a, v in run.ctx.resources.items() if a.type == TEMPLATE_TYPE]
+            version = template_version(config.get("launch_template"), templates)
+            config["launch_template_version"] = (
+                version
+                if version is not None
+                else (current.attributes if current else {}).get("launch_template_version")
+            )
         _check_consistent(change, digest_sensitive(config, schema))
         deps = sorted(set(change.depends_on))
         provider = run.providers[block.provider_key]
+        if change.action is Action.ROLLOUT and current is not None:
+            observed, failure = roll_out(
+                change=change,
+                config=config,
+                current=current,
+                provider=provider,
+                writer=run.writer,
+                emit=run.emit,
+                stack=run.plan.stack,
+            )
+            rollout = run.writer.snapshot().resources[str(inst.address)].rollout
+            if failure is not None:
+                _record(run, inst.address, block, observed, deps, config=current.attributes, rollout=rollout)
+                raise failure
+            if any(not is_release_change([d]) for d in change.diffs):  # e.g. capacity changed too
+                observed = provider.update(
+                    ChangeRequest(
+                        address=inst.address,
+                        type_name=block.type_name,
+                        config=config,
+                        stack=run.plan.stack,
+                        prior=dict(observed.attributes),
+                        id=observed.id,
+                    )
+                )
+            _record(
+                run,
+                inst.address,
+                block,
+                observed,
+                deps,
+                config=digest_sensitive(config, schema),
+                rollout=rollout,
+            )
+            return inst.key, dict(observed.attributes)
         if change.action is Action.REPLACE and not change.create_before_destroy and current is not None:
             _delete(change, run, verb="Destroying (replace)")
             current = None
@@ -211,9 +257,9 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
             old = current
             observed = provider.create(request)
             if change.action is Action.REPLACE and old is not None:  # create_before_destroy
-                _record(run, inst.address, block, observed, deps)
+                _record(run, inst.address, block, observed, deps, config=digest_sensitive(config, schema))
                 _delete_id(run, inst.address, block.type_name, block.provider_key, old)
-        _record(run, inst.address, block, observed, deps)
+        _record(run, inst.address, block, observed, deps, config=digest_sensitive(config, schema))
         done = {"Creating": "Creation", "Modifying": "Modifications"}[verb]
         run.emit(
             str(inst.address), f"{done} complete after {time.monotonic() - started:.0f}s [id={observed.id}]"
@@ -253,16 +299,29 @@ def _check_consistent(change: ResourceChange, actual: Mapping[str, Any]) -> None
 
 
 def _record(
-    run: _Run, address: Address, block: ResourceBlock, observed: ObservedResource, deps: list[str]
+    run: _Run,
+    address: Address,
+    block: ResourceBlock,
+    observed: ObservedResource,
+    deps: list[str],
+    *,
+    config: Mapping[str, Any] | None = None,
+    rollout: dict[str, Any] | None = None,
 ) -> None:
+    """State after a step: what the cloud reports, plus the config-only arguments it cannot
+    report (a fleet's rollout block), kept so the next plan compares like with like."""
+    attributes = dict(observed.attributes)
+    for name, value in (config or {}).items():
+        attributes.setdefault(name, value)
     run.writer.set_resource(
         ResourceState(
             address=str(address),
             type=block.type_name,
             provider=block.provider_key,
             id=observed.id,
-            attributes=dict(observed.attributes),
+            attributes=attributes,
             dependencies=deps,
+            rollout=rollout,
         )
     )
 

@@ -37,6 +37,15 @@ from reconciler.planning.model import (
     ResourceChange,
 )
 from reconciler.planning.refresh import Observed, detect_drift, refresh_state
+from reconciler.planning.rollouts import (
+    TEMPLATE_TYPE,
+    expand_fleet_rollout,
+    is_fleet,
+    is_release_change,
+    resume_change,
+    rollout_payload,
+    template_version,
+)
 from reconciler.state import State
 from reconciler.values import UNKNOWN, contains_unknown, unknown_paths
 
@@ -210,7 +219,13 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
         rs = state.resources.get(text)
         obs = w.observed.get(text)
         prior = dict(obs.attributes) if obs is not None else None
+        if prior is not None and rs is not None:  # config-only arguments (e.g. rollout) live in state
+            for name in schema.arguments:
+                if name not in prior and name in rs.attributes:
+                    prior[name] = rs.attributes[name]
         desired = digest_sensitive(evaluate_instance(block, inst, schema), schema)
+        if is_fleet(block.type_name):
+            _fill_template_version(desired, prior, w)
         diffs = diff_attributes(
             prior,
             desired,
@@ -265,12 +280,66 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
             depends_on=sorted({d for d in _block_deps(block)}),
             create_before_destroy=block.lifecycle.create_before_destroy,
         )
+        if is_fleet(block.type_name) and prior is not None:
+            _plan_rollout(change, desired=desired, prior=prior, record=rs.rollout if rs else None, w=w)
         values[inst.key] = change.after
         with w.lock:
             w.plan.changes.append(change)
             w.configured.add(text)
     with w.lock:
         w.ctx.resources[block.address] = assemble(block, values)
+
+
+def _fill_template_version(desired: dict[str, Any], prior: dict[str, Any] | None, w: _Walk) -> None:
+    """A fleet without a pinned version runs its template's (planned) default version."""
+    if desired.get("launch_template_version") is not None:
+        return
+    with w.lock:
+        templates = [v for a, v in w.ctx.resources.items() if a.type == TEMPLATE_TYPE]
+    version = template_version(desired.get("launch_template"), templates)
+    if version is None and prior is not None:
+        version = prior.get("launch_template_version")  # a template this stack does not manage
+    desired["launch_template_version"] = version
+
+
+def _plan_rollout(
+    change: ResourceChange,
+    *,
+    desired: dict[str, Any],
+    prior: dict[str, Any],
+    record: dict[str, Any] | None,
+    w: _Walk,
+) -> None:
+    """A fleet whose launch template version changes is rolled out, not merely updated."""
+    if resume_change(change, record):
+        return
+    if change.action is not Action.UPDATE or not is_release_change(change.diffs):
+        return
+    template = _template_change(desired.get("launch_template"), prior.get("launch_template"), w)
+    with w.lock:
+        reads = list(w.plan.data)
+    plan = expand_fleet_rollout(
+        fleet_name=str(desired.get("name")),
+        prior=prior,
+        desired=desired,
+        template_before=template.before if template else None,
+        template_after=template.after if template else None,
+        reads=reads,
+    )
+    change.action = Action.ROLLOUT
+    change.reason = ActionReason.ROLLOUT_BECAUSE_LAUNCH_TEMPLATE
+    change.rollout = rollout_payload(plan)
+    change.note = plan.strategy.value.replace("_", "/")
+
+
+def _template_change(new_id: Any, old_id: Any, w: _Walk) -> ResourceChange | None:
+    with w.lock:
+        for c in w.plan.changes:
+            if c.type_name == TEMPLATE_TYPE and (
+                (c.after or {}).get("id") == new_id or (c.before or {}).get("id") == old_id
+            ):
+                return c
+    return None
 
 
 def _block_deps(block: ResourceBlock) -> list[str]:

@@ -1,0 +1,114 @@
+"""Apply a planned ROLLOUT: run the fleet's rollout through the provider's fleet operations,
+recording progress in state after every step, then read the fleet back.
+
+A rollout that fails its health gates is rolled back (when auto_rollback is on) and reported as
+an error naming what failed and what was restored; state keeps the rollout record either way so
+`rollout status` can show it and a killed apply resumes it. Callers: applying.executor.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from providers.base import ObservedResource, Provider, RefreshRequest
+from reconciler.address import Address
+from reconciler.errors import ReconcilerError
+from reconciler.planning.model import ResourceChange
+from reconciler.rollout.executor import RolloutEvent, run_rollout
+from reconciler.rollout.model import RolloutPlan
+from reconciler.rollout.progress import Phase, RolloutProgress
+from reconciler.rollout.protocol import FleetOps
+from reconciler.state import ResourceState, StateWriter
+
+
+class RolloutFailedError(ReconcilerError):
+    """A rollout did not complete; the message says what failed and what was restored."""
+
+
+@runtime_checkable
+class SupportsFleets(Protocol):
+    def fleet_ops(self) -> FleetOps: ...
+
+
+def poll_seconds() -> float:
+    """How often health is polled during a rollout (RECONCILER_ROLLOUT_POLL, default 2 s)."""
+    try:
+        return max(0.0, float(os.environ.get("RECONCILER_ROLLOUT_POLL", "2")))
+    except ValueError:
+        return 2.0
+
+
+def describe_event(event: RolloutEvent) -> str:
+    where = "rollback " if event.phase is Phase.ROLLING_BACK else ""
+    text = f"{where}step {event.step}/{event.total}: {event.description}"
+    counts = f"new {event.new}, old {event.old}, healthy {event.healthy}"
+    waited = f", waited {event.waited_s:.0f}s" if event.waited_s >= 1 else ""
+    detail = f" — {event.detail}" if event.detail else ""
+    return f"{text} [{counts}{waited}]{detail}"
+
+
+def roll_out(
+    *,
+    change: ResourceChange,
+    config: Mapping[str, Any],
+    current: ResourceState,
+    provider: Provider,
+    writer: StateWriter,
+    emit: Callable[[str, str], None],
+    stack: str,
+) -> tuple[ObservedResource, RolloutFailedError | None]:
+    """Run (or resume) the planned rollout; returns the fleet as the cloud reports it after, and
+    the failure to raise once that is recorded (None when the rollout completed)."""
+    if not isinstance(provider, SupportsFleets):
+        raise ReconcilerError(f"{change.address}: provider {change.provider} cannot run rollouts")
+    payload = change.rollout or {}
+    plan = RolloutPlan.from_dict(dict(payload["plan"]))
+    version = config.get("launch_template_version")
+    if not plan.new.launch_template_version or plan.new.launch_template_version != version:
+        raise RolloutFailedError(
+            f"{change.address}: the plan rolls out launch template version "
+            f"{plan.new.launch_template_version or '(unknown)'}, but the template now has version {version}; "
+            "nothing was rolled out. Run plan again."
+        )
+    resume = payload.get("resume")
+    recorded = current.rollout or {}
+    if recorded.get("progress") and RolloutProgress.from_dict(dict(recorded["progress"])).phase in (
+        Phase.IN_PROGRESS,
+        Phase.ROLLING_BACK,
+        Phase.PENDING,
+    ):
+        resume = recorded["progress"]  # the latest record wins over the plan's copy
+    progress = RolloutProgress.from_dict(dict(resume)) if resume else None
+    address = str(change.address)
+
+    def record(p: RolloutProgress) -> None:
+        writer.set_rollout(address, {"plan": plan.to_dict(), "progress": p.to_dict()})
+
+    emit(address, f"Rolling out ({plan.strategy.value}): {plan.summary}")
+    outcome = run_rollout(
+        plan=plan,
+        ops=provider.fleet_ops(),
+        progress=progress,
+        record=record,
+        emit=lambda e: emit(address, describe_event(e)),
+        poll_s=poll_seconds(),
+    )
+    observed = _read_back(provider, change, current, stack)
+    if outcome.phase is not Phase.COMPLETE:
+        return observed, RolloutFailedError(f"rollout of {address} {outcome.phase.value}: {outcome.message}")
+    emit(address, f"Rollout complete: {outcome.message}")
+    return observed, None
+
+
+def _read_back(
+    provider: Provider, change: ResourceChange, current: ResourceState, stack: str
+) -> ObservedResource:
+    ids = {current.id: Address.parse(str(change.address))}
+    observed = provider.refresh(RefreshRequest(type_name=change.type_name, ids=ids, stack=stack)).get(
+        current.id
+    )
+    if observed is None:
+        raise ReconcilerError(f"{change.address}: the fleet is gone after its rollout")
+    return observed
