@@ -59,7 +59,7 @@ def detect_drift(*, state: State, observed: Observed) -> list[DriftEntry]:
             entries.append(DriftEntry(address=addr, kind="deleted"))
             continue
         schema = schemas.get((Mode.MANAGED, rs.type))
-        names: list[str] = sorted(set(rs.attributes) | set(now.attributes))
+        names: list[str] = sorted(now.attributes)  # config-only arguments (rollout) are not read
         sensitive = schema.sensitive if schema else frozenset()
         diffs = diff_attributes(rs.attributes, now.attributes, arguments=names, sensitive=sensitive)
         if diffs:

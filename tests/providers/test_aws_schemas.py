@@ -29,6 +29,8 @@ def test_schemas_are_keyed_by_mode_and_type() -> None:
         (Mode.DATA, "aws_vpc"),
         (Mode.DATA, "aws_subnets"),
         (Mode.MANAGED, "aws_launch_template"),
+        (Mode.MANAGED, "aws_target_group"),
+        (Mode.MANAGED, "aws_fleet"),
     }
     lt = SCHEMAS[(Mode.MANAGED, "aws_launch_template")]
     assert lt.force_new == {"name"} and lt.sensitive == {"user_data"}
