@@ -9,6 +9,7 @@ the directory it was started from. Callers: cli.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import signal
@@ -79,6 +80,8 @@ def start(directory: Path, port: int, out: Console) -> None:
     if current and _alive(int(current["pid"])) and _answers(current["endpoint"]):
         out.print(f"Sandbox already running at {current['endpoint']} (pid {current['pid']}).")
         return
+    if importlib.util.find_spec("moto") is None:
+        raise SandboxError("the sandbox needs moto: pip install 'reconciler[sandbox]'")
     if not _port_free(port):
         raise SandboxError(
             f"port {port} on 127.0.0.1 is already in use; stop what uses it or start the "
@@ -89,7 +92,7 @@ def start(directory: Path, port: int, out: Console) -> None:
     env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "reconciler.sandbox_server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -23,6 +23,9 @@ REGION = "us-east-1"
 def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
+    from reconciler.sandbox_server import apply_moto_fixes
+
+    apply_moto_fixes()  # the same emulator fixes the sandbox runs with (see that module)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -19,9 +19,11 @@ from reconciler.rollout.model import RolloutStep, StepKind
 from reconciler.rollout.protocol import GroupInfo, GroupMember, LifecycleState, TargetHealth
 from reconciler.rollout.waits import FailureKind, Observation, StepEnv, StepFailed, pause, wait_healthy
 
-__all__ = ["live_members", "pick_members", "run_step", "target_group_arns"]
+__all__ = ["is_live", "live_members", "pick_members", "run_step", "target_group_arns"]
 
 _GONE = (LifecycleState.TERMINATING, LifecycleState.TERMINATED)
+_GONE_EC2 = ("shutting-down", "terminated")
+_OWNER_TAGS = ("reconciler:stack", "reconciler:fleet")  # a group to adopt must carry the live one's
 _REGISTERED = (TargetHealth.INITIAL, TargetHealth.HEALTHY, TargetHealth.UNHEALTHY, TargetHealth.UNAVAILABLE)
 
 
@@ -43,8 +45,13 @@ def target_group_arns(env: StepEnv, names: Sequence[str]) -> list[str]:
     return [by_name[n] for n in wanted]
 
 
+def is_live(member: GroupMember) -> bool:
+    """Not on its way out, by auto-scaling's word or by EC2's (the two can lag each other)."""
+    return member.lifecycle_state not in _GONE and member.instance_state not in _GONE_EC2
+
+
 def live_members(env: StepEnv, group: str) -> list[GroupMember]:
-    return [m for m in env.ops.members_and_health(group) if m.lifecycle_state not in _GONE]
+    return [m for m in env.ops.members_and_health(group) if is_live(m)]
 
 
 def pick_members(
@@ -55,8 +62,7 @@ def pick_members(
     eligible = [
         m
         for m in members
-        if (m.image_id == image_id if image_id else m.image_id != exclude_image)
-        and m.lifecycle_state not in _GONE
+        if (m.image_id == image_id if image_id else m.image_id != exclude_image) and is_live(m)
     ]
 
     def key(m: GroupMember) -> tuple[bool, bool, str]:
@@ -88,22 +94,27 @@ def _create_group(step: RolloutStep, env: StepEnv) -> None:
     min_size = step.min_size if step.min_size is not None else 0
     max_size = step.max_size if step.max_size is not None else max(desired, env.plan.max_size)
     existing = env.ops.describe_group(step.group)
+    live = env.ops.describe_group(env.plan.group)
     if existing is not None:
         # a crash after the create call: adopt the group only if it is the one this step makes
-        ours = existing.launch_template_version == version and (
-            not env.plan.launch_template_id or existing.launch_template_id == env.plan.launch_template_id
+        owners = [{k: v for k, v in g.tags.items() if k in _OWNER_TAGS} for g in (existing, live) if g]
+        ours = (
+            existing.launch_template_version == version
+            and (
+                not env.plan.launch_template_id or existing.launch_template_id == env.plan.launch_template_id
+            )
+            and all(o == owners[0] for o in owners)
         )
         if not ours:
             raise StepFailed(
                 FailureKind.CONFLICT,
-                f"group {step.group} already exists on launch template {existing.launch_template_id} "
-                f"version {existing.launch_template_version}, not version {version}: "
-                "it was not created by this rollout",
+                f"group {step.group} already exists (launch template {existing.launch_template_id} "
+                f"version {existing.launch_template_version}, owner tags {owners[0] or 'none'}) and "
+                f"it was not created by this rollout (version {version}, owned like {env.plan.group})",
             )
         env.ops.set_capacity(group=step.group, desired=desired, min_size=min_size, max_size=max_size)
         env.observe(Observation(group=step.group, detail=f"{step.group} already exists; adopted"))
         return
-    live = env.ops.describe_group(env.plan.group)
     tags = {k: v for k, v in (live.tags if live else {}).items() if not k.startswith("aws:")}
     tags.update(env.tags)
     env.ops.create_group(
@@ -131,6 +142,15 @@ def _attach(step: RolloutStep, env: StepEnv) -> None:
         return
     _group(env, step.group, step=step)
     env.ops.attach_target_groups(group=step.group, target_group_arns=arns)
+    # attaching a group that is attached already registers nothing: members drained by an earlier
+    # step (a rollback after a partial DRAIN) are put back explicitly
+    out = [
+        m.instance_id
+        for m in live_members(env, step.group)
+        if any(m.target_health.get(arn) not in _REGISTERED for arn in arns)
+    ]
+    if out:
+        env.ops.register_instances(target_group_arns=arns, instance_ids=out)
 
 
 def _detach(step: RolloutStep, env: StepEnv) -> None:

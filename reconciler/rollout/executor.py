@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError
+from reconciler.errors import CloudError, CloudErrorKind, OwnershipError, ReconcilerError
 from reconciler.rollout.actions import run_step
 from reconciler.rollout.config import Strategy, format_duration
-from reconciler.rollout.health import member_problems
-from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind, describe_step
+from reconciler.rollout.model import RolloutPlan, RolloutStep, describe_step
 from reconciler.rollout.progress import (
     Phase,
     RolloutProgress,
@@ -32,42 +31,15 @@ from reconciler.rollout.progress import (
     rollback_steps,
     start,
 )
-from reconciler.rollout.protocol import FleetOps, GroupMember, LifecycleState
+from reconciler.rollout.protocol import FleetOps
+from reconciler.rollout.report import FleetView, RolloutEvent, RolloutOutcome, outcome_of
 from reconciler.rollout.waits import FailureKind, Observation, StepEnv, StepFailed
 
 __all__ = ["RollbackUnavailable", "RolloutEvent", "RolloutOutcome", "rollback_completed", "run_rollout"]
 
 _ATTEMPTS = 3  # a step hit by a retryable cloud error is run again (it is idempotent) this often
-_GONE = (LifecycleState.TERMINATING, LifecycleState.TERMINATED)
-
-
-@dataclass(frozen=True)
-class RolloutEvent:
-    """One line of news for a progress display: which step, where the fleet stands."""
-
-    fleet: str
-    step: int  # 1-based, within the rollout's steps (or the rollback's while rolling back)
-    total: int
-    description: str
-    phase: Phase
-    new: int = 0  # live instances on the new image, over the fleet's groups
-    old: int = 0  # live instances on any other image
-    healthy: int = 0  # live instances passing the gate (InService, Healthy, target healthy)
-    waited_s: float = 0.0
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class RolloutOutcome:
-    """How a rollout (or a requested rollback) ended, in words for the user and in fields."""
-
-    phase: Phase
-    message: str
-    failed_step: int | None = None  # 1-based forward step that failed
-    restored: str = ""  # after a rollback: what serves again
-    replaced: int = 0  # old instances replaced by new ones that stay
-    new_group: str = ""  # the group made for the new version (blue_green/canary)
-    progress: RolloutProgress | None = None
+# what fails a step (and so starts a rollback); anything else (a crash, a bug) stops the run as is
+_STEP_ERRORS = (StepFailed, CloudError, OwnershipError)
 
 
 class RollbackUnavailable(ReconcilerError):
@@ -105,35 +77,12 @@ class _Runner:
         self.env = StepEnv(
             plan=plan, ops=ops, clock=clock, sleep=sleep, poll_s=poll_s, observe=self._observe, tags=tags
         )
-        self.members: dict[str, list[GroupMember]] = {}
+        self.view = FleetView(plan, ops)
         self.at: tuple[int, int, str, Phase] = (0, len(plan.steps), "", Phase.PENDING)
-
-    # -- what the display is told --------------------------------------------------------------
-
-    def _census(self) -> None:
-        for group in filter(None, (self.plan.group, self.plan.green_group)):
-            try:
-                self.members[group] = [
-                    m for m in self.ops.members_and_health(group) if m.lifecycle_state not in _GONE
-                ]
-            except CloudError:
-                pass  # display only: keep what was seen last
-
-    def _live(self, group: str | None = None, image_id: str | None = None) -> list[GroupMember]:
-        groups = [group] if group else list(self.members)
-        return [
-            m
-            for g in groups
-            for m in self.members.get(g, [])
-            if image_id is None or m.image_id == image_id
-        ]
 
     def _emit(self, *, waited_s: float = 0.0, detail: str = "") -> None:
         step, total, description, phase = self.at
-        live = self._live()
-        arns = list(self.plan.target_group_arns) if self.plan.target_groups else []
-        new = sum(m.image_id == self.plan.new.image_id for m in live)
-        healthy = sum(not member_problems(m, target_group_arns=arns) for m in live)
+        new, old, healthy = self.view.counts()
         self.emit(
             RolloutEvent(
                 fleet=self.plan.fleet_name,
@@ -142,7 +91,7 @@ class _Runner:
                 description=description,
                 phase=phase,
                 new=new,
-                old=len(live) - new,
+                old=old,
                 healthy=healthy,
                 waited_s=waited_s,
                 detail=detail,
@@ -151,7 +100,7 @@ class _Runner:
 
     def _observe(self, seen: Observation) -> None:
         if seen.members is not None and seen.group:
-            self.members[seen.group] = [m for m in seen.members if m.lifecycle_state not in _GONE]
+            self.view.update(seen.group, seen.members)
         self._emit(waited_s=seen.waited_s, detail=seen.detail)
 
     # -- running steps ----------------------------------------------------------------------------
@@ -170,11 +119,11 @@ class _Runner:
                     raise
                 self._emit(detail=f"{err}; trying again")
                 self.sleep(self.poll_s * attempt)
-        self._census()
+        self.view.refresh()
 
     def drive(self, progress: RolloutProgress, *, auto_rollback: bool) -> RolloutOutcome:
         plan = self.plan
-        self._census()
+        self.view.refresh()
         while progress.phase in (Phase.PENDING, Phase.IN_PROGRESS):
             step = next_step(plan, progress)
             if step is None:  # recorded past the last step: nothing left to do
@@ -184,11 +133,16 @@ class _Runner:
                 break
             index = progress.step_index
             try:
-                self._run(step, index=index, total=len(plan.steps), phase=progress.phase, since=progress.updated_at)
-            except (StepFailed, CloudError) as err:
+                self._run(
+                    step, index=index, total=len(plan.steps), phase=progress.phase, since=progress.updated_at
+                )
+            except _STEP_ERRORS as err:
                 failure = _failure(err, step=step, index=index, total=len(plan.steps), rollback=False)
                 now = self.clock()
-                untouched = index == 0 and isinstance(err, StepFailed) and err.kind is FailureKind.CONFLICT
+                conflict = isinstance(err, OwnershipError) or (
+                    isinstance(err, StepFailed) and err.kind is FailureKind.CONFLICT
+                )
+                untouched = index == 0 and conflict
                 if untouched:  # refused before changing anything (e.g. a foreign group by our name)
                     failure += "; nothing was changed"
                 progress = (
@@ -202,7 +156,7 @@ class _Runner:
             self.record(progress)
         if progress.phase is Phase.ROLLING_BACK:
             progress = self._roll_back(progress)
-        outcome = self.outcome(progress)
+        outcome = outcome_of(progress, self.view, requested=self.requested)
         self.at = (self.at[0], self.at[1], outcome.message, progress.phase)
         self._emit(detail=outcome.restored)
         return outcome
@@ -212,8 +166,10 @@ class _Runner:
         while (step := next_step(self.plan, progress)) is not None:
             index = progress.rollback_index
             try:
-                self._run(step, index=index, total=len(undo), phase=Phase.ROLLING_BACK, since=progress.updated_at)
-            except (StepFailed, CloudError) as err:
+                self._run(
+                    step, index=index, total=len(undo), phase=Phase.ROLLING_BACK, since=progress.updated_at
+                )
+            except _STEP_ERRORS as err:
                 failure = _failure(err, step=step, index=index, total=len(undo), rollback=True)
                 progress = fail(progress, failure=failure, now=self.clock())
                 self.record(progress)
@@ -225,75 +181,6 @@ class _Runner:
             progress = replace(progress, phase=Phase.ROLLED_BACK, updated_at=now, finished_at=now)
             self.record(progress)
         return progress
-
-    # -- how it ended ---------------------------------------------------------------------------
-
-    def _image_name(self, image_id: str) -> str:
-        names = {self.plan.old.image_id: self.plan.old.image_name, self.plan.new.image_id: self.plan.new.image_name}
-        return names.get(image_id, image_id)
-
-    def _state(self) -> str:
-        """ "web-g0007 at 3 (app-1.4.2), web-g0008 at 1 (app-1.5.0)" from the last census."""
-        parts = []
-        for group, members in self.members.items():
-            images = sorted({self._image_name(m.image_id) for m in members})
-            parts.append(f"{group} at {len(members)}" + (f" ({', '.join(images)})" if images else ""))
-        return ", ".join(parts)
-
-    def _restored(self, progress: RolloutProgress) -> str:
-        plan, old = self.plan, self.plan.old
-        count = len(self._live(plan.group, old.image_id))
-        if plan.strategy is Strategy.ROLLING:
-            return (
-                f"{plan.group} back on launch template version {old.launch_template_version} "
-                f"at {count} instances ({old.image_name})"
-            )
-        text = f"{plan.group} restored at {count} instances ({old.image_name})"
-        deletes = any(s.kind is StepKind.DELETE_GROUP for s in rollback_steps(plan, progress))
-        if plan.green_group and deletes and self.ops.describe_group(plan.green_group) is None:
-            text += f", {plan.green_group} deleted"
-        return text
-
-    def outcome(self, progress: RolloutProgress) -> RolloutOutcome:
-        plan, phase = self.plan, progress.phase
-        failed_step = None
-        if phase in (Phase.ROLLED_BACK, Phase.FAILED) and not self.requested:
-            failed_step = progress.step_index + 1 if progress.step_index < len(plan.steps) else None
-        restored, replaced = "", len(progress.replaced)
-        if phase is Phase.COMPLETE:
-            replaced = plan.replace_count
-            message = self._completed()
-        elif phase is Phase.ROLLED_BACK:
-            replaced = 0
-            restored = self._restored(progress)
-            message = f"{progress.failure}; rolled back: {restored}"
-            if self.requested and plan.strategy is Strategy.ROLLING:
-                message += " (rolling keeps no previous group: every instance was replaced again)"
-        elif phase is Phase.FAILED:
-            message = f"{progress.failure}; left as is: {self._state()}"
-        else:
-            message = f"{plan.fleet_name}: rollout {phase}"
-        return RolloutOutcome(
-            phase=phase,
-            message=message,
-            failed_step=failed_step,
-            restored=restored,
-            replaced=replaced,
-            new_group=plan.green_group,
-            progress=progress,
-        )
-
-    def _completed(self) -> str:
-        plan, new = self.plan, self.plan.new
-        head = f"rolled out {new.image_name} to {plan.fleet_name}"
-        if plan.is_noop:
-            return f"{head}: all instances already on it; {plan.group} pins version {new.launch_template_version}"
-        if plan.strategy is Strategy.ROLLING:
-            count = len(self._live(plan.group, new.image_id))
-            return f"{head}: {plan.replace_count} of {plan.total_instances} instances replaced, {plan.group} at {count}"
-        count = len(self._live(plan.green_group, new.image_id))
-        keep = format_duration(plan.keep_previous_s, compact=True)
-        return f"{head}: {plan.green_group} serving {count} instances; {plan.group} kept {keep} for rollback"
 
 
 def run_rollout(

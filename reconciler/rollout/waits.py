@@ -102,7 +102,9 @@ def wait_healthy(step: RolloutStep, env: StepEnv) -> None:
         if verdict.ok:
             return
         if verdict.failed:
-            firing = ", ".join(f"alarm {n} is in ALARM" for n in step.alarms if alarms.get(n) is AlarmState.ALARM)
+            firing = ", ".join(
+                f"alarm {n} is in ALARM" for n in step.alarms if alarms.get(n) is AlarmState.ALARM
+            )
             raise StepFailed(FailureKind.ALARM, firing or _summary(verdict))
         if waited >= step.duration_s:
             timeout = format_duration(step.duration_s, compact=True)

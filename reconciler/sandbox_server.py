@@ -1,0 +1,53 @@
+"""The sandbox's moto server, with fixes for moto bugs that real AWS does not have.
+
+moto 5.2 stores the UserData of `CreateLaunchTemplateVersion` as a plain string, then fails an
+assertion (HTTP 500) when an auto-scaling group launches from that version; AWS accepts it. The
+fix wraps such user data the way moto's own `CreateLaunchTemplate` does. Used by
+`reconciler sandbox start` (as `python -m reconciler.sandbox_server`) and by the test suite's
+in-process server, so both behave like AWS here. Never imported by the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def apply_moto_fixes() -> None:
+    """Idempotently patch the emulator (not boto3, not the product)."""
+    from moto.core.types import Base64EncodedString
+    from moto.ec2.models.launch_templates import LaunchTemplateVersion
+    from moto.ec2.utils import parse_user_data
+
+    if getattr(LaunchTemplateVersion, "_reconciler_fixed", False):
+        return
+
+    def user_data(self: Any) -> Base64EncodedString | None:
+        value = self.data.get("UserData")
+        if value is not None and not isinstance(value, Base64EncodedString):
+            value = parse_user_data(value)
+            self.data["UserData"] = value
+        return value  # type: ignore[no-any-return]
+
+    LaunchTemplateVersion.user_data = property(user_data)  # type: ignore[method-assign,assignment]
+    LaunchTemplateVersion._reconciler_fixed = True  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="moto server for the reconciler sandbox")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=4566)
+    args = parser.parse_args()
+    apply_moto_fixes()
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=True)
+    server.start()
+    try:
+        server._thread.join()  # type: ignore[union-attr]  # serve until terminated
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
