@@ -27,7 +27,7 @@ def apply_moto_fixes() -> None:
         if value is not None and not isinstance(value, Base64EncodedString):
             value = parse_user_data(value)
             self.data["UserData"] = value
-        return value  # type: ignore[no-any-return]
+        return value
 
     LaunchTemplateVersion.user_data = property(user_data)  # type: ignore[method-assign,assignment]
     LaunchTemplateVersion._reconciler_fixed = True  # type: ignore[attr-defined]
