@@ -107,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("address", nargs="+")
     s.add_argument("--lock-timeout", type=float, default=0.0)
 
+    p = sub.add_parser("rollout", help="see and steer fleet rollouts")
+    ss = p.add_subparsers(dest="rollout_command", required=True, metavar="SUBCOMMAND")
+    s = ss.add_parser("status", help="phase, step and instance counts of recorded rollouts")
+    s.add_argument("address", nargs="?")
+    _add_common(s, lock=False)
+    s = ss.add_parser("rollback", help="undo a rollout (blue/green, canary: within keep_previous)")
+    s.add_argument("address")
+    _add_common(s)
+
     p = sub.add_parser("fmt", help="rewrite the stack's HCL files in canonical form (terraform fmt)")
     p.add_argument(
         "--check", action="store_true", help="only report files that are not formatted; exit 1 if any"
@@ -176,6 +185,12 @@ def _dispatch(args: argparse.Namespace, directory: Path) -> int:
         return commands.show_state(directory, as_json=args.json, out=_console())
     if cmd == "output":
         return commands.output(directory, name=args.name, as_json=args.json)
+    if cmd == "rollout":
+        from reconciler import commands_rollout
+
+        if args.rollout_command == "status":
+            return commands_rollout.status(args, directory, out=_console())
+        return commands_rollout.rollback(args, directory, out=_console())
     if cmd == "state":
         return commands.state(args, directory, out=_console())
     raise AssertionError(cmd)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from providers.base import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
 from providers.registry import all_schemas
 from reconciler.address import Address, InstanceKey, Mode
-from reconciler.applying.rollout import roll_out
+from reconciler.applying.rollout import clean_up, roll_out
 from reconciler.errors import ApplyError, ConfigError, Diagnostic, ReconcilerError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
@@ -197,6 +197,18 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         _check_consistent(change, digest_sensitive(config, schema))
         deps = sorted(set(change.depends_on))
         provider = run.providers[block.provider_key]
+        if (
+            change.action is Action.UPDATE
+            and current is not None
+            and (change.rollout or {}).get("cleanup_groups")
+        ):
+            observed = clean_up(
+                change=change, current=current, provider=provider, emit=run.emit, stack=run.plan.stack
+            )
+            _record(
+                run, inst.address, block, observed, deps, config=current.attributes, rollout=current.rollout
+            )
+            return inst.key, dict(observed.attributes)
         if change.action is Action.ROLLOUT and current is not None:
             observed, failure = roll_out(
                 change=change,

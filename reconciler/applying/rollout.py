@@ -102,6 +102,24 @@ def roll_out(
     return observed, None
 
 
+def clean_up(
+    *,
+    change: ResourceChange,
+    current: ResourceState,
+    provider: Provider,
+    emit: Callable[[str, str], None],
+    stack: str,
+) -> ObservedResource:
+    """Delete the old groups a finished rollout kept for rollback, now that keep_previous passed."""
+    if not isinstance(provider, SupportsFleets):
+        raise ReconcilerError(f"{change.address}: provider {change.provider} cannot run rollouts")
+    ops = provider.fleet_ops()
+    for group in (change.rollout or {}).get("cleanup_groups", []):
+        emit(str(change.address), f"Deleting {group} (kept for rollback, no longer needed)...")
+        ops.delete_group(str(group), force=True)
+    return _read_back(provider, change, current, stack)
+
+
 def _read_back(
     provider: Provider, change: ResourceChange, current: ResourceState, stack: str
 ) -> ObservedResource:

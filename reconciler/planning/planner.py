@@ -9,6 +9,7 @@ planning.decide.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ from reconciler.planning.model import (
 from reconciler.planning.refresh import Observed, detect_drift, refresh_state
 from reconciler.planning.rollouts import (
     TEMPLATE_TYPE,
+    cleanup_change,
     expand_fleet_rollout,
     is_fleet,
     is_release_change,
@@ -311,7 +313,7 @@ def _plan_rollout(
     w: _Walk,
 ) -> None:
     """A fleet whose launch template version changes is rolled out, not merely updated."""
-    if resume_change(change, record):
+    if resume_change(change, record) or cleanup_change(change, record, prior, now=time.time()):
         return
     if change.action is not Action.UPDATE or not is_release_change(change.diffs):
         return
@@ -325,6 +327,7 @@ def _plan_rollout(
         template_before=template.before if template else None,
         template_after=template.after if template else None,
         reads=reads,
+        record=record,
     )
     change.action = Action.ROLLOUT
     change.reason = ActionReason.ROLLOUT_BECAUSE_LAUNCH_TEMPLATE

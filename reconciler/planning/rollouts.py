@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.planning.model import Action, ActionReason, AttributeDiff, DataRead, ResourceChange
-from reconciler.rollout.config import RolloutConfig
+from reconciler.rollout.config import RolloutConfig, format_duration
 from reconciler.rollout.model import FleetSnapshot, InstanceInfo, Release, RolloutPlan
 from reconciler.rollout.plan import expand_rollout
-from reconciler.rollout.progress import Phase, RolloutProgress
+from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due
 from reconciler.values import UNKNOWN
 
 FLEET_TYPE = "aws_fleet"
@@ -93,6 +93,17 @@ def images_seen(reads: Iterable[DataRead]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def releases_recorded(record: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """AMI id → name and version of the releases in a fleet's last recorded rollout."""
+    plan = (record or {}).get("plan") or {}
+    out: dict[str, dict[str, Any]] = {}
+    for key in ("old", "new"):
+        rel = plan.get(key) or {}
+        if str(rel.get("image_id", "")).startswith("ami-") and rel.get("image_name") != rel.get("image_id"):
+            out[str(rel["image_id"])] = {"name": rel.get("image_name"), "version": rel.get("image_version")}
+    return out
+
+
 def expand_fleet_rollout(
     *,
     fleet_name: str,
@@ -101,9 +112,11 @@ def expand_fleet_rollout(
     template_before: Mapping[str, Any] | None,
     template_after: Mapping[str, Any] | None,
     reads: Iterable[DataRead],
+    record: Mapping[str, Any] | None = None,
 ) -> RolloutPlan:
-    """The rollout of one fleet from what runs now to the planned template version."""
-    names = images_seen(reads)
+    """The rollout of one fleet from what runs now to the planned template version. Image names
+    come from the plan's lookups and from the fleet's last recorded rollout (no extra calls)."""
+    names = {**releases_recorded(record), **images_seen(reads)}
     instances = [
         InstanceInfo(
             id=str(i["id"]),
@@ -116,9 +129,10 @@ def expand_fleet_rollout(
     common = Counter(i.image_id for i in instances).most_common(1)
     before = template_before or {}
     after = template_after or {}
-    old = _release(
-        image_id=before.get("image_id") or (common[0][0] if common else None),
-        instance_type=before.get("instance_type") or (instances[0].instance_type if instances else None),
+    running_type = Counter(i.instance_type for i in instances).most_common(1)
+    old = _release(  # what runs now; the template's previous data only when nothing runs
+        image_id=common[0][0] if common else before.get("image_id"),
+        instance_type=running_type[0][0] if running_type else before.get("instance_type"),
         version=prior.get("launch_template_version"),
         names=names,
     )
@@ -152,17 +166,33 @@ def _tg_name(arn: str) -> str:
 
 def rollout_payload(plan: RolloutPlan, *, resume: RolloutProgress | None = None) -> dict[str, Any]:
     """What a ResourceChange carries for a ROLLOUT: the plan itself plus reviewer lines."""
-    lines = [f"strategy  {plan.strategy.value.replace('_', '/')}: {plan.summary}"]
-    lines.append(
-        f"release   {plan.old.image_name} (v{plan.old.launch_template_version}) → "
-        f"{plan.new.image_name} (v{plan.new.launch_template_version or '?'})"
+    strategy = plan.strategy.value.replace("_", "/")
+    old, new = plan.old, plan.new
+    old_name = f"{old.image_name}" + (
+        f", v{old.launch_template_version}" if old.launch_template_version else ""
     )
+    new_name = f"{new.image_name}" + (
+        f", v{new.launch_template_version}" if new.launch_template_version else ""
+    )
+    if plan.green_group:
+        group = (
+            f"{plan.group} ({plan.total_instances} instances, {old_name}) → "
+            f"{plan.green_group} ({plan.desired} instances, {new_name})"
+        )
+    else:
+        group = f"{plan.group} ({plan.total_instances} instances): {old_name} → {new_name}, in place"
+    lines = [f"strategy  {strategy}: {plan.summary}", f"group     {group}"]
+    if old.instance_type and new.instance_type and old.instance_type != new.instance_type:
+        lines.append(f"type      {old.instance_type} → {new.instance_type}")
     for n, text in enumerate(plan.outline(), 1):
-        lines.append(f"{'steps' if n == 1 else ''}".ljust(10) + f"{n}. {text}")
-    lines.append(f"replaces  {plan.replace_count} of {plan.total_instances} instances")
+        lines.append(("steps" if n == 1 else "").ljust(10) + f"{n}. {text}")
+    duration = f"at least {format_duration(plan.min_duration_s)}"
+    if plan.max_duration_s > plan.min_duration_s:
+        duration += f", at most {format_duration(plan.max_duration_s)}"
+    lines.append(f"replaces  {plan.replace_count} of {plan.total_instances} instances, {duration}")
     if plan.health_gates:
         lines.append(f"gates     {', '.join(plan.health_gates)}")
-    lines.append(f"rollback  {plan.rollback}")
+    lines.append(f"rollback  {plan.rollback}" + ("" if plan.auto_rollback else " (auto_rollback off)"))
     for note in plan.notes:
         lines.append(f"note      {note}")
     if resume is not None:
@@ -175,6 +205,28 @@ def rollout_payload(plan: RolloutPlan, *, resume: RolloutProgress | None = None)
         "instances_to_replace": plan.replace_count,
         "resume": resume.to_dict() if resume else None,
     }
+
+
+def cleanup_change(
+    change: ResourceChange, record: Mapping[str, Any] | None, prior: Mapping[str, Any], *, now: float
+) -> bool:
+    """Once a finished blue/green or canary rollout has kept its old group for keep_previous,
+    plan the deletion of that group (an in-place update of the fleet)."""
+    if change.action is not Action.NOOP or not record or "plan" not in record or "progress" not in record:
+        return False
+    plan = RolloutPlan.from_dict(dict(record["plan"]))
+    progress = RolloutProgress.from_dict(dict(record["progress"]))
+    kept = [g for g in prior.get("previous_groups") or [] if g == plan.group]
+    if not kept or not cleanup_due(plan, progress, now=now):
+        return False
+    keep = format_duration(plan.keep_previous_s)
+    change.action = Action.UPDATE
+    change.note = f"delete {kept[0]}, kept {keep} for rollback after the last rollout"
+    change.rollout = {
+        "cleanup_groups": kept,
+        "lines": [f"cleanup   delete {kept[0]} ({plan.old.image_name})"],
+    }
+    return True
 
 
 def resume_change(change: ResourceChange, record: Mapping[str, Any] | None) -> bool:

@@ -1,0 +1,143 @@
+"""`reconciler rollout status [ADDR]` and `reconciler rollout rollback ADDR`.
+
+status reads the rollout records in state and, for each fleet, the live members of its groups
+(old/new/healthy counts). rollback undoes a finished or interrupted rollout on request: a
+blue/green or canary one within keep_previous by bringing back the kept group. Callers: cli.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
+
+from providers.base import RefreshRequest
+from reconciler.address import Address
+from reconciler.applying.rollout import SupportsFleets, describe_event, poll_seconds
+from reconciler.errors import ReconcilerError, StateError
+from reconciler.rollout.config import format_duration
+from reconciler.rollout.executor import rollback_completed
+from reconciler.rollout.model import RolloutPlan
+from reconciler.rollout.progress import RolloutProgress
+from reconciler.rollout.report import FleetView
+from reconciler.session import backend_for, load, providers_for, read_state
+from reconciler.state import ResourceState, StateWriter
+
+
+def _records(state_resources: dict[str, ResourceState], address: str | None) -> list[ResourceState]:
+    if address is not None:
+        key = str(Address.parse(address))
+        rs = state_resources.get(key)
+        if rs is None:
+            raise StateError(f"{key} is not in the state (see `reconciler state list`)")
+        return [rs]
+    return [rs for _, rs in sorted(state_resources.items()) if rs.rollout]
+
+
+def _parsed(rs: ResourceState) -> tuple[RolloutPlan, RolloutProgress]:
+    record = rs.rollout or {}
+    if "plan" not in record or "progress" not in record:
+        raise StateError(f"{rs.address} has no rollout recorded")
+    return RolloutPlan.from_dict(dict(record["plan"])), RolloutProgress.from_dict(dict(record["progress"]))
+
+
+def status(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
+    loaded = load(directory, cli_vars=args.var, var_files=args.var_file)
+    state = read_state(backend_for(loaded.stack), loaded.stack)
+    records = _records(state.resources, args.address)
+    if not records:
+        out.print("No rollouts recorded.")
+        return 0
+    providers = providers_for(loaded.stack, loaded.variables)
+    now = time.time()
+    for rs in records:
+        plan, progress = _parsed(rs)
+        total = len(plan.steps)
+        step = min(progress.step_index + 1, total) if total else 0
+        out.print(Text(f"{rs.address}: {plan.strategy.value} rollout {progress.phase.value}", style="bold"))
+        out.print(
+            Text(
+                f"  release   {plan.old.image_name} (v{plan.old.launch_template_version}) → "
+                f"{plan.new.image_name} (v{plan.new.launch_template_version})"
+            )
+        )
+        out.print(
+            Text(
+                f"  step      {step} of {total}"
+                + (
+                    f": {plan.steps[step - 1].description}"
+                    if total and progress.phase.value != "complete"
+                    else ""
+                )
+            )
+        )
+        if progress.started_at:
+            end = progress.finished_at or now
+            out.print(Text(f"  time      {format_duration(int(end - progress.started_at))}"))
+        if progress.failure:
+            out.print(Text(f"  failure   {progress.failure}"))
+        provider = providers.get(rs.provider)
+        if isinstance(provider, SupportsFleets):
+            view = FleetView(plan, provider.fleet_ops())
+            view.refresh()
+            new, old, healthy = view.counts()
+            out.print(Text(f"  instances new {new}, old {old}, healthy {healthy}"))
+        out.print(Text(f"  rollback  {plan.rollback}"))
+    return 0
+
+
+def rollback(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
+    loaded = load(directory, cli_vars=args.var, var_files=args.var_file)
+    stack = loaded.stack
+    backend = backend_for(stack)
+    with backend.lock(command="reconciler rollout rollback", timeout=args.lock_timeout):
+        state = read_state(backend, stack)
+        rs = _records(state.resources, args.address)[0]
+        plan, progress = _parsed(rs)
+        provider = providers_for(stack, loaded.variables).get(rs.provider)
+        if not isinstance(provider, SupportsFleets):
+            raise ReconcilerError(f"{rs.address}: provider {rs.provider} cannot run rollouts")
+        writer = StateWriter(backend, state)
+
+        def record(p: RolloutProgress) -> None:
+            writer.set_rollout(rs.address, {"plan": plan.to_dict(), "progress": p.to_dict()})
+
+        outcome = rollback_completed(
+            plan=plan,
+            ops=provider.fleet_ops(),
+            progress=progress,
+            record=record,
+            emit=lambda e: out.print(Text(f"{rs.address}: {describe_event(e)}")),
+            poll_s=poll_seconds(),
+        )
+        observed = provider.refresh(
+            RefreshRequest(
+                type_name=rs.type, ids={rs.id: Address.parse(rs.address)}, stack=stack.settings.name
+            )
+        ).get(rs.id)
+        if observed is not None:
+            current = writer.snapshot().resources[rs.address]
+            attributes = {**current.attributes, **observed.attributes}
+            writer.set_resource(
+                ResourceState(
+                    address=rs.address,
+                    type=rs.type,
+                    provider=rs.provider,
+                    id=observed.id,
+                    attributes=attributes,
+                    dependencies=current.dependencies,
+                    rollout=current.rollout,
+                )
+            )
+        out.print(Text(f"{rs.address}: {outcome.message}", style="bold"))
+        if outcome.phase.value != "rolled_back":
+            return 1
+        out.print(
+            f"The configuration still asks for {plan.new.image_name}: the next plan rolls it out again "
+            "unless you pin the previous release (for example a `version` constraint on the aws_ami "
+            "lookup, or `launch_template_version` on the fleet)."
+        )
+    return 0

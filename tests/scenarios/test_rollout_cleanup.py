@@ -1,0 +1,86 @@
+"""A blue/green rollout keeps the old group for keep_previous; once that has passed, the next plan
+deletes it; `rollout status` and `rollout rollback` report and steer a recorded rollout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import register_ami
+from tests.scenarios.harness import Cli, write_stack
+
+STACK = """
+data "aws_ami" "app" {
+  name        = "app-*"
+  most_recent = true
+  version_tag = "Version"
+}
+
+resource "aws_launch_template" "web" {
+  name          = "web"
+  image_id      = data.aws_ami.app.id
+  instance_type = "t3.micro"
+}
+
+resource "aws_fleet" "web" {
+  name               = "web"
+  launch_template    = aws_launch_template.web.id
+  min_size           = 1
+  max_size           = 4
+  desired_capacity   = 2
+  availability_zones = ["us-east-1a"]
+
+  rollout {
+    strategy       = "blue_green"
+    health_timeout = "10s"
+    drain_timeout  = "0s"
+    keep_previous  = "KEEP"
+  }
+}
+"""
+
+
+def _groups(boto) -> dict[str, int]:
+    groups = boto("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    return {g["AutoScalingGroupName"]: g["DesiredCapacity"] for g in groups}
+
+
+@pytest.fixture
+def rolled(tmp_path: Path, aws_env: str, boto, capsys, monkeypatch, request) -> Cli:
+    monkeypatch.setenv("RECONCILER_ROLLOUT_POLL", "0.05")
+    keep = request.param
+    register_ami(boto, name="app-1.0.0", version="1.0.0")
+    cli = Cli(write_stack(tmp_path / "s", {"main.hcl": STACK.replace("KEEP", keep)}), capsys)
+    assert cli("apply", "--auto-approve").code == 0
+    register_ami(boto, name="app-1.1.0", version="1.1.0")
+    result = cli("apply", "--auto-approve")
+    assert result.code == 0, result.text
+    assert _groups(boto) == {"web-g0001": 0, "web-g0002": 2}
+    return cli
+
+
+@pytest.mark.parametrize("rolled", ["0s"], indirect=True)
+def test_old_group_is_deleted_once_keep_previous_has_passed(rolled: Cli, boto) -> None:
+    plan = rolled("plan", "--detailed-exitcode")
+    assert plan.code == 2, plan.text
+    assert "delete web-g0001, kept 0s for rollback" in plan.out
+    assert rolled("apply", "--auto-approve").code == 0
+    assert _groups(boto) == {"web-g0002": 2}
+    assert rolled("plan", "--detailed-exitcode").code == 0
+
+
+@pytest.mark.parametrize("rolled", ["1h"], indirect=True)
+def test_status_and_rollback_within_keep_previous(rolled: Cli, boto) -> None:
+    assert rolled("plan", "--detailed-exitcode").code == 0  # kept for 1h: nothing to do yet
+    status = rolled("rollout", "status", "aws_fleet.web")
+    assert status.code == 0
+    assert "blue_green rollout complete" in status.out
+    assert "app-1.0.0 (v1) → app-1.1.0 (v2)" in status.out
+    assert "instances new 2, old 0, healthy 2" in status.out
+    back = rolled("rollout", "rollback", "aws_fleet.web")
+    assert back.code == 0, back.text
+    assert "web-g0001 restored at 2 instances (app-1.0.0), web-g0002 deleted" in back.out
+    assert _groups(boto) == {"web-g0001": 2}
+    again = rolled("plan", "--detailed-exitcode")  # the configuration still asks for app-1.1.0
+    assert again.code == 2 and "↻ aws_fleet.web" in again.out
