@@ -21,6 +21,7 @@ from reconciler.errors import ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.render.human import fmt_value, render_plan
+from reconciler.render.progress import ApplyProgress
 from reconciler.session import Loaded, backend_for, load, providers_for, read_state
 from reconciler.state import Backend, OutputState, StateWriter
 
@@ -62,15 +63,17 @@ def plan_or_apply(args: argparse.Namespace, directory: Path, *, out: Console) ->
             return EXIT_ERROR
         writer = StateWriter(backend, state)
         out.print()
-        apply_plan(
-            plan=plan,
-            stack=stack,
-            variables=loaded.variables,
-            writer=writer,
-            providers=providers,
-            parallelism=args.parallelism,
-            emit=lambda addr, msg: out.print(Text(f"{addr}: {msg}")),
-        )
+        with ApplyProgress(out) as progress:
+            apply_plan(
+                plan=plan,
+                stack=stack,
+                variables=loaded.variables,
+                writer=writer,
+                providers=providers,
+                parallelism=args.parallelism,
+                emit=progress.line,
+                on_rollout=progress.rollout,
+            )
         out.print()
         out.print(Text(_complete_line(plan), style="bold green"))
         _print_outputs(writer.snapshot().outputs, out)

@@ -28,6 +28,7 @@ from reconciler.graph.walk import walk
 from reconciler.planning.instances import assemble, digest_sensitive, evaluate_instance, expand
 from reconciler.planning.model import Action, Plan, ResourceChange
 from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
+from reconciler.rollout.report import RolloutEvent
 from reconciler.state import OutputState, ResourceState, StateWriter
 from reconciler.values import contains_unknown
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
 
 EventSink = Callable[[str, str], None]  # (address, message)
+RolloutSink = Callable[[str, RolloutEvent, str], None]  # (address, event, its one-line text)
 
 
 class InconsistentPlanError(ReconcilerError):
@@ -52,6 +54,7 @@ class _Run:
     stop: threading.Event
     emit: EventSink
     lock: threading.Lock
+    on_rollout: RolloutSink | None = None
 
 
 def apply_plan(
@@ -63,6 +66,7 @@ def apply_plan(
     providers: Mapping[str, Provider],
     parallelism: int = 10,
     emit: EventSink = lambda _a, _m: None,
+    on_rollout: RolloutSink | None = None,
 ) -> None:
     """Carry out `plan`; raises ApplyError (state saved) on failure."""
     if plan.refresh_only:
@@ -95,6 +99,7 @@ def apply_plan(
             stop=stop,
             emit=emit,
             lock=threading.Lock(),
+            on_rollout=on_rollout,
         )
         result = walk(graph, lambda n: _visit(n, run), parallelism=parallelism, stop=stop)
     if result.failures:
@@ -218,6 +223,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 writer=run.writer,
                 emit=run.emit,
                 stack=run.plan.stack,
+                on_event=run.on_rollout,
             )
             rollout = run.writer.snapshot().resources[str(inst.address)].rollout
             if failure is not None:

@@ -58,6 +58,7 @@ def roll_out(
     writer: StateWriter,
     emit: Callable[[str, str], None],
     stack: str,
+    on_event: Callable[[str, RolloutEvent, str], None] | None = None,
 ) -> tuple[ObservedResource, RolloutFailedError | None]:
     """Run (or resume) the planned rollout; returns the fleet as the cloud reports it after, and
     the failure to raise once that is recorded (None when the rollout completed)."""
@@ -92,7 +93,9 @@ def roll_out(
         ops=provider.fleet_ops(),
         progress=progress,
         record=record,
-        emit=lambda e: emit(address, describe_event(e)),
+        emit=(lambda e: on_event(address, e, describe_event(e)))
+        if on_event
+        else (lambda e: emit(address, describe_event(e))),
         poll_s=poll_seconds(),
     )
     observed = _read_back(provider, change, current, stack)
