@@ -94,10 +94,15 @@ def _complete_line(plan: Plan) -> str:
     if plan.refresh_only:
         return f"Apply complete! {len(plan.drift)} change(s) made outside reconciler taken into state."
     added = plan.count(Action.CREATE) + plan.count(Action.REPLACE)
-    changed = plan.count(Action.UPDATE) + plan.count(Action.ROLLOUT)
+    changed = plan.count(Action.UPDATE)
     destroyed = plan.count(Action.DELETE) + plan.count(Action.REPLACE)
     word = "Destroy" if plan.destroy else "Apply"
-    return f"{word} complete! Resources: {added} added, {changed} changed, {destroyed} destroyed."
+    text = f"{word} complete! Resources: {added} added, {changed} changed, {destroyed} destroyed"
+    rollouts = [c for c in plan.changes if c.action is Action.ROLLOUT]
+    if rollouts:
+        n = sum(int((c.rollout or {}).get("instances_to_replace", 0)) for c in rollouts)
+        text += f", {len(rollouts)} fleet{'s' if len(rollouts) != 1 else ''} rolled out ({n} instances replaced)"
+    return text + "."
 
 
 def _print_outputs(outputs: Mapping[str, OutputState], out: Console) -> None:

@@ -23,6 +23,7 @@ set -e
 [ "$code" -eq 2 ] || { echo "expected pending changes (exit 2) after the new AMI, got $code"; exit 1; }
 rc apply --auto-approve
 rc plan --detailed-exitcode
+rc rollout status
 rc output
 echo
-echo "Quickstart complete: the templates now run app 1.1.0."
+echo "Quickstart complete: the web fleet was replaced blue/green and now runs app 1.1.0."
