@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("state", help="inspect and edit state (terraform state)")
     ss = p.add_subparsers(dest="state_command", required=True, metavar="SUBCOMMAND")
+    state_group = ss
     ss.add_parser("list", help="list resources in state")
     s = ss.add_parser("show", help="show one resource")
     s.add_argument("address")
@@ -131,7 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("version")
     s.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
+    for module in _plugins():
+        module.add_parsers(sub, state_group=state_group)
     return parser
+
+
+# Command modules that add their own subcommands: each has add_parsers(sub, *, state_group) and
+# dispatch(args, directory, console) -> int | None (None: not one of its commands).
+PLUGINS = ("reconciler.commands_team", "reconciler.commands_review")
+
+
+def _plugins() -> list[Any]:
+    import importlib
+    import importlib.util
+
+    return [importlib.import_module(name) for name in PLUGINS if importlib.util.find_spec(name) is not None]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,6 +186,10 @@ def _dispatch(args: argparse.Namespace, directory: Path) -> int:
     from reconciler import commands, sandbox
 
     cmd = args.command
+    for module in _plugins():
+        handled = module.dispatch(args, directory, _console())
+        if handled is not None:
+            return int(handled)
     if cmd == "sandbox":
         return sandbox.run(args, directory, _console())
     if cmd == "fmt":
