@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Command modules that add their own subcommands: each has add_parsers(sub, *, state_group) and
 # dispatch(args, directory, console) -> int | None (None: not one of its commands).
-PLUGINS = ("reconciler.commands_team", "reconciler.commands_review")
+PLUGINS = ("reconciler.commands_team", "reconciler.commands_recover", "reconciler.commands_review")
 
 
 def _plugins() -> list[Any]:
