@@ -9,7 +9,10 @@ the no-match message are pure functions too. Callers: `providers.aws.provider.Aw
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -309,16 +312,40 @@ def image_attributes(selection: Selection) -> dict[str, Any]:
     }
 
 
+# One provider (one command run) answers identical image queries from one DescribeImages: a
+# hundred fleets looking up `app-*` cost one call, and all of them see the same newest image.
+_QUERIES: weakref.WeakKeyDictionary[AwsClients, dict[str, _Query]] = weakref.WeakKeyDictionary()
+_QUERIES_LOCK = threading.Lock()
+
+
+class _Query:
+    """One image query's answer; its lock makes concurrent identical lookups wait for the first."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.images: list[dict[str, Any]] | None = None
+
+
+def _describe_images(clients: AwsClients, args: AmiArgs, address: Any) -> list[dict[str, Any]]:
+    key = json.dumps({"owners": args.owners, "filters": describe_filters(args)}, sort_keys=True)
+    with _QUERIES_LOCK:
+        query = _QUERIES.setdefault(clients, {}).setdefault(key, _Query())
+    with query.lock:
+        if query.images is None:
+            query.images = clients.paginate(
+                "ec2",
+                "DescribeImages",
+                result_key="Images",
+                address=address,
+                Owners=args.owners,
+                Filters=describe_filters(args),
+            )
+        return query.images
+
+
 def read(clients: AwsClients, request: ReadDataRequest) -> DataResult:
     args = validate_config(AmiArgs, request.config, address=request.address)
-    images = clients.paginate(
-        "ec2",
-        "DescribeImages",
-        result_key="Images",
-        address=request.address,
-        Owners=args.owners,
-        Filters=describe_filters(args),
-    )
+    images = _describe_images(clients, args, request.address)
     try:
         selection = select_image(images, args)
     except AmiSelectionError as exc:
