@@ -160,11 +160,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except ApplyError as e:
         for addr, failure in e.failures:
-            err.print(f"Error: {addr}: {failure}", markup=False)
-        err.print(
-            "Apply stopped. State records every step that finished; run apply again to continue.",
-            markup=False,
-        )
+            text = str(failure)
+            err.print(f"Error: {text}" if text.startswith(addr) else f"Error: {addr}: {text}", markup=False)
+        from reconciler.applying.rollout import RolloutFailedError
+
+        if all(isinstance(f, RolloutFailedError) for _, f in e.failures):
+            err.print(
+                "Apply stopped. State records what happened; fix the cause, then plan and apply again.",
+                markup=False,
+            )
+        else:
+            err.print(
+                "Apply stopped. State records every step that finished; run apply again to continue.",
+                markup=False,
+            )
         return EXIT_ERROR
     except (ReconcilerError, AddressError) as e:
         err.print(f"Error: {e}", markup=False)

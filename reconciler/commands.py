@@ -101,7 +101,8 @@ def _complete_line(plan: Plan) -> str:
     rollouts = [c for c in plan.changes if c.action is Action.ROLLOUT]
     if rollouts:
         n = sum(int((c.rollout or {}).get("instances_to_replace", 0)) for c in rollouts)
-        text += f", {len(rollouts)} fleet{'s' if len(rollouts) != 1 else ''} rolled out ({n} instances replaced)"
+        fleets = f"{len(rollouts)} fleet{'s' if len(rollouts) != 1 else ''}"
+        text += f", {fleets} rolled out ({n} instances replaced)"
     return text + "."
 
 

@@ -199,6 +199,9 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 if version is not None
                 else (current.attributes if current else {}).get("launch_template_version")
             )
+        for ignored in block.lifecycle.ignore_changes:  # as the planner did: keep what the cloud had
+            if change.before is not None and ignored in change.before:
+                config[ignored] = change.before[ignored]
         _check_consistent(change, digest_sensitive(config, schema))
         deps = sorted(set(change.depends_on))
         provider = run.providers[block.provider_key]
@@ -311,7 +314,7 @@ def _check_consistent(change: ResourceChange, actual: Mapping[str, Any]) -> None
             continue
         if actual[name] != value:
             raise InconsistentPlanError(
-                f"{change.address}: the plan said {name} would be {value!r}, but the configuration now "
+                f"the plan said {name} would be {value!r}, but the configuration now "
                 f"gives {actual[name]!r}; nothing was changed for it. Run plan again."
             )
 

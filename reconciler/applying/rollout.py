@@ -100,7 +100,8 @@ def roll_out(
     )
     observed = _read_back(provider, change, current, stack)
     if outcome.phase is not Phase.COMPLETE:
-        return observed, RolloutFailedError(f"rollout of {address} {outcome.phase.value}: {outcome.message}")
+        verdict = "rolled back" if outcome.phase is Phase.ROLLED_BACK else "failed"
+        return observed, RolloutFailedError(f"rollout {verdict}: {outcome.message}")
     emit(address, f"Rollout complete: {outcome.message}")
     return observed, None
 

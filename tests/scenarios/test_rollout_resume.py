@@ -1,0 +1,108 @@
+"""Scenario (issue 3): a blue/green apply killed in the middle of its rollout is resumed by the
+next apply, which finishes it: exactly one group serves, on the new AMI, and plan is clean.
+
+The apply runs as a subprocess (as tests/scenarios/test_crash_and_lock.py does) so it can be
+SIGKILLed. moto's instances are healthy at once, so to have the kill land inside the rollout the
+new instances are held Unhealthy (a background thread, with a long health_timeout) until the state
+file records the rollout in progress; after the kill they recover, and the next apply resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import register_ami
+from tests.scenarios.harness import Cli, write_stack
+from tests.scenarios.rollout_checks import (
+    assert_fleet_on,
+    census,
+    fleet_block,
+    fleet_stack,
+    sick_new_instances,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(endpoint: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "NO_COLOR": "1",
+        "PYTHONPATH": str(ROOT),
+        "RECONCILER_ROLLOUT_POLL": "0.1",
+    }
+
+
+def _rollout(state: Path) -> dict[str, Any]:
+    """The fleet's rollout progress recorded in the state file ({} while there is none)."""
+    try:
+        record = json.loads(state.read_text())["resources"]["aws_fleet.web"].get("rollout") or {}
+    except (OSError, ValueError, KeyError):
+        return {}
+    return dict(record.get("progress") or {})
+
+
+def test_killed_blue_green_apply_resumes_and_finishes(
+    tmp_path: Path,
+    aws_env: str,
+    boto: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RECONCILER_ROLLOUT_POLL", "0.1")
+    old = register_ami(boto, name="app-1.0.0", version="1.0.0")
+    stack = write_stack(tmp_path / "stack", fleet_stack("blue_green", health_timeout="2m"))
+    cli = Cli(stack, capsys)
+    assert cli("apply", "--auto-approve").code == 0
+    assert_fleet_on(census(boto), old, count=4)
+    new = register_ami(boto, name="app-1.1.0", version="1.1.0")
+    state = stack / ".reconciler" / "state.json"
+
+    with sick_new_instances(boto, new) as sick:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reconciler.cli", "--chdir", str(stack), "apply", "--auto-approve"],
+            env=_env(aws_env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 90
+        while proc.poll() is None and time.monotonic() < deadline:
+            if _rollout(state).get("phase") == "in_progress" and len(sick.marked) == 4:
+                break  # web-g0002 is up, held unhealthy: the apply waits in its health gate
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    progress = _rollout(state)
+    assert progress.get("phase") == "in_progress", f"the kill should land mid-rollout: {progress}"
+    assert len(census(boto).serving_groups()) == 2  # both generations run while it waits
+
+    asg = boto("autoscaling")
+    for instance_id in sick.marked:  # the new instances finish booting
+        asg.set_instance_health(InstanceId=instance_id, HealthStatus="Healthy")
+
+    plan = cli("plan", "--detailed-exitcode")
+    assert plan.code == 2, plan.text
+    block = fleet_block(plan.out)
+    assert "resume" in block and "in_progress" in block, block
+
+    resumed = cli("apply", "--auto-approve")
+    assert resumed.code == 0, resumed.text
+    seen = census(boto)
+    assert seen.serving_groups() == ["web-g0002"], seen.groups.keys()  # exactly one group serves
+    assert seen.attached("web-g0002") and not seen.attached("web-g0001")
+    assert sorted(seen.groups) == ["web-g0001", "web-g0002"]  # no third generation was started
+    assert_fleet_on(seen, new, count=4)
+    again = cli("plan", "--detailed-exitcode")
+    assert again.code == 0, again.text
