@@ -11,8 +11,8 @@ Choices worth knowing:
   state "terminated" and an empty image id;
 - per-target-group health asks DescribeTargetHealth about the members by id, so an instance that is
   not registered shows `unused` (AWS's own answer) rather than being absent;
-- `alarm_states` reports a missing alarm as INSUFFICIENT_DATA (the protocol's rule): a typo in an
-  alarm name therefore never passes as OK, and a health gate waiting for OK times out visibly.
+- `alarm_states` reports a missing alarm as MISSING: a typo in an alarm name fails the health
+  gate at once, naming the alarm, instead of passing unseen.
 Callers: `providers.aws.provider.AwsProvider.fleet_ops`, the rollout executor.
 """
 
@@ -188,7 +188,7 @@ class AwsFleetOps:
             )
             for row in [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", [])]:
                 found[str(row["AlarmName"])] = AlarmState(str(row["StateValue"]))
-        return {name: found.get(name, AlarmState.INSUFFICIENT_DATA) for name in names}
+        return {name: found.get(name, AlarmState.MISSING) for name in names}
 
     # --- changes -------------------------------------------------------------------------------
 

@@ -77,6 +77,9 @@ def evaluate_gate(
         problems += found
     firing = [name for name in step.alarms if alarms.get(name) is AlarmState.ALARM]
     problems += [f"alarm {name} is in ALARM" for name in firing]
+    missing = [name for name in step.alarms if alarms.get(name) is AlarmState.MISSING]
+    problems += [f"alarm {name} does not exist (check rollout.alarms)" for name in missing]
+    firing += missing
     if len(counted) < step.count:
         problems.append(f"{len(counted)} of {step.count} instances launched")
     return HealthVerdict(

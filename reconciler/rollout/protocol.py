@@ -56,6 +56,7 @@ class AlarmState(StrEnum):
     OK = "OK"
     ALARM = "ALARM"
     INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+    MISSING = "MISSING"  # no alarm of that name: a gate naming it fails rather than passing unseen
 
 
 @dataclass(frozen=True)
@@ -148,5 +149,5 @@ class FleetOps(Protocol):
         ...
 
     def alarm_states(self, names: Sequence[str]) -> dict[str, AlarmState]:
-        """State of each named CloudWatch alarm; a missing alarm is INSUFFICIENT_DATA."""
+        """State of each named CloudWatch alarm; a missing alarm is MISSING."""
         ...

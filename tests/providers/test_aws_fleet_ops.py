@@ -233,6 +233,6 @@ def test_alarm_states(ops: AwsFleetOps, boto: Any) -> None:
     assert ops.alarm_states(["web-5xx", "web-latency", "missing"]) == {
         "web-5xx": AlarmState.ALARM,
         "web-latency": AlarmState.OK,
-        "missing": AlarmState.INSUFFICIENT_DATA,
+        "missing": AlarmState.MISSING,
     }
     assert ops.alarm_states([]) == {}

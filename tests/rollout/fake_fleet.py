@@ -396,7 +396,7 @@ class FakeFleet:
             if at <= self.clock():
                 states[name] = state
         self._done("alarm_states")
-        return {name: states.get(name, AlarmState.INSUFFICIENT_DATA) for name in names}
+        return {name: states.get(name, AlarmState.INSUFFICIENT_DATA) for name in names}  # alarms exist
 
     # -- the fake's own mechanics -----------------------------------------------------------------
 

@@ -83,3 +83,13 @@ def test_gate_without_image_counts_every_member() -> None:
     verdict = evaluate_gate(step, [member(1, image_id="ami-old"), member(2)], {}, target_group_arns=[])
     assert verdict.ok
     assert str(verdict) == "2/2 healthy"
+
+
+def test_a_missing_alarm_fails_the_gate_at_once() -> None:
+    from reconciler.rollout.health import evaluate_gate
+
+    verdict = evaluate_gate(
+        GATE, [member(1), member(2)], {"web-5xx": AlarmState.MISSING}, target_group_arns=[TG]
+    )
+    assert not verdict.ok and verdict.failed
+    assert "alarm web-5xx does not exist (check rollout.alarms)" in verdict.problems

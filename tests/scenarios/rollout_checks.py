@@ -213,6 +213,13 @@ def fleet_block(plan_text: str, address: str = "aws_fleet.web") -> str:
 
 def fire_alarm(boto: Any, name: str = ALARM) -> None:
     """A CloudWatch alarm in ALARM, as a 5xx spike would leave it."""
+    create_alarm(boto, name)
+    boto("cloudwatch").set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="5xx spike (test)")
+
+
+def create_alarm(boto: Any, name: str = ALARM) -> None:
+    """The CloudWatch alarm a rollout watches, as monitoring would have it (OK); a rollout whose
+    `alarms` name a missing alarm fails its health gate."""
     cloudwatch = boto("cloudwatch")
     cloudwatch.put_metric_alarm(
         AlarmName=name,
@@ -224,7 +231,7 @@ def fire_alarm(boto: Any, name: str = ALARM) -> None:
         Threshold=10.0,
         ComparisonOperator="GreaterThanThreshold",
     )
-    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="5xx spike (test)")
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="healthy (test)")
 
 
 class SickNewInstances:

@@ -24,6 +24,7 @@ from tests.scenarios.harness import Cli, write_stack
 from tests.scenarios.rollout_checks import (
     assert_fleet_on,
     census,
+    create_alarm,
     fleet_block,
     fleet_stack,
     sick_new_instances,
@@ -63,6 +64,7 @@ def test_killed_blue_green_apply_resumes_and_finishes(
 ) -> None:
     monkeypatch.setenv("RECONCILER_ROLLOUT_POLL", "0.1")
     old = register_ami(boto, name="app-1.0.0", version="1.0.0")
+    create_alarm(boto)
     stack = write_stack(tmp_path / "stack", fleet_stack("blue_green", health_timeout="2m"))
     cli = Cli(stack, capsys)
     assert cli("apply", "--auto-approve").code == 0

@@ -20,6 +20,7 @@ from tests.scenarios.rollout_checks import (
     STRATEGIES,
     assert_fleet_on,
     census,
+    create_alarm,
     fire_alarm,
     fleet_block,
     fleet_stack,
@@ -55,6 +56,7 @@ def deploy(
 ) -> tuple[Cli, str]:
     """The fleet applied on app-1.0.0; returns the CLI and that image's id."""
     old = register_ami(boto, name="app-1.0.0", version="1.0.0")
+    create_alarm(boto)
     cli = Cli(write_stack(tmp_path / "stack", fleet_stack(strategy, **stack)), capsys)
     applied = cli("apply", "--auto-approve")
     assert applied.code == 0, applied.text
