@@ -79,8 +79,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="append", default=[], metavar="ADDR", help="force replacement of ADDR")
     p.add_argument("--refresh-only", action="store_true", help="only show changes made outside reconciler")
     p.add_argument("--destroy", action="store_true", help="plan the deletion of everything in state")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="save the plan for `apply FILE` (terraform -out)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("human", "json", "markdown"),
+        default="human",
+        help="how to print the plan: human (default), json (a versioned document), markdown (a PR comment)",
+    )
 
-    p = sub.add_parser("apply", help="plan, confirm, apply (terraform apply)")
+    p = sub.add_parser("apply", help="plan, confirm, apply; or apply a saved plan (terraform apply)")
+    p.add_argument(
+        "plan_file",
+        nargs="?",
+        type=Path,
+        default=None,
+        metavar="PLAN_FILE",
+        help="apply exactly this saved plan (from plan --out), without asking; refused if stale",
+    )
     _add_common(p)
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     p.add_argument("--target", action="append", default=[], metavar="ADDR")
@@ -91,8 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--auto-approve", action="store_true")
 
-    p = sub.add_parser("show", help="show the current state (terraform show)")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("show", help="render a saved plan, or show the current state (terraform show)")
+    p.add_argument(
+        "plan_file",
+        nargs="?",
+        type=Path,
+        default=None,
+        metavar="PLAN_FILE",
+        help="a plan saved with plan --out",
+    )
+    p.add_argument("--format", choices=("human", "json", "markdown"), default=None)
+    p.add_argument("--json", action="store_true", help="the same as --format json")
 
     p = sub.add_parser("output", help="print outputs (terraform output)")
     p.add_argument("name", nargs="?")
@@ -210,7 +240,9 @@ def _dispatch(args: argparse.Namespace, directory: Path) -> int:
     if cmd in ("plan", "apply", "destroy"):
         return commands.plan_or_apply(args, directory, out=_console())
     if cmd == "show":
-        return commands.show_state(directory, as_json=args.json, out=_console())
+        from reconciler import commands_planfile
+
+        return commands_planfile.show(args, directory, out=_console())
     if cmd == "output":
         return commands.output(directory, name=args.name, as_json=args.json)
     if cmd == "rollout":

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from providers.base import Provider
 from reconciler.address import Address
 from reconciler.applying.executor import apply_plan
 from reconciler.errors import ReconcilerError, StateError
@@ -35,6 +36,10 @@ def load_from(args: argparse.Namespace, directory: Path) -> Loaded:
 def plan_or_apply(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
     from reconciler.cli import parse_addresses
 
+    if args.command == "apply" and getattr(args, "plan_file", None) is not None:
+        from reconciler.commands_planfile import apply_saved
+
+        return apply_saved(args, directory, out=out)
     loaded = load_from(args, directory)
     stack = loaded.stack
     cmd = args.command
@@ -53,31 +58,47 @@ def plan_or_apply(args: argparse.Namespace, directory: Path, *, out: Console) ->
         plan = make_plan(
             stack=stack, variables=loaded.variables, state=state, providers=providers, options=options
         )
-        render_plan(plan, out)
         if cmd == "plan":
-            return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
+            from reconciler.commands_planfile import finish_plan
+
+            return finish_plan(args, plan, loaded=loaded, options=options, directory=directory, out=out)
+        render_plan(plan, out)
         if not plan.has_changes:
             return EXIT_OK
         if not args.auto_approve and not _confirm(out, destroy=destroy):
             out.print("Apply cancelled.")
             return EXIT_ERROR
-        writer = StateWriter(backend, state)
-        out.print()
-        with ApplyProgress(out) as progress:
-            apply_plan(
-                plan=plan,
-                stack=stack,
-                variables=loaded.variables,
-                writer=writer,
-                providers=providers,
-                parallelism=args.parallelism,
-                emit=progress.line,
-                on_rollout=progress.rollout,
-            )
-        out.print()
-        out.print(Text(_complete_line(plan), style="bold green"))
-        _print_outputs(writer.snapshot().outputs, out)
+        run_apply(
+            plan, loaded=loaded, writer=StateWriter(backend, state), providers=providers, args=args, out=out
+        )
     return EXIT_OK
+
+
+def run_apply(
+    plan: Plan,
+    *,
+    loaded: Loaded,
+    writer: StateWriter,
+    providers: Mapping[str, Provider],
+    args: argparse.Namespace,
+    out: Console,
+) -> None:
+    """Carry out a plan with live progress, then say what was done and print the outputs."""
+    out.print()
+    with ApplyProgress(out) as progress:
+        apply_plan(
+            plan=plan,
+            stack=loaded.stack,
+            variables=loaded.variables,
+            writer=writer,
+            providers=providers,
+            parallelism=args.parallelism,
+            emit=progress.line,
+            on_rollout=progress.rollout,
+        )
+    out.print()
+    out.print(Text(_complete_line(plan), style="bold green"))
+    _print_outputs(writer.snapshot().outputs, out)
 
 
 def _confirm(out: Console, *, destroy: bool) -> bool:

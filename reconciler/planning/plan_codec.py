@@ -1,0 +1,202 @@
+"""Plan model ↔ JSON-safe dicts, for saved plan files.
+
+UNKNOWN is written as {"__unknown__": true} and read back as UNKNOWN; addresses as their text,
+parsed back with Address.parse; enums as their values. Sensitive values leave only as `sha256:`
+digests: attributes named in a change's `sensitive_paths`, sensitive diffs and sensitive outputs
+are digested here even if the planner already did. A {"__redacted__": ...} marker (planfile's
+safety net for sensitive variable values) reads back as UNKNOWN.
+Callers: planning.planfile.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+from reconciler.address import Address
+from reconciler.planning.model import (
+    Action,
+    ActionReason,
+    AttributeDiff,
+    DataRead,
+    DriftEntry,
+    OutputChange,
+    ResourceChange,
+)
+from reconciler.values import SENSITIVE_PREFIX, UNKNOWN, sensitive_digest
+
+UNKNOWN_KEY = "__unknown__"
+REDACTED_KEY = "__redacted__"
+SENSITIVE_KEY = "__sensitive__"
+
+
+def encode_value(value: Any) -> Any:
+    if value is UNKNOWN:
+        return {UNKNOWN_KEY: True}
+    if isinstance(value, Address):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): encode_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encode_value(v) for v in value]
+    return value
+
+
+def hide_value(value: Any) -> Any:
+    """A sensitive value as its digest (planner output already is one; this makes sure)."""
+    if value is None or value is UNKNOWN:
+        return value
+    if isinstance(value, str) and value.startswith(SENSITIVE_PREFIX):
+        return value
+    text = value if isinstance(value, str) else json.dumps(encode_value(value), sort_keys=True, default=str)
+    return sensitive_digest(text)
+
+
+def _hide_attrs(attrs: dict[str, Any] | None, sensitive: Collection[str]) -> Any:
+    if attrs is None:
+        return None
+    return encode_value({k: (hide_value(v) if k in sensitive else v) for k, v in attrs.items()})
+
+
+def _diff_to_dict(d: AttributeDiff) -> dict[str, Any]:
+    before, after = (hide_value(d.before), hide_value(d.after)) if d.sensitive else (d.before, d.after)
+    return {
+        "path": d.path,
+        "before": encode_value(before),
+        "after": encode_value(after),
+        "unknown": d.unknown,
+        "sensitive": d.sensitive,
+        "forces_replacement": d.forces_replacement,
+    }
+
+
+def change_to_dict(c: ResourceChange) -> dict[str, Any]:
+    return {
+        "address": str(c.address),
+        "action": c.action.value,
+        "type": c.type_name,
+        "provider": c.provider,
+        "reason": c.reason.value,
+        "id": c.id,
+        "before": _hide_attrs(c.before, c.sensitive_paths),
+        "after": _hide_attrs(c.after, c.sensitive_paths),
+        "diffs": [_diff_to_dict(d) for d in c.diffs],
+        "replace_paths": list(c.replace_paths),
+        "sensitive_paths": list(c.sensitive_paths),
+        "depends_on": list(c.depends_on),
+        "create_before_destroy": c.create_before_destroy,
+        "note": c.note,
+        "rollout": encode_value(c.rollout),
+    }
+
+
+def data_to_dict(d: DataRead) -> dict[str, Any]:
+    return {
+        "address": str(d.address),
+        "type": d.type_name,
+        "attributes": encode_value(d.attributes),
+        "explanation": d.explanation,
+        "deferred": d.deferred,
+        "previous": encode_value(d.previous),
+        "fingerprint": d.fingerprint,
+    }
+
+
+def output_to_dict(o: OutputChange) -> dict[str, Any]:
+    if o.sensitive:
+        before, after = (_sensitive_output(o.before), _sensitive_output(o.after))
+    else:
+        before, after = encode_value(o.before), encode_value(o.after)
+    return {"name": o.name, "before": before, "after": after, "sensitive": o.sensitive}
+
+
+def _sensitive_output(value: Any) -> Any:
+    return None if value is None else {SENSITIVE_KEY: encode_value(hide_value(value))}
+
+
+def drift_to_dict(d: DriftEntry) -> dict[str, Any]:
+    return {
+        "address": str(d.address),
+        "kind": d.kind,
+        "diffs": [_diff_to_dict(x) for x in d.diffs],
+        "after": encode_value(d.after),
+    }
+
+
+def decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(UNKNOWN_KEY) is True or REDACTED_KEY in value:
+            return UNKNOWN
+        return {k: decode_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_value(v) for v in value]
+    return value
+
+
+def decode_attrs(value: Any) -> dict[str, Any] | None:
+    return None if value is None else dict(decode_value(value))
+
+
+def _diff_from_dict(d: dict[str, Any]) -> AttributeDiff:
+    return AttributeDiff(
+        path=str(d["path"]),
+        before=decode_value(d["before"]),
+        after=decode_value(d["after"]),
+        unknown=bool(d["unknown"]),
+        sensitive=bool(d["sensitive"]),
+        forces_replacement=bool(d["forces_replacement"]),
+    )
+
+
+def change_from_dict(c: dict[str, Any]) -> ResourceChange:
+    return ResourceChange(
+        address=Address.parse(c["address"]),
+        action=Action(c["action"]),
+        type_name=str(c["type"]),
+        provider=str(c["provider"]),
+        reason=ActionReason(c["reason"]),
+        id=c["id"],
+        before=decode_attrs(c["before"]),
+        after=decode_attrs(c["after"]),
+        diffs=[_diff_from_dict(d) for d in c["diffs"]],
+        replace_paths=list(c["replace_paths"]),
+        sensitive_paths=list(c["sensitive_paths"]),
+        depends_on=list(c["depends_on"]),
+        create_before_destroy=bool(c["create_before_destroy"]),
+        note=str(c["note"]),
+        rollout=decode_attrs(c["rollout"]),
+    )
+
+
+def data_from_dict(d: dict[str, Any]) -> DataRead:
+    return DataRead(
+        address=Address.parse(d["address"]),
+        type_name=str(d["type"]),
+        attributes=dict(decode_value(d["attributes"])),
+        explanation=str(d["explanation"]),
+        deferred=bool(d["deferred"]),
+        previous=decode_attrs(d["previous"]),
+        fingerprint=str(d["fingerprint"]),
+    )
+
+
+def output_from_dict(o: dict[str, Any]) -> OutputChange:
+    def value(v: Any) -> Any:
+        return decode_value(v[SENSITIVE_KEY] if isinstance(v, dict) and SENSITIVE_KEY in v else v)
+
+    return OutputChange(
+        name=str(o["name"]),
+        before=value(o["before"]),
+        after=value(o["after"]),
+        sensitive=bool(o["sensitive"]),
+    )
+
+
+def drift_from_dict(d: dict[str, Any]) -> DriftEntry:
+    return DriftEntry(
+        address=Address.parse(d["address"]),
+        kind=str(d["kind"]),
+        diffs=[_diff_from_dict(x) for x in d["diffs"]],
+        after=decode_attrs(d["after"]),
+    )

@@ -1,0 +1,282 @@
+"""Saved plan files: a Plan survives the round trip through JSON exactly (UNKNOWN, addresses,
+enums, rollout dicts), and no secret gets in (sensitive arguments, diffs, outputs, variables)."""
+
+from __future__ import annotations
+
+import json
+import stat
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.address import Address
+from reconciler.config import load_stack
+from reconciler.planning.model import (
+    Action,
+    ActionReason,
+    AttributeDiff,
+    DataRead,
+    DriftEntry,
+    OutputChange,
+    Plan,
+    ResourceChange,
+)
+from reconciler.planning.planfile import (
+    ConfigDigest,
+    PlanFileError,
+    config_digest,
+    load_plan,
+    plan_file_dict,
+    plan_file_from_dict,
+    referenced_files,
+    variable_digest,
+    write_plan_file,
+)
+from reconciler.values import UNKNOWN, sensitive_digest
+
+SECRET = "pa55word-very-secret"
+CONFIG = ConfigDigest(files={"main.hcl": "sha256:aa"}, variables={"db_password": "sha256:bb"})
+
+
+def sample_plan() -> Plan:
+    template = ResourceChange(
+        address=Address.parse('aws_launch_template.web["eu"]'),
+        action=Action.UPDATE,
+        type_name="aws_launch_template",
+        reason=ActionReason.NONE,
+        id="lt-1",
+        before={"id": "lt-1", "image_id": "ami-1", "user_data": sensitive_digest("old"), "tags": {"A": "1"}},
+        after={"id": "lt-1", "image_id": "ami-2", "user_data": sensitive_digest("new"), "latest": UNKNOWN},
+        diffs=[
+            AttributeDiff(path="image_id", before="ami-1", after="ami-2"),
+            AttributeDiff(path="user_data", before="plain-old", after="plain-new", sensitive=True),
+            AttributeDiff(path="latest", before=1, after=UNKNOWN, unknown=True),
+        ],
+        sensitive_paths=["user_data"],
+        depends_on=["data.aws_ami.app"],
+        note="new version 2 (default)",
+    )
+    fleet = ResourceChange(
+        address=Address.parse("aws_fleet.web[0]"),
+        action=Action.ROLLOUT,
+        type_name="aws_fleet",
+        reason=ActionReason.ROLLOUT_BECAUSE_LAUNCH_TEMPLATE,
+        id="web",
+        before={"desired_capacity": 4},
+        after={"desired_capacity": 4, "launch_template_version": 2},
+        rollout={"plan": {"steps": [{"kind": "create", "n": 4}]}, "lines": ["x"], "instances_to_replace": 4},
+        create_before_destroy=True,
+    )
+    created = ResourceChange(
+        address=Address.parse("aws_target_group.web"),
+        action=Action.CREATE,
+        type_name="aws_target_group",
+        after={"name": "web", "arn": UNKNOWN, "health_check": [{"path": "/"}]},
+    )
+    return Plan(
+        stack="web-prod",
+        changes=[fleet, created, template],
+        data=[
+            DataRead(
+                address=Address.parse("data.aws_ami.app"),
+                type_name="aws_ami",
+                attributes={"id": "ami-2", "name": "app-1.1.0", "tags": {"Version": "1.1.0"}},
+                explanation="newest of 2",
+                previous={"id": "ami-1"},
+                fingerprint="ami-2",
+            ),
+            DataRead(
+                address=Address.parse("data.aws_subnets.x"),
+                type_name="aws_subnets",
+                attributes={},
+                deferred=True,
+            ),
+        ],
+        outputs=[
+            OutputChange(name="ami", before="ami-1", after="ami-2"),
+            OutputChange(name="password", before=None, after=SECRET, sensitive=True),
+            OutputChange(name="later", before=None, after=UNKNOWN),
+        ],
+        drift=[
+            DriftEntry(
+                address=Address.parse("aws_fleet.web[0]"), kind="updated", after={"desired_capacity": 5}
+            )
+        ],
+        lineage="lin-1",
+        serial=7,
+        variables={"instance_type": "t3.small", "db_password": SECRET, "sizes": [1, 2]},
+        fingerprints={"aws_fleet.web[0]": "web-g1:v1:abc", "data.aws_ami.app": "ami-2"},
+        targets=["aws_fleet.web"],
+    )
+
+
+def round_trip(plan: Plan, **kw: Any) -> tuple[dict[str, Any], Plan]:
+    doc = plan_file_dict(plan, config=CONFIG, salt="s", sensitive_variables={"db_password"}, **kw)
+    text = json.dumps(doc, allow_nan=False)
+    return json.loads(text), plan_file_from_dict(json.loads(text)).plan
+
+
+def test_changes_data_and_drift_survive_the_round_trip_exactly() -> None:
+    plan = sample_plan()
+    _, back = round_trip(plan)
+    assert back.changes[0] == plan.changes[0]  # rollout dict, enums, create_before_destroy
+    assert back.changes[1] == plan.changes[1]  # UNKNOWN leaves
+    assert back.changes[1].after is not None and back.changes[1].after["arn"] is UNKNOWN
+    assert back.changes[2].address == Address("aws_launch_template", "web", "eu")
+    assert back.changes[2].after == plan.changes[2].after
+    assert back.changes[2].diffs[0] == plan.changes[2].diffs[0]
+    assert back.changes[2].diffs[2].after is UNKNOWN
+    assert back.data == plan.data and back.drift == plan.drift
+    assert (back.lineage, back.serial, back.targets, back.fingerprints, back.stack) == (
+        "lin-1",
+        7,
+        ["aws_fleet.web"],
+        plan.fingerprints,
+        "web-prod",
+    )
+    assert back.has_changes and back.count(Action.ROLLOUT) == 1
+
+
+def test_no_secret_gets_into_the_file() -> None:
+    doc, back = round_trip(sample_plan())
+    text = json.dumps(doc)
+    assert SECRET not in text and "plain-old" not in text and "plain-new" not in text
+    diff = doc["changes"][2]["diffs"][1]
+    assert diff["before"] == sensitive_digest("plain-old") and diff["after"] == sensitive_digest("plain-new")
+    assert doc["variables"]["db_password"] == {"sensitive": True, "digest": "sha256:bb"}
+    assert doc["variables"]["sizes"] == {"value": [1, 2]}
+    password = back.outputs[1]
+    assert password.sensitive and password.after == sensitive_digest(SECRET) and password.changed
+    assert back.outputs[2].after is UNKNOWN
+    assert back.variables["db_password"] == "sha256:bb" and back.variables["instance_type"] == "t3.small"
+
+
+def test_a_sensitive_argument_that_is_not_yet_a_digest_is_digested() -> None:
+    plan = sample_plan()
+    assert plan.changes[2].after is not None
+    plan.changes[2].after["user_data"] = "#!/bin/sh plain text"
+    doc, back = round_trip(plan)
+    assert "plain text" not in json.dumps(doc)
+    assert back.changes[2].after is not None
+    assert back.changes[2].after["user_data"] == sensitive_digest("#!/bin/sh plain text")
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "redacted"),
+    [
+        ("tag equal to the secret", SECRET, True),
+        ("tag holding the secret", f"prefix-{SECRET}-suffix", True),
+        ("unrelated tag", "web", False),
+    ],
+)
+def test_a_value_holding_a_sensitive_variable_is_redacted(where: str, value: str, redacted: bool) -> None:
+    plan = sample_plan()
+    assert plan.changes[1].after is not None
+    plan.changes[1].after["tags"] = {"T": value}
+    doc, back = round_trip(plan)
+    assert SECRET not in json.dumps(doc), where
+    assert back.changes[1].after is not None
+    assert (back.changes[1].after["tags"]["T"] is UNKNOWN) is redacted, where
+
+
+def test_a_short_secret_is_redacted_only_where_it_is_the_whole_value() -> None:
+    plan = sample_plan()
+    plan.variables["db_password"] = "ab"
+    assert plan.changes[1].after is not None
+    plan.changes[1].after["tags"] = {"whole": "ab", "inside": "table"}
+    _, back = round_trip(plan)
+    assert back.changes[1].after is not None
+    assert back.changes[1].after["tags"] == {"whole": UNKNOWN, "inside": "table"}
+
+
+def test_options_and_versions_are_recorded() -> None:
+    doc = plan_file_dict(sample_plan(), config=CONFIG, salt="s", replace=["aws_fleet.web[0]"])
+    assert doc["kind"] == "reconciler-plan" and doc["format_version"] == 1 and doc["tool_version"]
+    assert doc["options"] == {
+        "targets": ["aws_fleet.web"],
+        "replace": ["aws_fleet.web[0]"],
+        "refresh_only": False,
+        "destroy": False,
+    }
+    assert doc["config"] == {"digest": CONFIG.value, "files": CONFIG.files, "variables": CONFIG.variables}
+    loaded = plan_file_from_dict(doc)
+    assert loaded.replace == ["aws_fleet.web[0]"] and loaded.config == CONFIG and loaded.salt == "s"
+
+
+def test_the_file_is_written_0600_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    write_plan_file(path, plan_file_dict(sample_plan(), config=CONFIG, salt="s"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_plan(path).plan.changes == plan_file_from_dict(json.loads(path.read_text())).plan.changes
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no plan file at"),
+        ("not json", "invalid JSON"),
+        ('{"format_version": 1}', "not a reconciler plan file"),
+        ('{"kind": "reconciler-plan", "format_version": 99}', "newer than this reconciler"),
+        ('{"kind": "reconciler-plan", "format_version": 1}', "damaged"),
+    ],
+)
+def test_bad_plan_files_are_refused_with_a_reason(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "plan.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(PlanFileError, match=message):
+        load_plan(path)
+
+
+STACK_HCL = """
+variable "name" {
+  type    = string
+  default = "web"
+}
+
+locals {
+  script = file("scripts/boot.sh")
+}
+
+data "aws_ami" "app" {
+  name = "app-*"
+}
+
+resource "aws_launch_template" "web" {
+  name      = var.name
+  image_id  = data.aws_ami.app.id
+  user_data = templatefile("${"init"}.tpl", { name = var.name })
+  tags      = { S = local.script, D = file("dynamic-${var.name}.txt") }
+}
+"""
+
+
+def stack_in(tmp_path: Path) -> Any:
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "boot.sh").write_text("echo boot\n")
+    (tmp_path / "init.tpl").write_text("hello ${name}\n")
+    (tmp_path / "main.hcl").write_text(textwrap.dedent(STACK_HCL))
+    return load_stack(tmp_path)
+
+
+def test_the_config_digest_covers_hcl_files_files_they_read_and_variables(tmp_path: Path) -> None:
+    stack = stack_in(tmp_path)
+    assert referenced_files(stack) == {tmp_path / "scripts" / "boot.sh", tmp_path / "init.tpl"}
+    first = config_digest(stack, {"name": "web"}, salt="s")
+    assert sorted(first.files) == ["init.tpl", "main.hcl", "scripts/boot.sh"]
+    assert first.variables == {"name": variable_digest("web", salt="s")}
+    assert config_digest(stack, {"name": "web"}, salt="s") == first
+
+    (tmp_path / "scripts" / "boot.sh").write_text("echo changed\n")
+    second = config_digest(stack, {"name": "web"}, salt="s")
+    assert second.files["scripts/boot.sh"] != first.files["scripts/boot.sh"]
+    assert second.value != first.value
+    assert config_digest(stack, {"name": "api"}, salt="s").variables != first.variables
+
+
+def test_variable_digests_are_salted() -> None:
+    assert variable_digest("x", salt="a") != variable_digest("x", salt="b")
+    assert variable_digest("x", salt="a").startswith("sha256:")
+    assert variable_digest({"b": 1, "a": 2}, salt="a") == variable_digest({"a": 2, "b": 1}, salt="a")
