@@ -68,12 +68,18 @@ def _check_provider_refs(stack: Stack) -> None:
 
 
 def backend_for(stack: Stack) -> Backend:
-    return make_backend(
+    """The stack's configured backend; StateError if it moved since the last run (see state.migrate)."""
+    from reconciler.state.migrate import BackendRef, ensure_backend_unchanged
+
+    backend = make_backend(
         stack.settings.backend_type,
         stack.settings.backend,
         stack_dir=stack.directory,
         stack=stack.settings.name,
     )
+    current = BackendRef(stack.settings.backend_type, dict(stack.settings.backend))
+    ensure_backend_unchanged(stack_dir=stack.directory, current=current)
+    return backend
 
 
 def read_state(backend: Backend, stack: Stack) -> State:

@@ -1,8 +1,9 @@
 """Where state lives: the `Backend` protocol every store implements, and `make_backend`.
 
-A backend reads and writes a whole `State` and guards it with a lock that names its holder. The
-local file backend is the only one today; an S3 backend (object with conditional writes, lock in
-DynamoDB or an S3 lock object) fits the same five methods. Callers: cli (builds the backend from
+A backend reads and writes a whole `State` and guards it with a lock that names its holder. Two
+stores: the local file (`local.py`) and S3 (object with conditional writes, lock in DynamoDB or an
+S3 lock object), which lives in `providers.aws.state_backend` and is imported lazily here, so the
+engine never imports boto3 itself. Callers: cli (builds the backend from
 the `reconciler { backend "..." {} }` block), applying (locks, then writes through `StateWriter`),
 planning (reads the prior state).
 """
@@ -44,7 +45,7 @@ class Backend(Protocol):
     def describe(self) -> str: ...
 
 
-BACKEND_TYPES = ("local",)
+BACKEND_TYPES = ("local", "s3")
 
 
 def make_backend(
@@ -64,5 +65,9 @@ def make_backend(
         if not isinstance(path, str | Path) or not str(path):
             raise StateError(f'backend "local": path must be a non-empty string, not {path!r}')
         return LocalBackend(Path(path), stack_dir=stack_dir, stack=stack)
+    if backend_type == "s3":
+        from providers.aws.state_backend import S3Backend  # lazy: boto3 only when S3 is used
+
+        return S3Backend.from_config(config, stack=stack)
     known = ", ".join(f'"{t}"' for t in BACKEND_TYPES)
     raise StateError(f'unknown backend type "{backend_type}"; supported: {known}')
