@@ -1,0 +1,264 @@
+"""`reconciler ami list NAME_OR_ADDR`: the candidate images of an AMI query, with versions and
+dates, which one each `aws_ami` lookup of the stack resolves to and why, and which images a
+lookup's version constraint (or name_regex, or a missing version tag) excludes.
+
+NAME_OR_ADDR is an image name glob (`app-*`, owners `--owner`, default self) or the address of
+an `aws_ami` lookup in the stack (`data.aws_ami.app`), whose own filters are then used. Lookups
+are resolved exactly as `plan` resolves them (variables, locals and the data sources they need;
+resources stay unknown), through the provider's `read_data`. A CLI plugin (see PLUGINS in
+reconciler/cli.py). Callers: cli.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.text import Text
+
+from reconciler.address import Address, Mode
+from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:  # the engine is imported when the command runs: `reconciler --help` stays fast
+    from providers.base import Provider
+    from reconciler.config import Stack
+
+AMI_TYPE = "aws_ami"
+DEFAULT_VERSION_TAG = "Version"
+
+
+@dataclass
+class Lookup:
+    """One aws_ami lookup instance of the stack, resolved as plan would resolve it."""
+
+    address: Address
+    provider_key: str
+    config: dict[str, Any] | None  # None: its arguments are known only at apply
+    image_id: str | None = None
+    name: str = ""
+    explanation: str = ""  # why this image, or why none (the lookup's own error message)
+
+
+def add_parsers(sub: Any, *, state_group: Any) -> None:
+    p = sub.add_parser("ami", help="AMI lookups: candidate images and what each lookup resolves to")
+    ss = p.add_subparsers(dest="ami_command", required=True, metavar="SUBCOMMAND")
+    s = ss.add_parser(
+        "list",
+        help="candidate images with versions and dates, and which one each lookup of the stack takes",
+        description=(
+            "List the images an AMI query finds, newest first (by version, then creation date, then "
+            "id), mark the one each aws_ami lookup of the stack resolves to and why, and show images "
+            "a lookup excludes (version constraint, name_regex, missing version tag)."
+        ),
+    )
+    s.add_argument("target", metavar="NAME_OR_ADDR", help="an image name glob (app-*) or data.aws_ami.NAME")
+    s.add_argument(
+        "--owner",
+        action="append",
+        default=[],
+        metavar="OWNER",
+        help="image owners for a glob (default: self)",
+    )
+    s.add_argument("--version-tag", default=None, metavar="TAG", help="tag holding versions, for a glob")
+    s.add_argument(
+        "--provider", default="aws", metavar="KEY", help="provider configuration (aws or aws.ALIAS)"
+    )
+    s.add_argument("--json", action="store_true", help="print the listing as JSON")
+    s.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable")
+    s.add_argument("--var-file", action="append", default=[], type=Path, metavar="FILE")
+
+
+def dispatch(args: argparse.Namespace, directory: Path, console: Console) -> int | None:
+    if args.command != "ami":
+        return None
+    return ami_list(args, directory, out=console)
+
+
+# ---- resolving the stack's lookups ----------------------------------------------------------------
+
+
+def _needed(graph: dict[str, set[str]], roots: set[str]) -> set[str]:
+    """`roots` and everything they depend on."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return seen
+
+
+def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str, Provider]) -> list[Lookup]:
+    """Every aws_ami lookup instance, read through its provider as plan reads it."""
+    from providers.base import ReadDataRequest
+    from reconciler.errors import CloudError
+    from reconciler.expressions import EvalContext, evaluate
+    from reconciler.graph.build import build_graph
+    from reconciler.planning.instances import assemble, evaluate_instance, expand
+    from reconciler.planning.planner import schema_for
+    from reconciler.values import UNKNOWN, contains_unknown
+
+    graph = build_graph(stack)
+    needed = _needed(graph, {str(a) for a in stack.data if a.type == AMI_TYPE})
+    ctx = EvalContext(
+        variables=dict(variables),
+        resources={a: UNKNOWN for a in stack.resources},
+        base_dir=stack.directory,
+    )
+    found: list[Lookup] = []
+    for node in TopologicalSorter({n: graph[n] & needed for n in needed}).static_order():
+        kind, _, name = node.partition(".")
+        if kind == "local":
+            ctx.locals[name] = evaluate(stack.locals[name].expr, ctx)
+        elif kind == "data":
+            block = stack.data[Address.parse(node)]
+            values: dict[Any, Any] = {}
+            for inst in expand(block, ctx):
+                config = evaluate_instance(block, inst, schema_for(block))
+                lookup = Lookup(
+                    inst.address, block.provider_key, None if contains_unknown(config) else config
+                )
+                values[inst.key] = UNKNOWN
+                if lookup.config is not None:
+                    request = ReadDataRequest(address=inst.address, type_name=block.type_name, config=config)
+                    try:
+                        result = providers[block.provider_key].read_data(request)
+                    except CloudError as exc:
+                        if block.type_name != AMI_TYPE:
+                            raise
+                        lookup.explanation = exc.message
+                    else:
+                        values[inst.key] = result.attributes
+                        lookup.image_id = str(result.attributes.get("id") or "") or None
+                        lookup.name = str(result.attributes.get("name") or "")
+                        lookup.explanation = result.explanation
+                else:
+                    lookup.explanation = "its arguments are known only at apply"
+                if block.type_name == AMI_TYPE:
+                    found.append(lookup)
+            ctx.data[block.address] = assemble(block, values)
+    return sorted(found, key=lambda lk: lk.address.sort_key())
+
+
+# ---- the command ----------------------------------------------------------------------------------
+
+
+def _stack_dir(directory: Path) -> bool:
+    return any(p.is_file() for p in directory.glob("*.hcl"))
+
+
+def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
+    from providers.aws.ami_list import describe_query, list_candidates  # the aws provider's own
+    from providers.base import ProviderSettings
+    from providers.registry import make_provider
+    from reconciler.session import load, provider_settings
+
+    target = args.target.strip()
+    is_address = target.startswith("data.")
+    loaded = (
+        load(directory, cli_vars=args.var, var_files=args.var_file)
+        if is_address or _stack_dir(directory)
+        else None
+    )
+    settings = provider_settings(loaded.stack, loaded.variables) if loaded else {"aws": ProviderSettings()}
+    providers = {key: make_provider(s) for key, s in settings.items()}
+    lookups = resolve_lookups(loaded.stack, loaded.variables, providers) if loaded else []
+    sections: list[tuple[str, list[Any]]] = []
+    if is_address:
+        wanted = Address.parse(target)
+        if wanted.mode is not Mode.DATA or wanted.type != AMI_TYPE:
+            raise ReconcilerError(f"{target} is not an aws_ami lookup; give data.aws_ami.NAME or a name glob")
+        chosen = [lk for lk in lookups if wanted.contains(lk.address)]
+        if not chosen:
+            known = ", ".join(str(lk.address) for lk in lookups) or "none"
+            raise ReconcilerError(f"no lookup {target} in the stack (its aws_ami lookups: {known})")
+        for lk in chosen:
+            if lk.config is None:
+                sections.append((f"{lk.address}: {lk.explanation}", []))
+                continue
+            found = list_candidates(providers[lk.provider_key], config=lk.config, address=lk.address)
+            sections.append((f"{lk.address}: {describe_query(lk.config)}", found))
+    else:
+        if args.provider not in providers:
+            raise ReconcilerError(f'no provider configuration "{args.provider}" in the stack')
+        tag = args.version_tag or next(
+            (str(lk.config["version_tag"]) for lk in lookups if lk.config and lk.config.get("version_tag")),
+            DEFAULT_VERSION_TAG,
+        )
+        config = {"owners": args.owner or ["self"], "name": target}
+        found = list_candidates(providers[args.provider], config=config, version_tag=tag)
+        sections.append((f"images named {target}: {describe_query(config)}", found))
+    if args.json:
+        sys.stdout.write(json.dumps(_document(sections, lookups), indent=2) + "\n")
+    else:
+        _print(sections, lookups, out=out)
+    return 0
+
+
+def _marks(lookups: list[Lookup]) -> dict[str, list[str]]:
+    marks: dict[str, list[str]] = {}
+    for lk in lookups:
+        if lk.image_id:
+            marks.setdefault(lk.image_id, []).append(str(lk.address))
+    return marks
+
+
+def _document(sections: list[tuple[str, list[Any]]], lookups: list[Lookup]) -> dict[str, Any]:
+    marks = _marks(lookups)
+    return {
+        "queries": [
+            {
+                "query": title,
+                "images": [{**c.to_dict(), "chosen_by": marks.get(c.image_id, [])} for c in found],
+            }
+            for title, found in sections
+        ],
+        "lookups": [
+            {
+                "address": str(lk.address),
+                "id": lk.image_id,
+                "name": lk.name or None,
+                "explanation": lk.explanation,
+            }
+            for lk in lookups
+        ],
+    }
+
+
+def _print(sections: list[tuple[str, list[Any]]], lookups: list[Lookup], *, out: Console) -> None:
+    marks = _marks(lookups)
+    for title, found in sections:
+        out.print(Text(title, style="bold"))
+        if not found:
+            out.print("  no images found")
+            out.print()
+            continue
+        n = len(found)
+        out.print(Text(f"  {n} image{'s' if n != 1 else ''}, newest first (version, then date, then id):"))
+        rows = [("", "NAME", "ID", "VERSION", "CREATED", "")]
+        for c in found:
+            by = marks.get(c.image_id, [])
+            notes = ([f"← {', '.join(by)}"] if by else []) + (
+                [f"excluded: {c.excluded}"] if c.excluded else []
+            )
+            note = "; ".join(notes)
+            mark = "→" if by else ("x" if c.excluded else "")
+            rows.append((mark, c.name, c.image_id, c.version or "-", c.creation_date, note))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        for r in rows:
+            cells = [r[i].ljust(widths[i]) for i in range(5)]
+            style = "dim" if r[0] == "x" else ("bold green" if r[0] == "→" else "")
+            out.print(Text(("  " + "  ".join(cells) + "  " + r[5]).rstrip(), style=style))
+        out.print()
+    for lk in lookups:
+        if lk.image_id:
+            out.print(Text(f"{lk.address} → {lk.name} ({lk.image_id}): {lk.explanation}"))
+        else:
+            out.print(Text(f"{lk.address}: {lk.explanation}", style="yellow"))
