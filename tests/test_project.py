@@ -27,7 +27,14 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert "pytest" in test_command
 
 
-@pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir()))
+STACKS = sorted({str(p.parent.relative_to(ROOT / "examples")) for p in (ROOT / "examples").rglob("*.hcl")})
+
+
+def test_examples_are_found() -> None:
+    assert {"quickstart", "rolling", "canary", "ci/infra"} <= set(STACKS)
+
+
+@pytest.mark.parametrize("example", STACKS)
 def test_every_example_validates(example: str, capsys) -> None:
     code = main(["--chdir", str(ROOT / "examples" / example), "validate"])
     out = capsys.readouterr()
