@@ -139,6 +139,22 @@ class ChangeRequest:
 
 
 @dataclass(frozen=True)
+class ImportRequest:
+    """Adopt an existing cloud object as `address`: read it by `id`, tag it for `stack`/`address`.
+
+    `id` is what the user typed (launch template id or name, target group ARN or name, auto-scaling
+    group name). `config` holds the configuration's known arguments for `address` (a fleet takes
+    its fleet name from `name`); values known only after apply are left out.
+    """
+
+    address: Address
+    type_name: str
+    id: str
+    stack: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DeleteRequest:
     address: Address
     type_name: str
@@ -168,4 +184,15 @@ class Provider(Protocol):
 
     def delete(self, request: DeleteRequest) -> None:
         """Delete; refuses (OwnershipError) an object without this stack's ownership tag."""
+        ...
+
+    def find_owned(self, type_name: str, stack: str) -> list[ObservedResource]:
+        """Every object of `type_name` tagged `reconciler:stack = stack`, whatever its address
+        (batched, tag-filtered reads); `ownership.address` says which address it is tagged with."""
+        ...
+
+    def import_resource(self, request: ImportRequest) -> ObservedResource:
+        """Read an existing object by id, add the ownership tags for `request.stack` and
+        `request.address`, and return it. Refuses (OwnershipError) an object tagged for another
+        stack; a missing object is a CloudError."""
         ...

@@ -11,7 +11,9 @@ groups, tags); delete detaches and force-deletes every generation. Rollouts go t
 
 `refresh` is two calls for any number of fleets: one paginated DescribeAutoScalingGroups on the
 stack tag and one DescribeInstances for the members of every active group (a fleet not found on the
-stack tag costs one more unfiltered listing). Callers: `providers.aws.provider.AwsProvider`.
+stack tag costs one more unfiltered listing); `find_owned` (state recovery) is the same two calls.
+`import_resource` adopts a group by name into the configured fleet: it adds the ownership, fleet and
+generation tags. Callers: `providers.aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from providers.aws.fleet_model import (
+    FLEET_TAG,
+    GENERATION_TAG,
     FleetArgs,
     active_group,
     asg_tag_list,
@@ -34,6 +38,7 @@ from providers.aws.fleet_model import (
     pinned_version,
 )
 from providers.aws.fleet_reads import (
+    by_fleet_name,
     default_template_version,
     describe_groups,
     group_named,
@@ -46,9 +51,11 @@ from providers.aws.fleet_reads import (
 from providers.aws.tags import ownership_of, tag_changes
 from providers.aws.validation import validate_config
 from providers.base import (
+    OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
     ChangeRequest,
     DeleteRequest,
+    ImportRequest,
     ObservedResource,
     ProviderSettings,
     RefreshRequest,
@@ -130,6 +137,56 @@ def _read(clients: AwsClients, fleet: str, *, settings: ProviderSettings, addres
             code="ValidationError",
         )
     return observed
+
+
+def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -> list[ObservedResource]:
+    """Every fleet with a group tagged with `stack`, whatever address it is tagged with."""
+    observed = _observe_all(clients, by_fleet_name(groups_of_stack(clients, stack)), settings=settings)
+    return [obs for _, obs in sorted(observed.items()) if obs is not None]
+
+
+def import_resource(
+    clients: AwsClients, request: ImportRequest, *, settings: ProviderSettings
+) -> ObservedResource:
+    """Adopt the group named `request.id` as a generation of the configured fleet `name`."""
+    address = str(request.address)
+    fleet = request.config.get("name")
+    if not isinstance(fleet, str) or not fleet:
+        raise CloudError(
+            call="DescribeAutoScalingGroups",
+            message="importing a fleet needs its configured name, which is not known before apply",
+            address=address,
+            code="ValidationError",
+        )
+    group = group_named(clients, request.id, address=address)
+    if group is None:
+        raise CloudError(
+            call="DescribeAutoScalingGroups",
+            message=f"auto-scaling group {request.id!r} does not exist",
+            address=address,
+            code="ValidationError",
+        )
+    for other in [group, *groups_of_fleet(clients, fleet, address=address)]:
+        owner = ownership_of(group_tags(other)).stack
+        if owner not in (None, request.stack):
+            raise OwnershipError(
+                f'refusing to import auto-scaling group "{request.id}" as {address} (fleet {fleet!r}): '
+                f'group "{other.get("AutoScalingGroupName")}" belongs to stack {owner!r}'
+            )
+    tags = group_tags(group)
+    generation = generation_of(group, fleet) if tags.get(FLEET_TAG) in (None, fleet) else 0
+    owned = {
+        OWNER_STACK_TAG: request.stack,
+        OWNER_ADDRESS_TAG: address,
+        FLEET_TAG: fleet,
+        GENERATION_TAG: str(generation),
+    }
+    to_set, _ = tag_changes(tags, {**tags, **owned})
+    if to_set:
+        clients.call(
+            "autoscaling", "CreateOrUpdateTags", address=address, Tags=asg_tag_list(request.id, to_set)
+        )
+    return _read(clients, fleet, settings=settings, address=address)
 
 
 # --- changes -----------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ filters for auto-scaling groups) and one DescribeInstances for every member of e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from providers.aws.error_codes import is_not_found
-from providers.aws.fleet_model import FLEET_TAG
+from providers.aws.fleet_model import FLEET_TAG, fleet_of
 from providers.base import OWNER_STACK_TAG
 from reconciler.errors import CloudError
 
@@ -45,6 +46,16 @@ def group_named(clients: AwsClients, name: str, *, address: object = None) -> di
 
 def groups_of_stack(clients: AwsClients, stack: str) -> list[dict[str, Any]]:
     return describe_groups(clients, Filters=[{"Name": f"tag:{OWNER_STACK_TAG}", "Values": [stack]}])
+
+
+def by_fleet_name(groups: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Groups by the fleet they belong to: the fleet tag, else the name (`web-g0003` → `web`)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for group in groups:
+        name = str(group.get("AutoScalingGroupName"))
+        fleet = fleet_of(group) or re.sub(r"-g\d+$", "", name)
+        out.setdefault(fleet, []).append(group)
+    return out
 
 
 def groups_of_fleet(clients: AwsClients, fleet: str, *, address: object = None) -> list[dict[str, Any]]:

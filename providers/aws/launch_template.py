@@ -9,8 +9,10 @@ update and delete of a template without this stack's tag.
 `refresh` costs a constant number of calls for any number of templates (see launch_template_reads):
 one paginated DescribeLaunchTemplates filtered on this stack's ownership tag (ids not found there are
 looked up by id, which only happens for deleted or imported templates), one DescribeTags, and one
-DescribeLaunchTemplateVersions for the default versions of all of them. Callers:
-`providers.aws.provider.AwsProvider`.
+DescribeLaunchTemplateVersions for the default versions of all of them. `find_owned` (state
+recovery) starts from one DescribeTags filtered on the stack tag, because moto 5.2 filters
+DescribeLaunchTemplates on the tags a template was created with; `import_resource` adopts a
+template by id or name and adds the ownership tags. Callers: `providers.aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
@@ -35,9 +37,11 @@ from providers.aws.launch_template_reads import (
 from providers.aws.tags import desired_tags, ownership_of, tag_changes, tag_dict, tag_list
 from providers.aws.validation import block_context, validate_config
 from providers.base import (
+    OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
     ChangeRequest,
     DeleteRequest,
+    ImportRequest,
     ObservedResource,
     ProviderSettings,
     RefreshRequest,
@@ -113,6 +117,66 @@ def refresh(
             else None
         )
     return out
+
+
+def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -> list[ObservedResource]:
+    """Every template tagged with `stack` now (live tags), whatever address it is tagged with."""
+    rows = clients.paginate(
+        "ec2",
+        "DescribeTags",
+        result_key="Tags",
+        page_size=1000,
+        Filters=[
+            {"Name": "resource-type", "Values": ["launch-template"]},
+            {"Name": "key", "Values": [OWNER_STACK_TAG]},
+            {"Name": "value", "Values": [stack]},
+        ],
+    )
+    ids = sorted({str(r["ResourceId"]) for r in rows if r.get("Value") == stack})  # value filters glob
+    if not ids:
+        return []
+    templates = with_live_tags(clients, templates_by_ids(clients, ids))
+    versions = default_versions(clients, templates.values())
+    region = clients.region()
+    return [
+        observe(template, versions[tid], settings=settings, region=region)
+        for tid, template in sorted(templates.items())
+        if tid in versions
+    ]
+
+
+def import_resource(
+    clients: AwsClients, request: ImportRequest, *, settings: ProviderSettings
+) -> ObservedResource:
+    """Adopt the template with id (`lt-...`) or name `request.id`: add the ownership tags."""
+    address = str(request.address)
+    if request.id.startswith("lt-"):
+        template = templates_by_ids(clients, [request.id], address=address).get(request.id)
+    else:
+        template = template_by_name(clients, request.id, address=address)
+    if template is None:
+        raise CloudError(
+            call="DescribeLaunchTemplates",
+            message=f"launch template {request.id!r} does not exist",
+            address=address,
+            code="InvalidLaunchTemplateId.NotFound",
+        )
+    tid = str(template["LaunchTemplateId"])
+    template = with_live_tags(clients, {tid: template}, address=address)[tid]
+    tags = tag_dict(template.get("Tags"))
+    owner = ownership_of(tags)
+    if owner.stack not in (None, request.stack):
+        raise OwnershipError(
+            f'refusing to import launch template "{template.get("LaunchTemplateName")}" ({tid}) as '
+            f"{address}: it belongs to stack {owner.stack!r} (tag {OWNER_STACK_TAG})"
+        )
+    owned = {OWNER_STACK_TAG: request.stack, OWNER_ADDRESS_TAG: address}
+    to_set, _ = tag_changes(tags, {**tags, **owned})
+    if to_set:
+        clients.call("ec2", "CreateTags", address=address, Resources=[tid], Tags=tag_list(to_set))
+    template = {**template, "Tags": tag_list({**tags, **owned})}
+    version = default_versions(clients, [template], address=address)[tid]
+    return observe(template, version, settings=settings, region=clients.region())
 
 
 # --- changes -----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """AwsProvider: the `Provider` protocol of providers/base.py, dispatching on the type name.
 
 Data sources map to a `read` function per type, managed resources to a module with `refresh`,
-`create`, `update` and `delete`. `calls` counts every AWS API call by operation name (benchmarks
-print it). Callers: `providers.registry.make_provider`, tests, benchmarks.
+`create`, `update`, `delete`, `find_owned` (state recovery) and `import_resource`. `calls`
+counts every AWS API call by operation name (benchmarks print it). Callers:
+`providers.registry.make_provider`, tests, benchmarks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from providers.base import (
     ChangeRequest,
     DataResult,
     DeleteRequest,
+    ImportRequest,
     ObservedResource,
     ProviderSettings,
     ReadDataRequest,
@@ -52,6 +54,14 @@ class ManagedType(Protocol):
     ) -> ObservedResource: ...
 
     def delete(self, clients: AwsClients, request: DeleteRequest) -> None: ...
+
+    def find_owned(
+        self, clients: AwsClients, stack: str, *, settings: ProviderSettings
+    ) -> list[ObservedResource]: ...
+
+    def import_resource(
+        self, clients: AwsClients, request: ImportRequest, *, settings: ProviderSettings
+    ) -> ObservedResource: ...
 
 
 MANAGED: dict[str, ManagedType] = {
@@ -115,3 +125,15 @@ class AwsProvider:
         if module is None:
             raise _unsupported("Delete", request.type_name)
         module.delete(self.clients, request)
+
+    def find_owned(self, type_name: str, stack: str) -> list[ObservedResource]:
+        module = MANAGED.get(type_name)
+        if module is None:
+            raise _unsupported("FindOwned", type_name)
+        return module.find_owned(self.clients, stack, settings=self.settings)
+
+    def import_resource(self, request: ImportRequest) -> ObservedResource:
+        module = MANAGED.get(request.type_name)
+        if module is None:
+            raise _unsupported("Import", request.type_name)
+        return module.import_resource(self.clients, request, settings=self.settings)

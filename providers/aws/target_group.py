@@ -9,6 +9,9 @@ OwnershipError, as are update and delete of a group without this stack's tag.
 `refresh` reads groups by ARN in chunks of 20 (one DescribeTargetGroups, chunks that name a deleted
 group fall back to one call per ARN), their tags with one DescribeTags per 20 ARNs, and the
 deregistration delay with one DescribeTargetGroupAttributes per group (ELBv2 has no batch form).
+`find_owned` (state recovery) finds the stack's groups with one tag-filtered Resource Groups Tagging
+API GetResources (ELBv2 cannot filter on tags) and then reads them as `refresh` does;
+`import_resource` adopts a group by ARN or name and adds the ownership tags.
 Callers: `providers.aws.provider.AwsProvider`.
 """
 
@@ -22,9 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from providers.aws.tags import desired_tags, ownership_of, tag_changes, tag_dict, tag_list, user_tags
 from providers.aws.validation import validate_config
 from providers.base import (
+    OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
     ChangeRequest,
     DeleteRequest,
+    ImportRequest,
     ObservedResource,
     ProviderSettings,
     RefreshRequest,
@@ -235,6 +240,57 @@ def refresh(
             else None
         )
     return out
+
+
+def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -> list[ObservedResource]:
+    """Every target group tagged with `stack` now, whatever address it is tagged with."""
+    rows = clients.paginate(
+        "resourcegroupstaggingapi",
+        "GetResources",
+        result_key="ResourceTagMappingList",
+        page_size=None,
+        TagFilters=[{"Key": OWNER_STACK_TAG, "Values": [stack]}],
+        ResourceTypeFilters=["elasticloadbalancing:targetgroup"],
+    )
+    groups = groups_by_arns(clients, {str(r["ResourceARN"]) for r in rows})  # drops deleted ones
+    tags = tags_of(clients, groups)
+    return [
+        observe(group, tags=tags.get(arn, {}), delay=delay_of(clients, arn), settings=settings)
+        for arn, group in sorted(groups.items())
+        if ownership_of(tags.get(arn, {})).stack == stack
+    ]
+
+
+def import_resource(
+    clients: AwsClients, request: ImportRequest, *, settings: ProviderSettings
+) -> ObservedResource:
+    """Adopt the target group with ARN or name `request.id`: add the ownership tags."""
+    address = str(request.address)
+    if request.id.startswith("arn:"):
+        group = groups_by_arns(clients, [request.id], address=address).get(request.id)
+    else:
+        group = group_by_name(clients, request.id, address=address)
+    if group is None:
+        raise CloudError(
+            call="DescribeTargetGroups",
+            message=f"target group {request.id!r} does not exist",
+            address=address,
+            code=NOT_FOUND,
+        )
+    arn = str(group["TargetGroupArn"])
+    tags = tags_of(clients, [arn], address=address).get(arn, {})
+    owner = ownership_of(tags)
+    if owner.stack not in (None, request.stack):
+        raise OwnershipError(
+            f'refusing to import target group "{group.get("TargetGroupName")}" ({arn}) as {address}: '
+            f"it belongs to stack {owner.stack!r} (tag {OWNER_STACK_TAG})"
+        )
+    owned = {OWNER_STACK_TAG: request.stack, OWNER_ADDRESS_TAG: address}
+    to_set, _ = tag_changes(tags, {**tags, **owned})
+    if to_set:
+        clients.call("elbv2", "AddTags", address=address, ResourceArns=[arn], Tags=tag_list(to_set))
+    delay = delay_of(clients, arn, address=address)
+    return observe(group, tags={**tags, **owned}, delay=delay, settings=settings)
 
 
 # --- changes -----------------------------------------------------------------------------------

@@ -1,7 +1,11 @@
 """Refresh: read every resource that state knows from the cloud, batched by type, in parallel,
 and describe what changed outside reconciler (drift).
 
-Callers: planning.planner, cli (refresh-only apply).
+Drift comes in three kinds (`DRIFT_*`): an object deleted, its attributes changed (a group resized
+by hand, a template's default version moved), or its ownership tags removed or changed. The last
+is only reported: the plan never re-tags an object by itself, and the planner refuses to change an
+object whose `reconciler:stack` tag is not this stack's. Callers: planning.planner, cli
+(refresh-only apply), recovery.
 """
 
 from __future__ import annotations
@@ -11,15 +15,24 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from providers.base import ObservedResource, Provider, RefreshRequest
+from providers.base import (
+    OWNER_ADDRESS_TAG,
+    OWNER_STACK_TAG,
+    ObservedResource,
+    Ownership,
+    Provider,
+    RefreshRequest,
+)
 from providers.registry import all_schemas
 from reconciler.address import Address, Mode
 from reconciler.errors import StateError
 from reconciler.planning.decide import diff_attributes
-from reconciler.planning.model import DriftEntry
+from reconciler.planning.model import AttributeDiff, DriftEntry
 from reconciler.state import State
 
 Observed = dict[str, ObservedResource | None]
+
+DRIFT_DELETED, DRIFT_UPDATED, DRIFT_OWNERSHIP = "deleted", "updated", "ownership"
 
 
 def refresh_state(
@@ -49,22 +62,41 @@ def refresh_state(
 
 
 def detect_drift(*, state: State, observed: Observed) -> list[DriftEntry]:
-    """What differs between the last recorded state and the cloud now, resource by resource."""
+    """What differs between the last recorded state and the cloud now, resource by resource.
+
+    An "updated" entry's `after` is what `apply --refresh-only` records: the cloud's attributes
+    plus the config-only arguments (a fleet's rollout block) that only state holds.
+    """
     schemas = all_schemas()
     entries: list[DriftEntry] = []
     for text, rs in sorted(state.resources.items()):
         addr = Address.parse(text)
         now = observed.get(text)
         if now is None:
-            entries.append(DriftEntry(address=addr, kind="deleted"))
+            entries.append(DriftEntry(address=addr, kind=DRIFT_DELETED))
             continue
         schema = schemas.get((Mode.MANAGED, rs.type))
         names: list[str] = sorted(now.attributes)  # config-only arguments (rollout) are not read
         sensitive = schema.sensitive if schema else frozenset()
         diffs = diff_attributes(rs.attributes, now.attributes, arguments=names, sensitive=sensitive)
         if diffs:
-            entries.append(DriftEntry(address=addr, kind="updated", diffs=diffs, after=dict(now.attributes)))
+            kept = {k: v for k, v in rs.attributes.items() if k not in now.attributes}
+            after = {**kept, **now.attributes}
+            entries.append(DriftEntry(address=addr, kind=DRIFT_UPDATED, diffs=diffs, after=after))
+        owner = ownership_diffs(now.ownership, stack=state.stack, address=text)
+        if owner:
+            entries.append(DriftEntry(address=addr, kind=DRIFT_OWNERSHIP, diffs=owner))
     return entries
+
+
+def ownership_diffs(ownership: Ownership, *, stack: str, address: str) -> list[AttributeDiff]:
+    """How an object's ownership tags differ from this stack and address (None: tag removed)."""
+    diffs = []
+    if ownership.stack != stack:
+        diffs.append(AttributeDiff(path=f"tags.{OWNER_STACK_TAG}", before=stack, after=ownership.stack))
+    if ownership.address != address:
+        diffs.append(AttributeDiff(path=f"tags.{OWNER_ADDRESS_TAG}", before=address, after=ownership.address))
+    return diffs
 
 
 def observed_attributes(obs: ObservedResource | None) -> dict[str, Any] | None:

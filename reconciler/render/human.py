@@ -112,19 +112,7 @@ def render_plan(plan: Plan, console: Console) -> None:
     if plan.data:
         out()
     if plan.drift:
-        out(Text("Objects changed outside reconciler since the last apply:", style="bold"))
-        for entry in plan.drift:
-            if entry.kind == "deleted":
-                out(Text(f"  - {entry.address} was deleted", style="red"))
-            else:
-                out(Text(f"  ~ {entry.address} was changed", style="yellow"))
-                for d in entry.diffs:
-                    out(
-                        Text(
-                            f"      {d.path}  {fmt_value(d.before, sensitive=d.sensitive)} → "
-                            f"{fmt_value(d.after, sensitive=d.sensitive)}"
-                        )
-                    )
+        render_drift(plan, console)
         out()
     changes = [c for c in plan.changes if c.is_change]
     if changes:
@@ -143,6 +131,44 @@ def render_plan(plan: Plan, console: Console) -> None:
             out(Text(f"  {sym} {o.name} = {before}{fmt_value(o.after, sensitive=o.sensitive)}"))
         out()
     out(Text(summary_line(plan), style="bold"))
+
+
+DRIFT_HEAD = {
+    "deleted": ("-", "red", "was deleted"),
+    "updated": ("~", "yellow", "was changed"),
+    "ownership": ("!", "bold red", "ownership tags were changed"),
+}
+
+
+def render_drift(plan: Plan, console: Console) -> None:
+    """The "Changed outside reconciler" section: what the refresh found different from state."""
+    out = console.print
+    out(Text("Changed outside reconciler since the last apply:", style="bold"))
+    for entry in plan.drift:
+        sym, style, what = DRIFT_HEAD.get(entry.kind, ("?", "", entry.kind))
+        out(Text(f"  {sym} {entry.address} {what}", style=style))
+        width = max((len(d.path) for d in entry.diffs), default=0)
+        for d in entry.diffs:
+            if d.sensitive:
+                value = "(sensitive value changed)"
+            else:
+                value = f"{_drift_value(d.before)} → {_drift_value(d.after)}"
+            out(Text(f"      {d.path.ljust(width)}  {value}"))
+        if entry.kind == "ownership" and any(d.path.endswith(":stack") for d in entry.diffs):
+            hint = "reconciler will not change or delete it until the tag is restored (or it is imported)"
+            out(Text(f"      {hint}", style="dim"))
+    if not plan.refresh_only and any(c.is_change for c in plan.changes):
+        out(Text("The plan below starts from what the cloud has now.", style="dim"))
+
+
+def _drift_value(value: Any) -> str:
+    """A drifted value; None is a removed tag or setting, and long lists are counted."""
+    if value is None:
+        return "(removed)"
+    text = fmt_value(value)
+    if isinstance(value, list) and len(text) > 60:
+        return f"[{len(value)} item{'s' if len(value) != 1 else ''}]"
+    return text
 
 
 def image_names(plan: Plan) -> dict[str, str]:
