@@ -113,7 +113,9 @@ def _confirm(out: Console, *, destroy: bool) -> bool:
 
 def _complete_line(plan: Plan) -> str:
     if plan.refresh_only:
-        return f"Apply complete! {len(plan.drift)} change(s) made outside reconciler taken into state."
+        return (
+            f"Apply complete! {len(plan.takeable_drift)} change(s) made outside reconciler taken into state."
+        )
     added = plan.count(Action.CREATE) + plan.count(Action.REPLACE)
     changed = plan.count(Action.UPDATE)
     destroyed = plan.count(Action.DELETE) + plan.count(Action.REPLACE)

@@ -326,7 +326,7 @@ class _Query:
         self.images: list[dict[str, Any]] | None = None
 
 
-def _describe_images(clients: AwsClients, args: AmiArgs, address: Any) -> list[dict[str, Any]]:
+def describe_images(clients: AwsClients, args: AmiArgs, address: Any) -> list[dict[str, Any]]:
     key = json.dumps({"owners": args.owners, "filters": describe_filters(args)}, sort_keys=True)
     with _QUERIES_LOCK:
         query = _QUERIES.setdefault(clients, {}).setdefault(key, _Query())
@@ -345,7 +345,7 @@ def _describe_images(clients: AwsClients, args: AmiArgs, address: Any) -> list[d
 
 def read(clients: AwsClients, request: ReadDataRequest) -> DataResult:
     args = validate_config(AmiArgs, request.config, address=request.address)
-    images = _describe_images(clients, args, request.address)
+    images = describe_images(clients, args, request.address)
     try:
         selection = select_image(images, args)
     except AmiSelectionError as exc:

@@ -3,7 +3,7 @@ for the query, newest first in the order the `aws_ami` lookup chooses by (versio
 image id), each marked eligible or excluded with the reason (name_regex, a missing or invalid
 version tag, the version constraint).
 
-The cloud call is the lookup's own (`ami._describe_images`, shared per provider), so a listing
+The cloud call is the lookup's own (`ami.describe_images`, shared per provider), so a listing
 and the lookups read in the same run see the same images; `classify` is pure.
 Callers: reconciler.commands_review.
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 from providers.aws.ami import (
     AmiArgs,
-    _describe_images,
     criteria_text,
+    describe_images,
     image_version,
     order_key,
     parse_specifier,
@@ -99,5 +99,5 @@ def list_candidates(
     if not isinstance(provider, AwsProvider):
         raise CloudError(call="DescribeImages", message="listing images needs the aws provider")
     args = AmiArgs.model_validate(dict(config))
-    images = _describe_images(provider.clients, args, address)
+    images = describe_images(provider.clients, args, address)
     return classify(images, args, version_tag=version_tag)

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from providers.base import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
 from providers.registry import all_schemas
 from reconciler.address import Address, InstanceKey, Mode
+from reconciler.applying.checks import accept_refresh, check_consistent
 from reconciler.applying.rollout import clean_up, roll_out
-from reconciler.errors import ApplyError, ConfigError, Diagnostic, ReconcilerError
+from reconciler.errors import ApplyError, ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
@@ -30,17 +31,12 @@ from reconciler.planning.model import Action, Plan, ResourceChange
 from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
 from reconciler.rollout.report import RolloutEvent
 from reconciler.state import OutputState, ResourceState, StateWriter
-from reconciler.values import contains_unknown
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
 
 EventSink = Callable[[str, str], None]  # (address, message)
 RolloutSink = Callable[[str, RolloutEvent, str], None]  # (address, event, its one-line text)
-
-
-class InconsistentPlanError(ReconcilerError):
-    """The configuration evaluated during apply differs from what the plan showed."""
 
 
 @dataclass
@@ -70,7 +66,7 @@ def apply_plan(
 ) -> None:
     """Carry out `plan`; raises ApplyError (state saved) on failure."""
     if plan.refresh_only:
-        _accept_refresh(plan, writer)
+        accept_refresh(plan, writer)
         return
     graph: dict[str, set[str]] = {} if plan.destroy else build_graph(stack)
     deletes = [c for c in plan.changes if c.action is Action.DELETE]
@@ -202,7 +198,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         for ignored in block.lifecycle.ignore_changes:  # as the planner did: keep what the cloud had
             if change.before is not None and ignored in change.before:
                 config[ignored] = change.before[ignored]
-        _check_consistent(change, digest_sensitive(config, schema))
+        check_consistent(change, digest_sensitive(config, schema))
         deps = sorted(set(change.depends_on))
         provider = run.providers[block.provider_key]
         if (
@@ -307,18 +303,6 @@ class _Skipped(Exception):
     """An instance step not started because another step already failed."""
 
 
-def _check_consistent(change: ResourceChange, actual: Mapping[str, Any]) -> None:
-    planned = change.after or {}
-    for name, value in planned.items():
-        if name not in actual or contains_unknown(value):
-            continue
-        if actual[name] != value:
-            raise InconsistentPlanError(
-                f"the plan said {name} would be {value!r}, but the configuration now "
-                f"gives {actual[name]!r}; nothing was changed for it. Run plan again."
-            )
-
-
 def _record(
     run: _Run,
     address: Address,
@@ -384,18 +368,3 @@ def _write_outputs(run: _Run) -> None:
         raise ConfigError(diags)
     if outputs != run.writer.snapshot().outputs:
         run.writer.set_outputs(outputs)
-
-
-def _accept_refresh(plan: Plan, writer: StateWriter) -> None:
-    """apply --refresh-only: take what changed outside into state, touching nothing in the cloud."""
-    state = writer.snapshot()
-    for entry in plan.drift:
-        text = str(entry.address)
-        if entry.kind == "deleted":
-            writer.remove_resource(text)
-            continue
-        rs = state.resources.get(text)
-        if rs is None or entry.after is None:
-            continue
-        rs.attributes = dict(entry.after)
-        writer.set_resource(rs)

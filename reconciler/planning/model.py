@@ -108,12 +108,18 @@ class OutputChange:
         return bool(self.before != self.after)
 
 
+class DriftKind(StrEnum):
+    DELETED = "deleted"  # the object is gone
+    UPDATED = "updated"  # its attributes changed
+    OWNERSHIP = "ownership"  # its reconciler:stack / reconciler:address tags were removed or changed
+
+
 @dataclass
 class DriftEntry:
     """Something that changed outside reconciler since the last apply."""
 
     address: Address
-    kind: str  # "updated" | "deleted"
+    kind: DriftKind
     diffs: list[AttributeDiff] = field(default_factory=list)
     after: dict[str, Any] | None = None  # the attributes the cloud reports now
 
@@ -142,8 +148,13 @@ class Plan:
         return (
             any(c.is_change for c in self.changes)
             or any(o.changed for o in self.outputs)
-            or (self.refresh_only and bool(self.drift))
+            or (self.refresh_only and bool(self.takeable_drift))
         )
+
+    @property
+    def takeable_drift(self) -> list[DriftEntry]:
+        """What `apply --refresh-only` records (a changed ownership tag is only reported)."""
+        return [d for d in self.drift if d.kind is not DriftKind.OWNERSHIP]
 
     def change_for(self, address: Address) -> ResourceChange | None:
         return next((c for c in self.changes if c.address == address), None)

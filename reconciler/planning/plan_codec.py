@@ -21,6 +21,7 @@ from reconciler.planning.model import (
     AttributeDiff,
     DataRead,
     DriftEntry,
+    DriftKind,
     OutputChange,
     ResourceChange,
 )
@@ -196,7 +197,7 @@ def output_from_dict(o: dict[str, Any]) -> OutputChange:
 def drift_from_dict(d: dict[str, Any]) -> DriftEntry:
     return DriftEntry(
         address=Address.parse(d["address"]),
-        kind=str(d["kind"]),
+        kind=DriftKind(str(d["kind"])),
         diffs=[_diff_from_dict(x) for x in d["diffs"]],
         after=decode_attrs(d["after"]),
     )

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from providers.base import Provider, ReadDataRequest, ResourceSchema
 from providers.registry import all_schemas
 from reconciler.address import Address, InstanceKey, Mode
-from reconciler.errors import ConfigError, Diagnostic, OwnershipError
+from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
-from reconciler.graph.build import build_graph, dependents_closure
+from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
 from reconciler.planning.decide import decide_action, diff_attributes
 from reconciler.planning.instances import (
@@ -48,8 +48,9 @@ from reconciler.planning.rollouts import (
     rollout_payload,
     template_version,
 )
+from reconciler.planning.scope import apply_targets, check_ownership, plan_destroy, plan_orphans
 from reconciler.state import State
-from reconciler.values import UNKNOWN, contains_unknown, unknown_paths
+from reconciler.values import UNKNOWN, contains_unknown
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
@@ -101,7 +102,7 @@ def make_plan(
         if obs is not None and obs.fingerprint:
             plan.fingerprints[text] = obs.fingerprint
     if options.destroy:
-        _plan_destroy(plan, state, observed, stack)
+        plan_destroy(plan, state, observed, stack)
         return plan
     ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
     w = _Walk(ctx=ctx, observed=observed, plan=plan)
@@ -115,12 +116,12 @@ def make_plan(
     if options.refresh_only:
         plan.changes = []
     else:
-        _plan_orphans(plan, state, observed, w.configured)
+        plan_orphans(plan, state, observed, w.configured)
         if options.targets:
-            _apply_targets(plan, graph, options.targets)
+            apply_targets(plan, graph, options.targets)
     plan.changes.sort(key=lambda c: c.address.sort_key())
     plan.data.sort(key=lambda d: d.address.sort_key())
-    _check_ownership(plan, observed)
+    check_ownership(plan, observed)
     return plan
 
 
@@ -354,94 +355,3 @@ def _block_deps(block: ResourceBlock) -> list[str]:
         if node and not node.startswith(("var.", "local.", "data.")):
             out.append(node)
     return out
-
-
-def _plan_orphans(plan: Plan, state: State, observed: Observed, configured: set[str]) -> None:
-    """Resources in state that the configuration no longer declares are deleted."""
-    for text, rs in state.resources.items():
-        if text in configured:
-            continue
-        obs = observed.get(text)
-        addr = Address.parse(text)
-        if obs is None:
-            continue  # already gone: apply just forgets it
-        block_still_there = any(c.address.block == addr.block for c in plan.changes)
-        plan.changes.append(
-            ResourceChange(
-                address=addr,
-                action=Action.DELETE,
-                type_name=rs.type,
-                provider=rs.provider,
-                reason=ActionReason.DELETE_BECAUSE_NO_INSTANCE
-                if block_still_there
-                else ActionReason.DELETE_BECAUSE_NO_CONFIG,
-                id=rs.id,
-                before=dict(obs.attributes),
-                after=None,
-                depends_on=list(rs.dependencies),
-            )
-        )
-
-
-def _plan_destroy(plan: Plan, state: State, observed: Observed, stack: Stack) -> None:
-    for text, rs in state.resources.items():
-        obs = observed.get(text)
-        addr = Address.parse(text)
-        block = stack.resources.get(addr.block)
-        if block is not None and block.lifecycle.prevent_destroy and obs is not None:
-            raise ConfigError(
-                [
-                    Diagnostic(
-                        summary=f"Instance cannot be destroyed: {text} has lifecycle.prevent_destroy set",
-                        pos=block.pos,
-                    )
-                ]
-            )
-        if obs is None:
-            continue
-        plan.changes.append(
-            ResourceChange(
-                address=addr,
-                action=Action.DELETE,
-                type_name=rs.type,
-                provider=rs.provider,
-                id=rs.id,
-                before=dict(obs.attributes),
-                after=None,
-                depends_on=list(rs.dependencies),
-            )
-        )
-    plan.changes.sort(key=lambda c: c.address.sort_key())
-    _check_ownership(plan, observed)
-
-
-def _apply_targets(plan: Plan, graph: dict[str, set[str]], targets: tuple[Address, ...]) -> None:
-    roots = {n for n in graph for t in targets if n == str(t.block)}
-    keep = dependents_closure(graph, roots)
-    plan.changes = [
-        c
-        for c in plan.changes
-        if any(t.contains(c.address) for t in targets)
-        or (str(c.address.block) in keep and c.action is not Action.DELETE)
-    ]
-
-
-def _check_ownership(plan: Plan, observed: Observed) -> None:
-    """Never plan to change or delete a cloud object that lacks this stack's ownership tag."""
-    bad = []
-    for c in plan.changes:
-        if c.action in (Action.UPDATE, Action.REPLACE, Action.DELETE, Action.ROLLOUT):
-            obs = observed.get(str(c.address))
-            if obs is not None and obs.ownership.stack != plan.stack:
-                owner = obs.ownership.stack or "no reconciler:stack tag"
-                bad.append(f"{c.address} ({obs.id}): owned by {owner!r}, not {plan.stack!r}")
-    if bad:
-        raise OwnershipError(
-            "refusing to plan changes to resources this stack does not own:\n  "
-            + "\n  ".join(bad)
-            + "\nRestore the reconciler:stack tag, or remove them from state with `reconciler state rm`."
-        )
-
-
-def after_unknown_paths(change: ResourceChange) -> list[str]:
-    return list(unknown_paths(change.after)) if change.after else []

@@ -27,12 +27,13 @@ from providers.registry import all_schemas
 from reconciler.address import Address, Mode
 from reconciler.errors import StateError
 from reconciler.planning.decide import diff_attributes
-from reconciler.planning.model import AttributeDiff, DriftEntry
+from reconciler.planning.model import AttributeDiff, DriftEntry, DriftKind
+from reconciler.planning.rollouts import unfinished
 from reconciler.state import State
 
 Observed = dict[str, ObservedResource | None]
 
-DRIFT_DELETED, DRIFT_UPDATED, DRIFT_OWNERSHIP = "deleted", "updated", "ownership"
+DRIFT_DELETED, DRIFT_UPDATED, DRIFT_OWNERSHIP = DriftKind.DELETED, DriftKind.UPDATED, DriftKind.OWNERSHIP
 
 
 def refresh_state(
@@ -72,6 +73,8 @@ def detect_drift(*, state: State, observed: Observed) -> list[DriftEntry]:
     for text, rs in sorted(state.resources.items()):
         addr = Address.parse(text)
         now = observed.get(text)
+        if now is not None and unfinished(rs.rollout) is not None:
+            continue  # an interrupted rollout of ours moved it; the plan resumes that rollout
         if now is None:
             entries.append(DriftEntry(address=addr, kind=DRIFT_DELETED))
             continue

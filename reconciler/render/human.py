@@ -63,7 +63,7 @@ def _key(k: Any) -> str:
 
 def summary_line(plan: Plan) -> str:
     if plan.refresh_only:
-        n = len(plan.drift)
+        n = len(plan.takeable_drift)
         return (
             "No changes outside reconciler."
             if not n
