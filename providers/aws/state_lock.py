@@ -14,19 +14,14 @@ outlives a killed process: `force_unlock(lock_id)` removes it, and refuses any o
 from __future__ import annotations
 
 import contextlib
-import getpass
-import json
-import os
 import random
-import socket
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Protocol
 
 from providers.aws.clients import AwsClients
 from reconciler.errors import CloudError, LockError, LockHolder, StateError
+from reconciler.state.holder import holder_from_json, holder_json, new_holder
 
 _FIRST_POLL = 0.1  # seconds between tries while waiting; grows to _MAX_POLL
 _MAX_POLL = 1.0
@@ -233,48 +228,6 @@ def locked_error(holder: LockHolder | None, *, what: str) -> LockError:
         f"`reconciler force-unlock {holder.id}` releases the lock",
         holder=holder,
     )
-
-
-def new_holder(command: str) -> LockHolder:
-    try:
-        who = getpass.getuser()
-    except (OSError, KeyError):
-        who = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return LockHolder(
-        id=str(uuid.uuid4()),
-        who=who,
-        host=socket.gethostname(),
-        pid=os.getpid(),
-        command=command,
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-
-
-def holder_json(holder: LockHolder) -> str:
-    record = {
-        "id": holder.id,
-        "who": holder.who,
-        "host": holder.host,
-        "pid": holder.pid,
-        "command": holder.command,
-        "created": holder.created,
-    }
-    return json.dumps(record, sort_keys=True)
-
-
-def holder_from_json(text: str) -> LockHolder | None:
-    try:
-        raw = json.loads(text)
-        return LockHolder(
-            id=str(raw["id"]),
-            who=str(raw["who"]),
-            host=str(raw["host"]),
-            pid=int(raw["pid"]),
-            command=str(raw["command"]),
-            created=str(raw["created"]),
-        )
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def _unreadable_holder(lock_id: str) -> LockHolder:

@@ -10,20 +10,17 @@ second run can say whom it is waiting for. Callers: `make_backend` (cli), tests.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import os
-import socket
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import filelock
 
 from reconciler.errors import LockError, LockHolder, StateError
 from reconciler.state.files import PRIVATE_MODE, atomic_write, fsync_dir, remove_quietly, write_private_temp
+from reconciler.state.holder import holder_from_json, holder_json, new_holder
 from reconciler.state.model import State
 
 _HOLDER_WAIT = 1.0  # seconds to wait for a fresh holder to write its record before naming it unknown
@@ -129,9 +126,9 @@ class LocalBackend:
         try:
             with contextlib.suppress(OSError):
                 os.chmod(self.lock_path, PRIVATE_MODE)
-            holder = _new_holder(command)
+            holder = new_holder(command)
             try:
-                atomic_write(self.lock_info_path, _holder_json(holder))
+                atomic_write(self.lock_info_path, holder_json(holder).encode("utf-8"))
             except OSError as exc:
                 raise StateError(f"cannot record the lock holder of {self.describe()}: {exc}") from exc
             try:
@@ -159,16 +156,8 @@ class LocalBackend:
 
     def _read_holder(self) -> LockHolder | None:
         try:
-            raw = json.loads(self.lock_info_path.read_text(encoding="utf-8"))
-            return LockHolder(
-                id=str(raw["id"]),
-                who=str(raw["who"]),
-                host=str(raw["host"]),
-                pid=int(raw["pid"]),
-                command=str(raw["command"]),
-                created=str(raw["created"]),
-            )
-        except (OSError, ValueError, KeyError, TypeError):
+            return holder_from_json(self.lock_info_path.read_text(encoding="utf-8"))
+        except OSError:
             return None
 
     def force_unlock(self, lock_id: str) -> None:
@@ -198,33 +187,3 @@ class LocalBackend:
             remove_quietly(self.lock_info_path)
         finally:
             flock.release()
-
-
-def _new_holder(command: str) -> LockHolder:
-    return LockHolder(
-        id=str(uuid.uuid4()),
-        who=_user(),
-        host=socket.gethostname(),
-        pid=os.getpid(),
-        command=command,
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-
-
-def _holder_json(holder: LockHolder) -> bytes:
-    record = {
-        "id": holder.id,
-        "who": holder.who,
-        "host": holder.host,
-        "pid": holder.pid,
-        "command": holder.command,
-        "created": holder.created,
-    }
-    return (json.dumps(record, indent=2, sort_keys=True) + "\n").encode("utf-8")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
