@@ -34,10 +34,9 @@ from providers.aws.launch_template_reads import (
     templates_by_ids,
     with_live_tags,
 )
-from providers.aws.tags import desired_tags, ownership_of, tag_changes, tag_dict, tag_list
+from providers.aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_dict, tag_list
 from providers.aws.validation import block_context, validate_config
 from providers.base import (
-    OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
     ChangeRequest,
     DeleteRequest,
@@ -163,18 +162,13 @@ def import_resource(
         )
     tid = str(template["LaunchTemplateId"])
     template = with_live_tags(clients, {tid: template}, address=address)[tid]
-    tags = tag_dict(template.get("Tags"))
-    owner = ownership_of(tags)
-    if owner.stack not in (None, request.stack):
-        raise OwnershipError(
-            f'refusing to import launch template "{template.get("LaunchTemplateName")}" ({tid}) as '
-            f"{address}: it belongs to stack {owner.stack!r} (tag {OWNER_STACK_TAG})"
-        )
-    owned = {OWNER_STACK_TAG: request.stack, OWNER_ADDRESS_TAG: address}
-    to_set, _ = tag_changes(tags, {**tags, **owned})
+    what = f'launch template "{template.get("LaunchTemplateName")}" ({tid})'
+    to_set, merged = claim_for_import(
+        tag_dict(template.get("Tags")), stack=request.stack, address=address, what=what
+    )
     if to_set:
         clients.call("ec2", "CreateTags", address=address, Resources=[tid], Tags=tag_list(to_set))
-    template = {**template, "Tags": tag_list({**tags, **owned})}
+    template = {**template, "Tags": tag_list(merged)}
     version = default_versions(clients, [template], address=address)[tid]
     return observe(template, version, settings=settings, region=clients.region())
 

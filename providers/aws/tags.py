@@ -53,3 +53,21 @@ def tag_changes(current: Mapping[str, str], desired: Mapping[str, str]) -> tuple
     to_set = {k: v for k, v in desired.items() if current.get(k) != v}
     to_delete = sorted(k for k in current if k not in desired)
     return to_set, to_delete
+
+
+def claim_for_import(
+    tags: Mapping[str, str], *, stack: str, address: str, what: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The ownership tags an import adds, as (tags to set, all tags after); refuses an object that
+    another stack owns. `what` names it in the error, e.g. 'target group "web" (arn:…)'."""
+    owner = ownership_of(tags)
+    if owner.stack not in (None, stack):
+        from reconciler.errors import OwnershipError
+
+        raise OwnershipError(
+            f"refusing to import {what} as {address}: "
+            f"it belongs to stack {owner.stack!r} (tag {OWNER_STACK_TAG})"
+        )
+    merged = {**tags, OWNER_STACK_TAG: stack, OWNER_ADDRESS_TAG: address}
+    to_set, _ = tag_changes(tags, merged)
+    return to_set, merged

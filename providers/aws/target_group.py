@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.aws.tags import desired_tags, ownership_of, tag_changes, tag_list, user_tags
+from providers.aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_list, user_tags
 from providers.aws.target_group_reads import (
     DELAY_KEY,
     NOT_FOUND,
@@ -32,7 +32,6 @@ from providers.aws.target_group_reads import (
 )
 from providers.aws.validation import validate_config
 from providers.base import (
-    OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
     ChangeRequest,
     DeleteRequest,
@@ -222,18 +221,12 @@ def import_resource(
         )
     arn = str(group["TargetGroupArn"])
     tags = tags_of(clients, [arn], address=address).get(arn, {})
-    owner = ownership_of(tags)
-    if owner.stack not in (None, request.stack):
-        raise OwnershipError(
-            f'refusing to import target group "{group.get("TargetGroupName")}" ({arn}) as {address}: '
-            f"it belongs to stack {owner.stack!r} (tag {OWNER_STACK_TAG})"
-        )
-    owned = {OWNER_STACK_TAG: request.stack, OWNER_ADDRESS_TAG: address}
-    to_set, _ = tag_changes(tags, {**tags, **owned})
+    what = f'target group "{group.get("TargetGroupName")}" ({arn})'
+    to_set, merged = claim_for_import(tags, stack=request.stack, address=address, what=what)
     if to_set:
         clients.call("elbv2", "AddTags", address=address, ResourceArns=[arn], Tags=tag_list(to_set))
     delay = delay_of(clients, arn, address=address)
-    return observe(group, tags={**tags, **owned}, delay=delay, settings=settings)
+    return observe(group, tags=merged, delay=delay, settings=settings)
 
 
 # --- changes -----------------------------------------------------------------------------------
