@@ -169,39 +169,22 @@ def endpoint(directory: Path) -> str:
 
 def bake(directory: Path, name: str, version: str, tags: list[str], out: Console) -> str:
     """Register `NAME-VERSION` as a new image tagged App=NAME, Version=VERSION (plus --tag K=V)."""
-    import boto3
+    from providers.aws.sandbox_bake import ImageExists, register_image_version
 
-    url = endpoint(directory)
-    ec2 = boto3.client(
-        "ec2",
-        region_name=SANDBOX_REGION,
-        endpoint_url=url,
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
-    )
     extra = dict(t.split("=", 1) for t in tags if "=" in t)
-    image_name = f"{name}-{version}"
-    if ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [image_name]}])["Images"]:
-        raise SandboxError(f"an image named {image_name} already exists in the sandbox")
-    vol = ec2.create_volume(AvailabilityZone=f"{SANDBOX_REGION}a", Size=8)
-    snap = ec2.create_snapshot(VolumeId=vol["VolumeId"], Description=f"bake {image_name}")
-    image_id: str = ec2.register_image(
-        Name=image_name,
-        Architecture="x86_64",
-        RootDeviceName="/dev/xvda",
-        VirtualizationType="hvm",
-        BlockDeviceMappings=[
-            {
-                "DeviceName": "/dev/xvda",
-                "Ebs": {"SnapshotId": snap["SnapshotId"], "VolumeSize": 8, "VolumeType": "gp3"},
-            }
-        ],
-        Description=f"{name} {version}, baked by reconciler sandbox",
-    )["ImageId"]
     all_tags = {"App": name, "Version": version, **extra}
-    ec2.create_tags(Resources=[image_id], Tags=[{"Key": k, "Value": v} for k, v in all_tags.items()])
+    try:
+        image_id = register_image_version(
+            endpoint(directory),
+            region=SANDBOX_REGION,
+            image_name=f"{name}-{version}",
+            tags=all_tags,
+            description=f"{name} {version}, baked by reconciler sandbox",
+        )
+    except ImageExists as err:
+        raise SandboxError(str(err)) from None
     out.print(
-        f"Baked {image_name} as {image_id} (tags: {', '.join(f'{k}={v}' for k, v in all_tags.items())})"
+        f"Baked {name}-{version} as {image_id} (tags: {', '.join(f'{k}={v}' for k, v in all_tags.items())})"
     )
     return image_id
 
