@@ -179,9 +179,11 @@ def _diagnostic(err: Any, body: Body, context: str) -> Diagnostic:
         )
     message = str(err.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
+    shown = show(got) if got is not None and not isinstance(got, dict) else ""
+    repeated = bool(shown) and (shown in message or str(got) in message)  # the validator said it
     return Diagnostic(
         f'Invalid value for attribute "{path}": {message}',
         pos,
         context=context,
-        detail=f"Got {show(got)}." if got is not None and not isinstance(got, dict) else "",
+        detail=f"Got {shown}." if shown and not repeated else "",
     )
