@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.address import Mode
+from reconciler.config import var_validation
 from reconciler.config.decode import (
     Diags,
     check_names,
@@ -208,7 +209,13 @@ class _Builder:
         name = block.labels[0]
         context = f'in variable "{name}"'
         attrs = block.body.attributes
-        check_names(block.body, allowed_attrs=VARIABLE_ARGUMENTS, diags=self.diags, context=context)
+        check_names(
+            block.body,
+            allowed_attrs=VARIABLE_ARGUMENTS,
+            allowed_blocks=("validation",),
+            diags=self.diags,
+            context=context,
+        )
         if name in self.stack.variables:
             self.diags.add(
                 f'Duplicate variable "{name}"',
@@ -242,6 +249,9 @@ class _Builder:
             sensitive=literal_of(attrs.get("sensitive"), bool, False, self.diags, context=context),
             nullable=literal_of(attrs.get("nullable"), bool, True, self.diags, context=context),
             pos=block.pos,
+            validations=var_validation.decode(
+                block.body.blocks_of("validation"), self.diags, context=context
+            ),
         )
 
     def _locals(self, block: NestedBlock) -> None:

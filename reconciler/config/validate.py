@@ -14,6 +14,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from reconciler.address import Address, Mode
+from reconciler.config import dynamic
 from reconciler.config.decode import Diags
 from reconciler.config.model import Body, ResourceBlock, Stack
 from reconciler.errors import Diagnostic
@@ -58,24 +59,32 @@ def check_body(body: Body, model: type[BaseModel], diags: Diags, *, context: str
             )
     seen: dict[str, int] = {}
     for block in body.blocks:
-        field = fields.get(block.type)
+        generated = block.labels[0] if block.type == dynamic.DYNAMIC and block.labels else None
+        block_type = generated or block.type
+        field = fields.get(block_type)
         nested, repeated = block_field(field.annotation) if field is not None else (None, False)
         if nested is None and open_model and field is None:
+            continue
+        content = dynamic.check(block, add=diags.add, context=context) if block.type == "dynamic" else None
+        if block.type == dynamic.DYNAMIC and (content is None or generated is None):
             continue
         if nested is None:
             block_names = [n for n, f in fields.items() if block_field(f.annotation)[0] is not None]
             detail = (
-                f'An argument named "{block.type}" is expected here; write {block.type} = ...'
+                f'An argument named "{block_type}" is expected here; write {block_type} = ...'
                 if field is not None
                 else ""
             )
             diags.add(
-                f'Unsupported block type "{block.type}"',
+                f'Unsupported block type "{block_type}"',
                 block.pos,
                 context=context,
                 detail=detail,
-                suggestion=None if field is not None else suggest(block.type, block_names),
+                suggestion=None if field is not None else suggest(block_type, block_names),
             )
+            continue
+        if content is not None:
+            check_body(content.body, nested, diags, context=context)
             continue
         if block.labels:
             diags.add(

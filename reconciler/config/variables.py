@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.config import var_validation
 from reconciler.config.hclparse import parse_file
 from reconciler.config.model import Stack, VariableBlock
 from reconciler.config.types import TypeKind, convert
@@ -91,6 +92,7 @@ def resolve_variables(
             values[name] = _converted(block, item)
         except ConfigError as exc:
             diags.extend(exc.diagnostics)
+    diags.extend(var_validation.check(stack, values))
     if diags:
         raise ConfigError(diags)
     return values
