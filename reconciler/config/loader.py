@@ -60,6 +60,17 @@ OUTPUT_ARGUMENTS = ("value", "description", "sensitive", "depends_on")
 
 def load_stack(directory: Path) -> Stack:
     """Read, parse and validate the stack in `directory`; raises ConfigError with every diagnostic."""
+    stack, diags, _ = read_stack(directory)
+    if any(d.severity is Severity.ERROR for d in diags):
+        raise ConfigError(sorted(diags, key=_order))
+    return stack
+
+
+def read_stack(directory: Path) -> tuple[Stack, list[Diagnostic], bool]:
+    """(the stack as far as it could be read, its diagnostics, whether any file failed to parse).
+
+    Raises ConfigError only when there is nothing to read. Callers that go on to later stages
+    (session.load) use this to report every stage's problems together."""
     directory = Path(directory)
     files = sorted(p for p in directory.glob("*.hcl") if p.is_file())
     if not files:
@@ -90,9 +101,7 @@ def load_stack(directory: Path) -> Stack:
     for body in bodies:
         builder.add_file(body)
     diags.extend(validate_stack(stack))
-    if any(d.severity is Severity.ERROR for d in diags):
-        raise ConfigError(sorted(diags, key=_order))
-    return stack
+    return stack, list(diags), len(bodies) < len(files)
 
 
 def _order(diag: Diagnostic) -> tuple[str, int, int]:

@@ -7,6 +7,7 @@ Callers: config.loader.load_stack; `block_field` is also used by config.argument
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -113,12 +114,14 @@ def validate_stack(stack: Stack) -> list[Diagnostic]:
         schema = schemas.get((block.mode, block.type_name))
         if schema is None:
             kind = "data source" if block.mode is Mode.DATA else "resource"
-            same_mode = [t for (m, t) in schemas if m is block.mode]
+            same_mode = [s for (m, _), s in schemas.items() if m is block.mode]
+            meant, detail = type_suggestion(block.type_name, same_mode)
             diags.add(
                 f'Unknown {kind} type "{block.type_name}"',
                 block.pos,
                 context=block.context,
-                suggestion=suggest(block.type_name, same_mode),
+                suggestion=meant,
+                detail=detail,
             )
         else:
             check_body(block.body, schema.model, diags, context=block.context)
@@ -137,6 +140,19 @@ def validate_stack(stack: Stack) -> list[Diagnostic]:
         _check_provider(stack, block, diags, registry.known_providers())
     _check_all_references(stack, diags)
     return list(diags)
+
+
+def type_suggestion(name: str, schemas: list[Any]) -> tuple[str | None, str]:
+    """(the type meant, a line on the difference) for an unknown type name: a Terraform name
+    this provider knows an equivalent for, else a near-miss spelling (never a far guess)."""
+    for schema in schemas:
+        for terraform_name, difference in schema.terraform_types:
+            if terraform_name == name:
+                return schema.type_name, difference
+    close = difflib.get_close_matches(name, [s.type_name for s in schemas], n=1, cutoff=0.85)
+    if close:
+        return close[0], ""
+    return None, "reconciler supports " + ", ".join(sorted(s.type_name for s in schemas)) + "."
 
 
 def _check_provider(stack: Stack, block: ResourceBlock, diags: Diags, known: tuple[str, ...]) -> None:

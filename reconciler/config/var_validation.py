@@ -51,13 +51,15 @@ def decode(blocks: list[NestedBlock], diags: Diags, *, context: str) -> list[Val
     return out
 
 
-def check(stack: Stack, values: Mapping[str, Any]) -> list[Diagnostic]:
-    """The failed rules of every variable whose value is known."""
+def check(stack: Stack, values: Mapping[str, Any]) -> tuple[list[Diagnostic], set[str]]:
+    """(the failed rules of every variable whose value is known, the names of those variables)."""
     ctx = EvalContext(variables=dict(values), base_dir=stack.directory)
     diags: list[Diagnostic] = []
+    failed: set[str] = set()
     for name, block in stack.variables.items():
         if name not in values or contains_unknown(values[name]):
             continue
+        before = len(diags)
         context = f'in variable "{name}"'
         for rule in block.validations:
             try:
@@ -82,7 +84,9 @@ def check(stack: Stack, values: Mapping[str, Any]) -> list[Diagnostic]:
             elif not ok:
                 shown = "(sensitive value)" if block.sensitive else show(values[name])
                 diags.append(_failed(block.pos, rule, ctx, name=name, shown=shown))
-    return diags
+        if len(diags) > before:
+            failed.add(name)
+    return diags, failed
 
 
 def _failed(pos: SourcePos, rule: Validation, ctx: EvalContext, *, name: str, shown: str) -> Diagnostic:
