@@ -132,12 +132,6 @@ class _Evaluator:
                 detail=f"The condition expression must be of type bool, got {show(value)}.",
             ) from None
 
-    def _number(self, value: Any, pos: SourcePos, what: str) -> int | float:
-        try:
-            return to_number(value)
-        except ConversionError as exc:
-            raise error(pos, f"Invalid {what}: {exc}") from None
-
     def _object(self, expr: A.ObjectExpr, scope: Scope) -> Any:
         out: dict[str, Any] = {}
         for item in expr.items:

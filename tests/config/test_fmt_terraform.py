@@ -33,21 +33,3 @@ def test_terraform_formatted_files_are_fixed_points(source: Path) -> None:
     expected = _expected(source)
     assert format_source(expected) == expected
 
-
-def test_cli_fmt_rewrites_keeps_line_endings_and_refuses_unparsable_files(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from reconciler.cli import main
-
-    crlf = tmp_path / "a.hcl"
-    crlf.write_bytes(b"locals {\r\n  a = 1\r\n  bb = 2\r\n}\r\n")
-    broken = tmp_path / "b.hcl"
-    broken.write_bytes(b"locals {\n  a = \n")
-    assert main(["--chdir", str(tmp_path), "fmt", "--check"]) == 1
-    assert crlf.read_bytes() == b"locals {\r\n  a = 1\r\n  bb = 2\r\n}\r\n"  # --check writes nothing
-    assert main(["--chdir", str(tmp_path), "fmt"]) == 1  # b.hcl does not parse: reported
-    assert crlf.read_bytes() == b"locals {\r\n  a  = 1\r\n  bb = 2\r\n}\r\n"  # as terraform fmt writes it
-    assert broken.read_bytes() == b"locals {\n  a = \n"  # never reformatted
-    assert "b.hcl line 2" in capsys.readouterr().err
-    broken.unlink()
-    assert main(["--chdir", str(tmp_path), "fmt", "--check"]) == 0
