@@ -53,6 +53,9 @@ class ResourceSchema:
     computed_on_update: frozenset[str] = frozenset()  # computed attrs an in-place update changes
     preview_update: UpdatePreviewer | None = None  # refines computed_on_update when it can
     description: str = ""
+    # Terraform types users write for this one: (Terraform type, one line on the difference).
+    # An unknown type that is one of these is answered with this type and that line.
+    terraform_types: tuple[tuple[str, str], ...] = ()
 
     @property
     def arguments(self) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from rich.text import Text
 from providers.base import Provider
 from reconciler.address import Address
 from reconciler.applying.executor import apply_plan
-from reconciler.errors import ReconcilerError, StateError
+from reconciler.errors import ConfigError, Diagnostic, ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.render.human import fmt_value, render_plan
@@ -225,15 +225,23 @@ def state(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
 
 def fmt(directory: Path, *, check: bool, out: Console) -> int:
     from reconciler.config import format_source
+    from reconciler.config.hclparse import parse_file
 
     unformatted = []
+    broken: list[Diagnostic] = []
     for path in sorted(directory.glob("*.hcl")):
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")  # bytes: CRLF line endings stay as they are
+        body, syntax = parse_file(path, text)
+        if body is None:  # like terraform fmt: never reformat what does not parse
+            broken.extend(syntax)
+            continue
         new = format_source(text)
         if new != text:
             unformatted.append(path.name)
             if not check:
-                path.write_text(new)
+                path.write_bytes(new.encode("utf-8"))
+    if broken:
+        raise ConfigError(broken)
     for name in unformatted:
         out.print(name)
     if check and unformatted:

@@ -14,8 +14,8 @@ from typing import Any
 
 from providers.base import Provider, ProviderSettings
 from providers.registry import make_provider
-from reconciler.config import Stack, evaluate_body, load_stack, resolve_variables
-from reconciler.errors import ConfigError, Diagnostic
+from reconciler.config import Stack, collect_variables, evaluate_body, read_stack
+from reconciler.errors import ConfigError, Diagnostic, Severity, SourcePos
 from reconciler.expressions import EvalContext
 from reconciler.graph.build import build_graph
 from reconciler.planning.static import validate_statically
@@ -37,18 +37,70 @@ def load(
     var_files: Sequence[Path] = (),
     environ: Mapping[str, str] | None = None,
 ) -> Loaded:
-    """Parse, validate and resolve variables; raises ConfigError with every problem found."""
-    stack = load_stack(directory)
-    variables = resolve_variables(
-        stack,
-        cli_vars=list(cli_vars),
-        var_files=list(var_files),
-        environ=os.environ if environ is None else environ,
-    )
-    graph = build_graph(stack)  # reports cycles before anything talks to the cloud
-    _check_provider_refs(stack)
-    validate_statically(stack, variables, graph)
+    """Parse, validate and resolve variables; raises ConfigError with every problem found.
+
+    Every stage runs even when an earlier one found problems (unless a file did not parse), and
+    all their diagnostics come out together, sorted by file, line and column. A later stage's
+    diagnostic on a line where an earlier stage already reported one is dropped: it follows from
+    that problem (an undeclared name is reported once, not again when it is evaluated)."""
+    stack, found, syntax_failed = read_stack(directory)
+    stages: list[list[Diagnostic]] = [found]
+    variables: dict[str, Any] = {}
+    if not syntax_failed:
+        variables, var_diags = collect_variables(
+            stack,
+            cli_vars=list(cli_vars),
+            var_files=list(var_files),
+            environ=os.environ if environ is None else environ,
+        )
+        stages.append(var_diags)
+        stages.append(_caught(_check_provider_refs, stack))
+        try:
+            graph = build_graph(stack)  # reports cycles before anything talks to the cloud
+        except ConfigError as exc:
+            stages.append(exc.diagnostics)
+        else:
+            stages.append(_caught(validate_statically, stack, variables, graph))
+    diags = merge_stages(stages)
+    if any(d.severity is Severity.ERROR for d in diags):
+        raise ConfigError(diags)
     return Loaded(stack=stack, variables=variables)
+
+
+def _caught(check: Any, *args: Any) -> list[Diagnostic]:
+    try:
+        check(*args)
+    except ConfigError as exc:
+        return exc.diagnostics
+    return []
+
+
+def merge_stages(stages: list[list[Diagnostic]]) -> list[Diagnostic]:
+    """Every stage's diagnostics, minus duplicates and minus those on a line an earlier stage
+    already reported, in (file, line, column) order."""
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, SourcePos | None, str]] = set()
+    reported_lines: set[tuple[Path, int]] = set()
+    for stage in stages:
+        lines: set[tuple[Path, int]] = set()
+        for diag in stage:
+            where = (diag.pos.file, diag.pos.line) if diag.pos is not None else None
+            key = (diag.summary, diag.pos, diag.detail)
+            if (where is not None and where in reported_lines) or key in seen:
+                continue
+            seen.add(key)
+            out.append(diag)
+            if where is not None:
+                lines.add(where)
+        reported_lines |= lines
+    return sorted(out, key=_order)
+
+
+def _order(diag: Diagnostic) -> tuple[str, int, int, str]:
+    pos = diag.pos
+    if pos is None:
+        return ("", 0, 0, diag.summary)
+    return (str(pos.file), pos.line, pos.column, diag.summary)
 
 
 def _check_provider_refs(stack: Stack) -> None:

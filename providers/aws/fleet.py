@@ -79,6 +79,13 @@ SCHEMA = ResourceSchema(
     computed_on_update=frozenset({"arn", "group_name", "generation", "instances", "previous_groups"}),
     force_new=frozenset({"name"}),
     description="An auto-scaling fleet: one group per generation, pinned to a numbered template version.",
+    terraform_types=(
+        (
+            "aws_autoscaling_group",
+            "aws_fleet is an auto-scaling group that reconciler rolls out (new group per launch "
+            "template version, health-gated, with rollback) where Terraform only updates the group.",
+        ),
+    ),
 )
 
 

@@ -85,6 +85,13 @@ SCHEMA = ResourceSchema(
     sensitive=frozenset({"user_data"}),
     preview_update=preview_update,
     description="An EC2 launch template; every change of launch data is a new default version.",
+    terraform_types=(
+        (
+            "aws_launch_configuration",
+            "launch configurations are retired by AWS; an aws_launch_template takes the same image, "
+            "instance type and user data, and each change becomes a new version.",
+        ),
+    ),
 )
 
 

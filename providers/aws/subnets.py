@@ -36,6 +36,9 @@ SCHEMA = ResourceSchema(
     model=SubnetsArgs,
     computed=frozenset({"ids", "availability_zones", "cidr_blocks"}),
     description="Every subnet of a VPC (optionally by tags and availability zones).",
+    terraform_types=(
+        ("aws_subnet_ids", "Terraform's deprecated aws_subnet_ids is aws_subnets: the same ids."),
+    ),
 )
 
 

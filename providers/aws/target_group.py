@@ -99,6 +99,14 @@ SCHEMA = ResourceSchema(
     computed=frozenset({"id", "arn", "arn_suffix"}),
     force_new=frozenset({"name", "port", "protocol", "vpc_id", "target_type"}),
     description="An ELBv2 target group of instances; health check, delay and tags change in place.",
+    terraform_types=tuple(
+        (
+            name,
+            "the same ELBv2 target group; fleets join it through aws_fleet's target_group_arns "
+            "instead of an aws_autoscaling_attachment.",
+        )
+        for name in ("aws_lb_target_group", "aws_alb_target_group")
+    ),
 )
 
 

@@ -7,7 +7,7 @@ argument values, `format_source` is `reconciler fmt`. Callers: the CLI, planning
 
 from reconciler.config.arguments import evaluate_body, validate_arguments
 from reconciler.config.fmt import format_source
-from reconciler.config.loader import load_stack
+from reconciler.config.loader import load_stack, read_stack
 from reconciler.config.model import (
     Attribute,
     Body,
@@ -21,7 +21,7 @@ from reconciler.config.model import (
     VariableBlock,
 )
 from reconciler.config.types import TypeKind, TypeSpec
-from reconciler.config.variables import resolve_variables
+from reconciler.config.variables import collect_variables, resolve_variables
 
 __all__ = [
     "Attribute",
@@ -36,9 +36,11 @@ __all__ = [
     "TypeKind",
     "TypeSpec",
     "VariableBlock",
+    "collect_variables",
     "evaluate_body",
     "format_source",
     "load_stack",
+    "read_stack",
     "resolve_variables",
     "validate_arguments",
 ]

@@ -1,175 +1,155 @@
-"""Canonical formatting of HCL text (`reconciler fmt`): a pure, idempotent text transformation.
+"""`reconciler fmt`: exactly the output of `terraform fmt` (Terraform 1.11).
 
-Two-space indentation by nesting, one space around `=`, `=` aligned within runs of consecutive
-single-line attributes (like `terraform fmt`), trailing whitespace removed, runs of blank lines
-collapsed, comments kept, one trailing newline. Heredoc bodies, block comments and anything
-inside strings are left exactly as written, so the parse result never changes.
-Callers: the CLI's `fmt` command.
+The file is cut into HCL tokens (config.fmt_lexer), Terraform's own rewrites are applied — block
+labels quoted (`resource aws_fleet web` → `resource "aws_fleet" "web"`), an attribute whose whole
+value is one interpolation unwrapped (`"${var.x}"` → `var.x`), pre-0.12 variable types modernised
+(`"string"` → `string`, `list` → `list(any)`) — and then hclwrite's layout (config.fmt_layout).
+Only spaces change otherwise: blank lines, comments, heredoc bodies and line endings stay as they
+are. Text the scanner cannot read is returned unchanged (the CLI refuses unparsable files first).
+Callers: the CLI's `fmt` command, tests.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from enum import StrEnum
-
-_ATTR = re.compile(r'^(?P<key>[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*")[ \t]*=(?![=>])[ \t]*(?P<value>.*)$')
-_HEREDOC = re.compile(r"<<-?([A-Za-z][\w.-]*)[ \t]*$")
-_OPEN = "{[("
-_CLOSE = "}])"
-
-
-class _Mode(StrEnum):
-    CODE = "code"
-    STRING = "string"
-    INTERP = "interp"
-    COMMENT = "comment"  # /* ... */
-    HEREDOC = "heredoc"
-
-
-@dataclass
-class _Line:
-    text: str
-    verbatim: bool  # starts inside a heredoc, block comment or string
-    depth: int  # bracket depth at the start of the line
-    single: bool  # ends where it started: same depth, back in code
-
-
-def _scan(lines: list[str]) -> list[_Line]:
-    out: list[_Line] = []
-    depth = 0
-    stack: list[tuple[_Mode, int]] = []  # (mode, brace depth inside an interpolation)
-    heredoc: str | None = None
-    for raw in lines:
-        mode = stack[-1][0] if stack else _Mode.CODE
-        if heredoc is not None:
-            out.append(_Line(raw, True, depth, False))
-            if raw.strip() == heredoc:
-                heredoc = None
-            continue
-        start_depth = depth
-        verbatim = mode is not _Mode.CODE
-        pending: str | None = None
-        i = 0
-        while i < len(raw):
-            ch = raw[i]
-            mode = stack[-1][0] if stack else _Mode.CODE
-            if mode is _Mode.COMMENT:
-                if raw.startswith("*/", i):
-                    stack.pop()
-                    i += 1
-            elif mode is _Mode.STRING:
-                if ch == "\\":
-                    i += 1
-                elif ch == '"':
-                    stack.pop()
-                elif raw.startswith("$${", i) or raw.startswith("%%{", i):
-                    i += 2  # escaped: literal text
-                elif raw.startswith("${", i) or raw.startswith("%{", i):
-                    stack.append((_Mode.INTERP, 0))
-                    i += 1
-            else:  # CODE or INTERP
-                if ch == "#" or raw.startswith("//", i):
-                    break
-                if raw.startswith("/*", i):
-                    stack.append((_Mode.COMMENT, 0))
-                    i += 1
-                elif ch == '"':
-                    stack.append((_Mode.STRING, 0))
-                elif mode is _Mode.INTERP:
-                    if ch == "{":
-                        stack[-1] = (_Mode.INTERP, stack[-1][1] + 1)
-                    elif ch == "}":
-                        if stack[-1][1] == 0:
-                            stack.pop()
-                        else:
-                            stack[-1] = (_Mode.INTERP, stack[-1][1] - 1)
-                elif ch in _OPEN:
-                    depth += 1
-                elif ch in _CLOSE:
-                    depth = max(0, depth - 1)
-                elif raw.startswith("<<", i):
-                    m = _HEREDOC.match(raw, i)
-                    if m:
-                        pending = m.group(1)
-                        break
-            i += 1
-        single = depth == start_depth and not stack and pending is None
-        out.append(_Line(raw, verbatim, start_depth, single))
-        if pending is not None:
-            heredoc = pending
-    return out
+from reconciler.config.fmt_layout import layout
+from reconciler.config.fmt_lexer import Tok, Token, bracket_change, ends_line, lex
 
 
 def format_source(text: str) -> str:
-    """The canonical formatting of `text` (idempotent; parses to the same result)."""
-    rendered: list[_Attr | _Text] = []
-    for line in _scan(text.splitlines()):
-        if line.verbatim:
-            rendered.append(_Text(line.text, verbatim=True))
-            continue
-        content = line.text.strip()
-        if not content:
-            rendered.append(_Text(""))
-            continue
-        closers = len(content) - len(content.lstrip(_CLOSE))
-        level = max(0, line.depth - closers)
-        indent = "  " * level
-        m = _ATTR.match(content)
-        if m and line.single and m.group("value"):
-            rendered.append(_Attr(indent, m.group("key"), m.group("value").rstrip()))
-        elif m and m.group("value"):
-            rendered.append(_Text(f"{indent}{m.group('key')} = {m.group('value').rstrip()}"))
-        else:
-            rendered.append(_Text(indent + content))
-    return _join(_align(rendered))
+    """The canonical formatting of `text` (idempotent)."""
+    tokens = lex(text)
+    if any(t.type is Tok.INVALID for t in tokens):
+        return text
+    tokens = _Rewriter(tokens).run()
+    body = [t for t in tokens if t.type is not Tok.EOF]
+    if not body or not ends_line(body[-1]):
+        tokens.insert(len(body), Token(Tok.NEWLINE, "\n"))
+    layout(tokens)
+    return "".join(" " * t.spaces + t.text for t in tokens if t.type is not Tok.EOF)
 
 
-@dataclass(frozen=True)
-class _Attr:
-    indent: str
-    key: str
-    value: str
+class _Rewriter:
+    """Walks bodies (attributes and blocks) to apply terraform fmt's token rewrites."""
 
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.i = 0
 
-@dataclass(frozen=True)
-class _Text:
-    text: str
-    verbatim: bool = False
+    def run(self) -> list[Token]:
+        self.body(blocks=(), closing=False)
+        return self.tokens
 
+    def peek(self, offset: int = 0) -> Token:
+        j = min(self.i + offset, len(self.tokens) - 1)
+        return self.tokens[j]
 
-def _align(rendered: list[_Attr | _Text]) -> list[_Text]:
-    out: list[_Text] = []
-    i = 0
-    while i < len(rendered):
-        item = rendered[i]
-        if isinstance(item, _Text):
-            out.append(item)
-            i += 1
-            continue
-        run = [item]
-        j = i + 1
-        while j < len(rendered):
-            nxt = rendered[j]
-            if not isinstance(nxt, _Attr) or nxt.indent != item.indent:
+    def body(self, *, blocks: tuple[str, ...], closing: bool) -> None:
+        while self.peek().type is not Tok.EOF:
+            token = self.peek()
+            if token.type in (Tok.NEWLINE, Tok.COMMENT):
+                self.i += 1
+            elif closing and token.type is Tok.CBRACE:
+                self.i += 1
+                return
+            elif token.type is Tok.IDENT and self.peek(1).type is Tok.EQUAL:
+                self.attribute(blocks)
+            elif token.type is Tok.IDENT:
+                self.block(blocks)
+            else:
+                self.i += 1  # not a body item HCL would accept; leave it as it is
+
+    def block(self, blocks: tuple[str, ...]) -> None:
+        block_type = self.peek().text
+        self.i += 1
+        while self.peek().type not in (Tok.OBRACE, Tok.EOF, Tok.NEWLINE):
+            label = self.peek()
+            if label.type is Tok.IDENT:
+                self.tokens[self.i : self.i + 1] = [
+                    Token(Tok.OQUOTE, '"', label.spaces),
+                    Token(Tok.QUOTED_LIT, label.text),
+                    Token(Tok.CQUOTE, '"'),
+                ]
+                self.i += 3
+            else:
+                self.i += 1
+        if self.peek().type is Tok.OBRACE:
+            self.i += 1
+            self.body(blocks=(*blocks, block_type), closing=True)
+
+    def attribute(self, blocks: tuple[str, ...]) -> None:
+        name = self.peek().text
+        self.i += 2
+        start = self.i
+        depth = 0
+        while self.peek().type is not Tok.EOF:
+            token = self.peek()
+            if depth == 0 and (ends_line(token) or token.type is Tok.CBRACE):
                 break
-            run.append(nxt)
-            j += 1
-        width = max(len(r.key) for r in run)
-        out.extend(_Text(f"{r.indent}{r.key.ljust(width)} = {r.value}") for r in run)
-        i = j
-    return out
+            depth += bracket_change(token)
+            self.i += 1
+        expr = self.tokens[start : self.i]
+        is_type = blocks == ("variable",) and name == "type"
+        new = _type_expr(expr) if is_type else _value_expr(expr)
+        if new is not expr:
+            self.tokens[start : self.i] = new
+            self.i = start + len(new)
 
 
-def _join(lines: list[_Text]) -> str:
-    out: list[str] = []
-    previous_blank = True  # drops leading blank lines
-    for line in lines:
-        blank = line.text == "" and not line.verbatim
-        if blank and previous_blank:
+def _value_expr(tokens: list[Token]) -> list[Token]:
+    """terraform fmt's formatValueExpr: "${ x }" as a whole value becomes x."""
+    if len(tokens) < 5:
+        return tokens
+    first, second, penultimate, last = tokens[0], tokens[1], tokens[-2], tokens[-1]
+    if not (
+        first.type is Tok.OQUOTE
+        and second.type is Tok.TEMPLATE_INTERP
+        and penultimate.type is Tok.TEMPLATE_SEQ_END
+        and last.type is Tok.CQUOTE
+    ):
+        return tokens
+    inside = tokens[2:-2]
+    quotes = 0
+    for token in inside:
+        if token.type is Tok.OQUOTE:
+            quotes += 1
+        elif token.type is Tok.CQUOTE:
+            quotes -= 1
+        elif quotes > 0:
             continue
-        out.append(line.text)
-        previous_blank = blank
-    while out and out[-1] == "" and not lines[-1].verbatim:
-        out.pop()
-    return "\n".join(out) + "\n" if out else ""
+        elif token.type in (Tok.TEMPLATE_INTERP, Tok.TEMPLATE_SEQ_END, Tok.QUOTED_LIT):
+            return tokens
+    while inside and inside[0].type is Tok.NEWLINE:
+        inside = inside[1:]
+    while inside and inside[-1].type is Tok.NEWLINE:
+        inside = inside[:-1]
+    multi_line = any(t.type is Tok.NEWLINE for t in inside)
+    wrapped = bool(inside) and inside[0].type is Tok.OPAREN and inside[-1].type is Tok.CPAREN
+    if multi_line and not wrapped:
+        return [Token(Tok.OPAREN, "("), *inside, Token(Tok.CPAREN, ")")]
+    return inside
+
+
+_BARE_COLLECTIONS = ("list", "map", "set")
+_LEGACY = {"string": ["string"], "list": ["list", "(", "string", ")"], "map": ["map", "(", "string", ")"]}
+
+
+def _type_expr(tokens: list[Token]) -> list[Token]:
+    """terraform fmt's formatTypeExpr: `list` → `list(any)`, `"string"` → `string`."""
+    if len(tokens) == 1 and tokens[0].type is Tok.IDENT and tokens[0].text in _BARE_COLLECTIONS:
+        return _type_tokens([tokens[0].text, "(", "any", ")"], tokens[0].spaces)
+    if (
+        len(tokens) == 3
+        and tokens[0].type is Tok.OQUOTE
+        and tokens[1].type is Tok.QUOTED_LIT
+        and tokens[2].type is Tok.CQUOTE
+        and tokens[1].text in _LEGACY
+    ):
+        return _type_tokens(_LEGACY[tokens[1].text], tokens[0].spaces)
+    return tokens
+
+
+def _type_tokens(words: list[str], spaces: int) -> list[Token]:
+    kinds = {"(": Tok.OPAREN, ")": Tok.CPAREN}
+    out = [Token(kinds.get(w, Tok.IDENT), w) for w in words]
+    out[0].spaces = spaces
+    return out

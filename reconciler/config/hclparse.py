@@ -17,6 +17,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from reconciler.config.model import Attribute, Body, NestedBlock
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import Literal, TreeConverter
+from reconciler.expressions.templates import mask_strip_markers
 
 _TOKEN_WORDS = {
     "RBRACE": "'}'",
@@ -35,12 +36,13 @@ _TOKEN_WORDS = {
 
 def parse_file(path: Path, text: str) -> tuple[Body | None, list[Diagnostic]]:
     """The file's top-level body, or None and the syntax/structure diagnostics."""
+    masked, strip_marks = mask_strip_markers(text)
     try:
-        tree = hcl2.parses_to_tree(text)
+        tree = hcl2.parses_to_tree(masked)
     except (LarkError, ValueError) as exc:
         return None, [syntax_diagnostic(path, text, exc)]
     diags: list[Diagnostic] = []
-    conv = TreeConverter(path)
+    conv = TreeConverter(path, strip_marks=strip_marks)
     body = _body(tree.children[0], conv, diags)
     return body, diags
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from reconciler.address import Mode
+from reconciler.config import var_validation
 from reconciler.config.decode import (
     Diags,
     check_names,
@@ -59,6 +60,17 @@ OUTPUT_ARGUMENTS = ("value", "description", "sensitive", "depends_on")
 
 def load_stack(directory: Path) -> Stack:
     """Read, parse and validate the stack in `directory`; raises ConfigError with every diagnostic."""
+    stack, diags, _ = read_stack(directory)
+    if any(d.severity is Severity.ERROR for d in diags):
+        raise ConfigError(sorted(diags, key=_order))
+    return stack
+
+
+def read_stack(directory: Path) -> tuple[Stack, list[Diagnostic], bool]:
+    """(the stack as far as it could be read, its diagnostics, whether any file failed to parse).
+
+    Raises ConfigError only when there is nothing to read. Callers that go on to later stages
+    (session.load) use this to report every stage's problems together."""
     directory = Path(directory)
     files = sorted(p for p in directory.glob("*.hcl") if p.is_file())
     if not files:
@@ -89,9 +101,7 @@ def load_stack(directory: Path) -> Stack:
     for body in bodies:
         builder.add_file(body)
     diags.extend(validate_stack(stack))
-    if any(d.severity is Severity.ERROR for d in diags):
-        raise ConfigError(sorted(diags, key=_order))
-    return stack
+    return stack, list(diags), len(bodies) < len(files)
 
 
 def _order(diag: Diagnostic) -> tuple[str, int, int]:
@@ -208,7 +218,13 @@ class _Builder:
         name = block.labels[0]
         context = f'in variable "{name}"'
         attrs = block.body.attributes
-        check_names(block.body, allowed_attrs=VARIABLE_ARGUMENTS, diags=self.diags, context=context)
+        check_names(
+            block.body,
+            allowed_attrs=VARIABLE_ARGUMENTS,
+            allowed_blocks=("validation",),
+            diags=self.diags,
+            context=context,
+        )
         if name in self.stack.variables:
             self.diags.add(
                 f'Duplicate variable "{name}"',
@@ -242,6 +258,9 @@ class _Builder:
             sensitive=literal_of(attrs.get("sensitive"), bool, False, self.diags, context=context),
             nullable=literal_of(attrs.get("nullable"), bool, True, self.diags, context=context),
             pos=block.pos,
+            validations=var_validation.decode(
+                block.body.blocks_of("validation"), self.diags, context=context
+            ),
         )
 
     def _locals(self, block: NestedBlock) -> None:

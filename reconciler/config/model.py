@@ -33,11 +33,16 @@ class Body:
         return [b for b in self.blocks if b.type == type_name]
 
     def references(self) -> list[Reference]:
+        from reconciler.config import dynamic
+
         out: list[Reference] = []
         for attr in self.attributes.values():
             out.extend(attr.expr.references())
         for block in self.blocks:
-            out.extend(block.body.references())
+            if block.type == dynamic.DYNAMIC:
+                out.extend(dynamic.references(block))  # its iterator is no reference
+            else:
+                out.extend(block.body.references())
         return out
 
 
@@ -70,6 +75,7 @@ class VariableBlock:
     sensitive: bool
     nullable: bool
     pos: SourcePos
+    validations: list[Any] = field(default_factory=list)  # config.var_validation.Validation
 
     @property
     def required(self) -> bool:

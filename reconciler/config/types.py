@@ -6,7 +6,7 @@ values given by defaults, files, environment and the command line).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +43,7 @@ class TypeSpec:
     element: TypeSpec | None = None  # list/set/map
     attributes: tuple[tuple[str, TypeSpec, bool], ...] = ()  # object: (name, type, optional)
     items: tuple[TypeSpec, ...] = ()  # tuple
+    defaults: tuple[tuple[str, Any], ...] = field(default=(), compare=False)  # optional(type, default)
 
     @property
     def is_primitive(self) -> bool:
@@ -79,20 +80,45 @@ def parse_type(expr: Expr) -> TypeSpec:
         if expr.name in _COLLECTIONS:
             return TypeSpec(_COLLECTIONS[expr.name], element=parse_type(arg))
         if expr.name == "object" and isinstance(arg, ObjectExpr):
-            attrs: list[tuple[str, TypeSpec, bool]] = []
-            for item in arg.items:
-                if not (isinstance(item.key, Literal) and isinstance(item.key.value, str)):
-                    raise _bad(item.key, "an object attribute name must be a name")
-                value, optional = item.value, False
-                if isinstance(value, FunctionCall) and value.name == "optional" and len(value.args) >= 1:
-                    value, optional = value.args[0], True
-                attrs.append((item.key.value, parse_type(value), optional))
-            return TypeSpec(TypeKind.OBJECT, attributes=tuple(attrs))
+            return _object_type(arg)
         if expr.name == "tuple" and isinstance(arg, TupleExpr):
             return TypeSpec(TypeKind.TUPLE, items=tuple(parse_type(i) for i in arg.items))
     raise _bad(
         expr, "expected a type such as string, number, bool, list(string), map(number), object({...}) or any"
     )
+
+
+def _object_type(arg: ObjectExpr) -> TypeSpec:
+    """object({ name = type, other = optional(type[, default]) })."""
+    attrs: list[tuple[str, TypeSpec, bool]] = []
+    defaults: list[tuple[str, Any]] = []
+    for item in arg.items:
+        if not (isinstance(item.key, Literal) and isinstance(item.key.value, str)):
+            raise _bad(item.key, "an object attribute name must be a name")
+        name, value, optional = item.key.value, item.value, False
+        if isinstance(value, FunctionCall) and value.name == "optional":
+            if not 1 <= len(value.args) <= 2:
+                raise _bad(value, "optional() takes a type and, optionally, a default value")
+            optional = True
+            if len(value.args) == 2:
+                defaults.append((name, _default(value.args[1], parse_type(value.args[0]))))
+            value = value.args[0]
+        attrs.append((name, parse_type(value), optional))
+    return TypeSpec(TypeKind.OBJECT, attributes=tuple(attrs), defaults=tuple(defaults))
+
+
+def _default(expr: Expr, spec: TypeSpec) -> Any:
+    from reconciler.errors import ConfigError
+    from reconciler.expressions import EvalContext, evaluate
+
+    if expr.references():
+        raise _bad(expr, "the default value of optional() must be a literal value")
+    try:
+        return convert(evaluate(expr, EvalContext()), spec)
+    except ConfigError as exc:
+        raise TypeSpecError(exc.diagnostics[0]) from None
+    except ConversionError as exc:
+        raise _bad(expr, f"the default value does not match the attribute's type: {exc}") from None
 
 
 def _bad(expr: Expr, detail: str) -> TypeSpecError:
@@ -133,7 +159,12 @@ def convert(value: Any, spec: TypeSpec) -> Any:
         assert spec.element is not None
         return {k: _at(k, v, spec.element) for k, v in value.items()}
     out: dict[str, Any] = {}
+    defaults = dict(spec.defaults)
     for name, attr_type, optional in spec.attributes:
+        given = value.get(name)
+        if given is None and name in defaults:
+            out[name] = _at(name, defaults[name], attr_type)  # nested optional() defaults apply too
+            continue
         if name not in value:
             if optional:
                 out[name] = None

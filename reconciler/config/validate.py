@@ -7,6 +7,7 @@ Callers: config.loader.load_stack; `block_field` is also used by config.argument
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -14,6 +15,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from reconciler.address import Address, Mode
+from reconciler.config import dynamic
 from reconciler.config.decode import Diags
 from reconciler.config.model import Body, ResourceBlock, Stack
 from reconciler.errors import Diagnostic
@@ -58,24 +60,32 @@ def check_body(body: Body, model: type[BaseModel], diags: Diags, *, context: str
             )
     seen: dict[str, int] = {}
     for block in body.blocks:
-        field = fields.get(block.type)
+        generated = block.labels[0] if block.type == dynamic.DYNAMIC and block.labels else None
+        block_type = generated or block.type
+        field = fields.get(block_type)
         nested, repeated = block_field(field.annotation) if field is not None else (None, False)
         if nested is None and open_model and field is None:
+            continue
+        content = dynamic.check(block, add=diags.add, context=context) if block.type == "dynamic" else None
+        if block.type == dynamic.DYNAMIC and (content is None or generated is None):
             continue
         if nested is None:
             block_names = [n for n, f in fields.items() if block_field(f.annotation)[0] is not None]
             detail = (
-                f'An argument named "{block.type}" is expected here; write {block.type} = ...'
+                f'An argument named "{block_type}" is expected here; write {block_type} = ...'
                 if field is not None
                 else ""
             )
             diags.add(
-                f'Unsupported block type "{block.type}"',
+                f'Unsupported block type "{block_type}"',
                 block.pos,
                 context=context,
                 detail=detail,
-                suggestion=None if field is not None else suggest(block.type, block_names),
+                suggestion=None if field is not None else suggest(block_type, block_names),
             )
+            continue
+        if content is not None:
+            check_body(content.body, nested, diags, context=context)
             continue
         if block.labels:
             diags.add(
@@ -104,12 +114,14 @@ def validate_stack(stack: Stack) -> list[Diagnostic]:
         schema = schemas.get((block.mode, block.type_name))
         if schema is None:
             kind = "data source" if block.mode is Mode.DATA else "resource"
-            same_mode = [t for (m, t) in schemas if m is block.mode]
+            same_mode = [s for (m, _), s in schemas.items() if m is block.mode]
+            meant, detail = type_suggestion(block.type_name, same_mode)
             diags.add(
                 f'Unknown {kind} type "{block.type_name}"',
                 block.pos,
                 context=block.context,
-                suggestion=suggest(block.type_name, same_mode),
+                suggestion=meant,
+                detail=detail,
             )
         else:
             check_body(block.body, schema.model, diags, context=block.context)
@@ -128,6 +140,19 @@ def validate_stack(stack: Stack) -> list[Diagnostic]:
         _check_provider(stack, block, diags, registry.known_providers())
     _check_all_references(stack, diags)
     return list(diags)
+
+
+def type_suggestion(name: str, schemas: list[Any]) -> tuple[str | None, str]:
+    """(the type meant, a line on the difference) for an unknown type name: a Terraform name
+    this provider knows an equivalent for, else a near-miss spelling (never a far guess)."""
+    for schema in schemas:
+        for terraform_name, difference in schema.terraform_types:
+            if terraform_name == name:
+                return schema.type_name, difference
+    close = difflib.get_close_matches(name, [s.type_name for s in schemas], n=1, cutoff=0.85)
+    if close:
+        return close[0], ""
+    return None, "reconciler supports " + ", ".join(sorted(s.type_name for s in schemas)) + "."
 
 
 def _check_provider(stack: Stack, block: ResourceBlock, diags: Diags, known: tuple[str, ...]) -> None:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.config import var_validation
 from reconciler.config.hclparse import parse_file
 from reconciler.config.model import Stack, VariableBlock
 from reconciler.config.types import TypeKind, convert
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import EvalContext, evaluate, parse_expression, suggest
 from reconciler.expressions.coerce import ConversionError
+from reconciler.values import UNKNOWN
 
 ENV_PREFIX = "RECONCILER_VAR_"
 
@@ -39,6 +41,20 @@ def resolve_variables(
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Every declared variable's value; raises ConfigError listing every problem."""
+    values, diags = collect_variables(stack, cli_vars=cli_vars, var_files=var_files, environ=environ)
+    if diags:
+        raise ConfigError(diags)
+    return values
+
+
+def collect_variables(
+    stack: Stack,
+    *,
+    cli_vars: list[str] | None = None,
+    var_files: list[Path] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """(every variable's value, UNKNOWN where it has a problem; the problems)."""
     diags: list[Diagnostic] = []
     given: dict[str, _Given] = {}
     for name, block in stack.variables.items():
@@ -91,9 +107,13 @@ def resolve_variables(
             values[name] = _converted(block, item)
         except ConfigError as exc:
             diags.extend(exc.diagnostics)
-    if diags:
-        raise ConfigError(diags)
-    return values
+    rule_diags, failed = var_validation.check(stack, values)
+    diags.extend(rule_diags)
+    for name in failed:
+        values[name] = UNKNOWN  # its rule is reported; what it feeds must not fail again
+    for name in stack.variables:
+        values.setdefault(name, UNKNOWN)  # its problem is reported; later stages must not add more
+    return values, diags
 
 
 def _converted(block: VariableBlock, item: _Given) -> Any:

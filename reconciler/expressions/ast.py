@@ -290,3 +290,32 @@ def _collect_traversal(expr: GetAttr | Index, out: list[Reference], bound: froze
     expr.obj._collect(out, bound)
     if isinstance(expr, Index):
         expr.key._collect(out, bound)
+
+
+@dataclass(frozen=True)
+class TemplateIf(Expr):
+    """`%{ if cond }then%{ else }otherwise%{ endif }` inside a template; renders to a string."""
+
+    condition: Expr
+    then: Expr
+    otherwise: Expr | None = None
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.condition, self.then, *((self.otherwise,) if self.otherwise is not None else ()))
+
+
+@dataclass(frozen=True)
+class TemplateFor(Expr):
+    """`%{ for k, v in coll }body%{ endfor }` inside a template; renders to a string."""
+
+    key_var: str | None
+    value_var: str
+    collection: Expr
+    body: Expr
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.collection, self.body)
+
+    def _collect(self, out: list[Reference], bound: frozenset[str]) -> None:
+        self.collection._collect(out, bound)
+        self.body._collect(out, bound | {self.value_var} | ({self.key_var} if self.key_var else set()))

@@ -1,8 +1,9 @@
 """HCL's value conversions and equality over plain Python values.
 
-Numbers are int when integral, else float; a string converts to a number or bool when its text is
-one (as in HCL: `"1" + 1` is 2). Callers: the evaluator, the functions, config.types (variable
-type conversion) and config.arguments (messages).
+Numbers follow `expressions.numbers` (ints, and Num/PrecInt for Terraform's big floats); a string
+converts to a number or bool when its text is one (as in HCL: `"1" + 1` is 2).
+Callers: the evaluator, the functions, config.types (variable type conversion) and
+config.arguments (messages).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import math
 from typing import Any
 
+from reconciler.expressions import numbers
+from reconciler.expressions.numbers import NumberError, is_number
 from reconciler.values import UNKNOWN
 
 
@@ -36,21 +39,17 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def normalize_number(value: int | float) -> int | float:
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) < 2**63:
-        return int(value)
-    return value
+    """A number from outside the evaluator (a plain float) as the value cty would hold."""
+    if isinstance(value, int | numbers.Num):
+        return value
+    if not math.isfinite(value):
+        return numbers.make(None, numbers.LITERAL_PREC, neg=value < 0)
+    return numbers.from_text(repr(value))
 
 
 def format_number(value: int | float) -> str:
-    value = normalize_number(value)
-    if isinstance(value, int):
-        return str(value)
-    return repr(value)
+    return numbers.format_number(value)
 
 
 def show(value: Any, limit: int = 60) -> str:
@@ -77,17 +76,10 @@ def to_number(value: Any) -> int | float:
     if is_number(value):
         return normalize_number(value)
     if isinstance(value, str):
-        text = value.strip()
         try:
-            return normalize_number(int(text))
-        except ValueError:
+            return numbers.from_text(value)
+        except NumberError:
             pass
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if math.isfinite(number):
-            return normalize_number(number)
     raise ConversionError(f"a number is required, got {show(value)}")
 
 
@@ -117,7 +109,7 @@ def hcl_equal(left: Any, right: Any) -> bool:
     if isinstance(left, bool) or isinstance(right, bool):
         return isinstance(left, bool) and isinstance(right, bool) and left == right
     if is_number(left) and is_number(right):
-        return bool(left == right)
+        return numbers.compare(left, right) == 0
     if isinstance(left, list | tuple) and isinstance(right, list | tuple):
         return len(left) == len(right) and all(hcl_equal(a, b) for a, b in zip(left, right, strict=True))
     if isinstance(left, dict) and isinstance(right, dict):

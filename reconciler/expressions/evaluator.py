@@ -9,18 +9,17 @@ variables), planning (per-instance evaluation with `EvalContext.with_instance`).
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import SourcePos
 from reconciler.expressions import ast as A
+from reconciler.expressions import numbers
+from reconciler.expressions.calls import check_arity, function_error, try_or_can
 from reconciler.expressions.coerce import (
     ConversionError,
     hcl_equal,
-    is_number,
-    normalize_number,
     show,
     to_bool,
     to_number,
@@ -35,13 +34,17 @@ from reconciler.expressions.context import (
     step_pos,
     suggest,
 )
-from reconciler.expressions.functions import FUNCTIONS, FunctionEnv, FunctionError
+from reconciler.expressions.functions import FUNCTIONS, SPECIAL_FUNCTIONS, FunctionEnv, FunctionError
+from reconciler.expressions.functions_base import nfc
+from reconciler.expressions.templates import render_directive
 from reconciler.values import UNKNOWN, contains_unknown
 
 
-def evaluate(expr: A.Expr, ctx: EvalContext) -> Any:
-    """The value of `expr`: str, int/float, bool, None, list, dict, or UNKNOWN."""
-    return _Evaluator(ctx).eval(expr, {})
+def evaluate(expr: A.Expr, ctx: EvalContext, scope: dict[str, Any] | None = None) -> Any:
+    """The value of `expr`: str, int/float, bool, None, list, dict, or UNKNOWN.
+
+    `scope` binds extra bare names (a dynamic block's iterator, say) for this evaluation."""
+    return _Evaluator(ctx).eval(expr, dict(scope or {}))
 
 
 def render_template(text: str, file: Path, variables: dict[str, Any], ctx: EvalContext) -> Any:
@@ -56,17 +59,17 @@ def render_template(text: str, file: Path, variables: dict[str, Any], ctx: EvalC
 Scope = dict[str, Any]
 
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "%": operator.mod,
+    "+": numbers.add,
+    "-": numbers.subtract,
+    "*": numbers.multiply,
+    "/": numbers.divide,
+    "%": numbers.modulo,
 }
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    ">": operator.gt,
-    "<=": operator.le,
-    ">=": operator.ge,
+_COMPARE: dict[str, Callable[[int], bool]] = {
+    "<": lambda c: c < 0,
+    ">": lambda c: c > 0,
+    "<=": lambda c: c <= 0,
+    ">=": lambda c: c >= 0,
 }
 
 
@@ -99,12 +102,14 @@ class _Evaluator:
                 cond = self.eval(expr.condition, scope)
                 if cond is UNKNOWN:
                     return UNKNOWN
-                chosen = expr.true_value if self._bool(cond, expr.condition.pos) else expr.false_value
+                chosen = expr.true_value if self._condition(cond, expr.condition.pos) else expr.false_value
                 return self.eval(chosen, scope)
             case A.FunctionCall():
                 return self._call(expr, scope)
             case A.ForExpr():
                 return self._for(expr, scope)
+            case A.TemplateIf() | A.TemplateFor():
+                return render_directive(self, expr, scope)
         raise error(expr.pos, f"Unsupported expression {type(expr).__name__}")
 
     # ---- helpers -----------------------------------------------------------------------------
@@ -115,11 +120,17 @@ class _Evaluator:
         except ConversionError as exc:
             raise error(pos, f"Invalid condition: {exc}") from None
 
-    def _number(self, value: Any, pos: SourcePos, what: str) -> int | float:
+    def _condition(self, value: Any, pos: SourcePos) -> bool:
+        if value is None:
+            raise error(pos, "Invalid conditional: the condition value is null")
         try:
-            return to_number(value)
-        except ConversionError as exc:
-            raise error(pos, f"Invalid {what}: {exc}") from None
+            return to_bool(value)
+        except ConversionError:
+            raise error(
+                pos,
+                "Incorrect condition type",
+                detail=f"The condition expression must be of type bool, got {show(value)}.",
+            ) from None
 
     def _object(self, expr: A.ObjectExpr, scope: Scope) -> Any:
         out: dict[str, Any] = {}
@@ -135,7 +146,8 @@ class _Evaluator:
 
     def _template(self, expr: A.Template, scope: Scope) -> Any:
         if len(expr.parts) == 1 and isinstance(expr.parts[0], A.Expr):
-            return self.eval(expr.parts[0], scope)  # "${x}" is x itself
+            value = self.eval(expr.parts[0], scope)  # "${x}" is x itself
+            return nfc(value) if isinstance(value, str) else value
         pieces: list[str] = []
         unknown = False
         for part in expr.parts:
@@ -156,7 +168,7 @@ class _Evaluator:
                     f"Invalid template interpolation value: cannot include a {type_name(value)} "
                     "in a string template",
                 ) from None
-        return UNKNOWN if unknown else "".join(pieces)
+        return UNKNOWN if unknown else nfc("".join(pieces))
 
     # ---- traversals --------------------------------------------------------------------------
 
@@ -212,6 +224,14 @@ class _Evaluator:
             except ConversionError as exc:
                 raise error(step_pos(step), f"Invalid index: {exc}") from None
             if not isinstance(index, int) or not 0 <= index < len(value):
+                if isinstance(index, int) and index >= len(value):
+                    raise error(
+                        step_pos(step),
+                        "Invalid index",
+                        detail=f"The given key does not identify an element in this collection value: "
+                        f"the given index ({index}) is greater than or equal to the length of the "
+                        f"collection ({len(value)}).",
+                    )
                 raise error(
                     step_pos(step), f"Invalid index: {show(key)} is out of range (length {len(value)})"
                 )
@@ -244,7 +264,7 @@ class _Evaluator:
                 return not to_bool(value)
             except ConversionError as exc:
                 raise error(expr.pos, f"Invalid operand for !: {exc}") from None
-        return normalize_number(-self._number(value, expr.pos, "operand for unary -"))
+        return numbers.negate(self._operand(value, expr.operand.pos, "unary"))
 
     def _binary(self, expr: A.Binary, scope: Scope) -> Any:
         left = self.eval(expr.left, scope)
@@ -258,14 +278,25 @@ class _Evaluator:
             lb = self._bool_operand(left, expr.left.pos, op)
             rb = self._bool_operand(right, expr.right.pos, op)
             return (lb and rb) if op == "&&" else (lb or rb)
-        ln = self._number(left, expr.left.pos, f"operand for {op}")
-        rn = self._number(right, expr.right.pos, f"operand for {op}")
+        ln = self._operand(left, expr.left.pos, "left")
+        rn = self._operand(right, expr.right.pos, "right")
         if op in _COMPARE:
-            return _COMPARE[op](ln, rn)
-        if op in ("/", "%") and rn == 0:
-            raise error(expr.right.pos, "Division by zero")
-        result = _ARITH[op](ln, rn)
-        return normalize_number(result) if is_number(result) else result
+            return _COMPARE[op](numbers.compare(ln, rn))
+        try:
+            return _ARITH[op](ln, rn)
+        except numbers.NumberError as exc:
+            raise error(expr.pos, "Operation failed", detail=f"Error during operation: {exc}.") from None
+
+    def _operand(self, value: Any, pos: SourcePos, side: str) -> Any:
+        if value is None:
+            raise error(
+                pos, "Invalid operand", detail=f"Unsuitable value for {side} operand: a number is required."
+            )
+        try:
+            return to_number(value)
+        except ConversionError as exc:
+            detail = f"Unsuitable value for {side} operand: {exc}."
+            raise error(pos, "Invalid operand", detail=detail) from None
 
     def _bool_operand(self, value: Any, pos: SourcePos, op: str) -> bool:
         try:
@@ -276,10 +307,15 @@ class _Evaluator:
     # ---- functions and for expressions -------------------------------------------------------
 
     def _call(self, expr: A.FunctionCall, scope: Scope) -> Any:
+        if expr.name in SPECIAL_FUNCTIONS:
+            return try_or_can(self, expr, scope)
         spec = FUNCTIONS.get(expr.name)
         if spec is None:
             raise error(
-                expr.pos, f'Call to unknown function "{expr.name}"', suggestion=suggest(expr.name, FUNCTIONS)
+                expr.pos,
+                f'Call to unknown function "{expr.name}"',
+                detail=f'There is no function named "{expr.name}".',
+                suggestion=suggest(expr.name, [*FUNCTIONS, *SPECIAL_FUNCTIONS]),
             )
         args = [self.eval(a, scope) for a in expr.args]
         if expr.expand_final and args:
@@ -289,19 +325,7 @@ class _Evaluator:
             if not isinstance(last, list | tuple):
                 raise error(expr.args[-1].pos, "Invalid expanding argument: a list is required")
             args.extend(last)
-        if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
-            want = (
-                str(spec.min_args)
-                if spec.min_args == spec.max_args
-                else (
-                    f"at least {spec.min_args}"
-                    if spec.max_args is None
-                    else f"{spec.min_args} to {spec.max_args}"
-                )
-            )
-            raise error(
-                expr.pos, f'Wrong number of arguments to "{expr.name}": needs {want}, got {len(args)}'
-            )
+        check_arity(expr, spec.min_args, spec.max_args, len(args))
         if any(a is UNKNOWN for a in args) or (not spec.tolerant and any(contains_unknown(a) for a in args)):
             return UNKNOWN
         env = FunctionEnv(
@@ -309,12 +333,10 @@ class _Evaluator:
             render_template=lambda text, file, variables: render_template(text, file, variables, self.ctx),
         )
         try:
-            return spec.impl(env, args)
-        except FunctionError as exc:
-            pos = expr.args[exc.arg].pos if exc.arg is not None and exc.arg < len(expr.args) else expr.pos
-            raise error(pos, f"Invalid function argument: {expr.name}(): {exc.message}") from None
-        except ConversionError as exc:
-            raise error(expr.pos, f"Invalid function argument: {expr.name}(): {exc}") from None
+            result = spec.impl(env, args)
+        except (FunctionError, ConversionError) as exc:
+            raise function_error(expr, spec, exc) from None
+        return nfc(result) if isinstance(result, str) else result
 
     def _for(self, expr: A.ForExpr, scope: Scope) -> Any:
         coll = self.eval(expr.collection, scope)

@@ -20,6 +20,8 @@ from lark.exceptions import UnexpectedInput
 
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import ast as A
+from reconciler.expressions import numbers
+from reconciler.expressions import templates as T
 
 PosMap = Callable[[int, int], tuple[int, int]]
 
@@ -38,9 +40,15 @@ def _identity(line: int, column: int) -> tuple[int, int]:
 class TreeConverter:
     """Converts expression subtrees of one file into AST nodes."""
 
-    def __init__(self, file: Path, posmap: PosMap = _identity) -> None:
+    def __init__(
+        self,
+        file: Path,
+        posmap: PosMap = _identity,
+        strip_marks: dict[tuple[int, int], tuple[bool, bool]] | None = None,
+    ) -> None:
         self.file = file
         self.posmap = posmap
+        self.strip_marks = strip_marks or {}  # see templates.mask_strip_markers
 
     def pos_of(self, node: Tree[Any] | Token) -> SourcePos:
         if isinstance(node, Token):
@@ -76,11 +84,10 @@ class TreeConverter:
         return self.convert(subs[0])
 
     def _int_lit(self, node: Tree[Any]) -> A.Expr:
-        return A.Literal(self.pos_of(node), int(str(node.children[0])))
+        return A.Literal(self.pos_of(node), numbers.from_text(str(node.children[0])))
 
     def _float_lit(self, node: Tree[Any]) -> A.Expr:
-        value = float(str(node.children[0]))
-        return A.Literal(self.pos_of(node), int(value) if value.is_integer() else value)
+        return A.Literal(self.pos_of(node), numbers.from_text(str(node.children[0])))
 
     def _literal_value(self, node: Tree[Any]) -> A.Expr:
         text = str(node.children[0])
@@ -93,23 +100,56 @@ class TreeConverter:
         return A.Variable(self.pos_of(node), str(node.children[0]))
 
     def _string(self, node: Tree[Any]) -> A.Expr:
-        parts: list[str | A.Expr] = []
+        pieces: list[T.Piece] = []
         for child in node.children:
             if isinstance(child, Token):
                 continue  # the quotes
             if child.data != "string_part":
                 raise self.fail(child, "Unsupported string syntax")
             inner = child.children[0]
+            pos = self.pos_of(inner)
             if isinstance(inner, Token):
                 if inner.type == "STRING_CHARS":
-                    parts.append(unescape(str(inner)))
+                    pieces.append(T.Piece("text", pos, text=unescape(str(inner))))
                 else:  # ESCAPED_INTERPOLATION / ESCAPED_DIRECTIVE: $${ → ${, %%{ → %{
-                    parts.append(str(inner)[1:])
+                    pieces.append(T.Piece("text", pos, text=str(inner)[1:]))
             elif inner.data == "interpolation":
-                parts.append(self.convert(self.subtrees(inner)[0]))
+                raw = (getattr(inner.meta, "line", 0), getattr(inner.meta, "column", 0))
+                left, right = self.strip_marks.get(raw, (False, False))
+                expr = self.convert(self.subtrees(inner)[0])
+                pieces.append(T.Piece("interp", pos, expr=expr, strip_left=left, strip_right=right))
             else:
-                raise self.fail(inner, "Template directives (%{...}) are not supported")
-        return make_template(self.pos_of(node), parts)
+                pieces.append(self._directive(inner, pos))
+        try:
+            return T.build(pieces, self.pos_of(node))
+        except T.TemplateSyntaxError as exc:
+            raise ExprParseError([exc.diagnostic]) from None
+
+    def _directive(self, node: Tree[Any], pos: SourcePos) -> T.Piece:
+        kind = {
+            "template_if_start": "if",
+            "template_else": "else",
+            "template_endif": "endif",
+            "template_for_start": "for",
+            "template_endfor": "endfor",
+        }.get(str(node.data))
+        if kind is None:
+            raise self.fail(node, f"Unsupported template directive ({node.data})")
+        tokens = [str(c) for c in node.children if isinstance(c, Token)]
+        words = ("if", "else", "endif", "for", "endfor")
+        keyword_at = next(i for i, t in enumerate(tokens) if t.strip() in words)
+        piece = T.Piece(kind, pos)
+        piece.strip_left = "~" in tokens[:keyword_at]
+        piece.strip_right = len(tokens) > 1 and tokens[-2].strip() == "~"
+        subs = self.subtrees(node)
+        if kind == "if":
+            piece.expr = self.convert(subs[0])
+        elif kind == "for":
+            names = [str(s.children[0]) for s in subs if s.data == "identifier"]
+            coll = [s for s in subs if s.data != "identifier"]
+            piece.names = (names[0], names[1]) if len(names) == 2 else (None, names[0])
+            piece.expr = self.convert(coll[0])
+        return piece
 
     def _heredoc_template(self, node: Tree[Any]) -> A.Expr:
         return self._heredoc(node, trim=False)
@@ -125,16 +165,9 @@ class TreeConverter:
         lines = text[first_nl + 1 :].split("\n")
         # last element is "" (text ends with "\n"); the one before is the closing marker
         body_lines = lines[:-2]
-        if trim:
-            indents = [len(ln) - len(ln.lstrip(" \t")) for ln in body_lines if ln.strip()]
-            cut = min(indents, default=0)
-            body_lines = [ln[cut:] for ln in body_lines]
         body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
         pos = self.pos_of(node)
-        return parse_template(body, file=self.file, line=pos.line + 1, column=1, pos=pos)
-
-    def _template_string(self, node: Tree[Any]) -> A.Expr:
-        raise self.fail(node, "Template directives (%{...}) are not supported")
+        return T.parse_template_text(body, file=self.file, line=pos.line + 1, column=1, pos=pos, flush=trim)
 
     def _tuple(self, node: Tree[Any]) -> A.Expr:
         return A.TupleExpr(self.pos_of(node), tuple(self.convert(c) for c in self.subtrees(node)))
@@ -165,8 +198,8 @@ class TreeConverter:
     def _unary_op(self, node: Tree[Any]) -> A.Expr:
         op = next(str(c) for c in node.children if isinstance(c, Token))
         operand = self.convert(self.subtrees(node)[0])
-        if op == "-" and isinstance(operand, A.Literal) and type(operand.value) in (int, float):
-            return A.Literal(self.pos_of(node), -operand.value)
+        if op == "-" and isinstance(operand, A.Literal) and numbers.is_number(operand.value):
+            return A.Literal(self.pos_of(node), numbers.negate(operand.value))
         return A.Unary(self.pos_of(node), op, operand)
 
     def _binary_op(self, node: Tree[Any]) -> A.Expr:
@@ -307,8 +340,9 @@ def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1) -
             return line, max(1, col - len(prefix) + column - 1)
         return line + ln - 1, col
 
+    masked, marks = T.mask_strip_markers(prefix + text)
     try:
-        tree = hcl2.parses_to_tree(prefix + text)
+        tree = hcl2.parses_to_tree(masked)
     except UnexpectedInput as exc:
         ln, col = posmap(getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1)
         raise ExprParseError(
@@ -321,73 +355,12 @@ def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1) -
         raise ExprParseError(
             [Diagnostic("Invalid expression: expected a single expression", SourcePos(file, line, column))]
         )
-    conv = TreeConverter(file, posmap)
+    conv = TreeConverter(file, posmap, strip_marks=marks)
     return conv.convert(conv.subtrees(attrs[0])[-1])
-
-
-def _find_interp_end(text: str, start: int) -> int:
-    """Index of the `}` closing the interpolation whose body starts at `start` (-1 if none)."""
-    depth = 0
-    i = start
-    in_str = False
-    while i < len(text):
-        ch = text[i]
-        if in_str:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth == 0:
-                return i
-            depth -= 1
-        i += 1
-    return -1
 
 
 def parse_template(
     text: str, *, file: Path, line: int = 1, column: int = 1, pos: SourcePos | None = None
 ) -> A.Expr:
     """Parse template text (a heredoc body or a templatefile) into a Literal or Template."""
-    parts: list[str | A.Expr] = []
-    i = 0
-    buf: list[str] = []
-
-    def where(offset: int) -> tuple[int, int]:
-        before = text[:offset]
-        nl = before.count("\n")
-        col = offset - (before.rfind("\n") + 1) + 1
-        return line + nl, (col + column - 1) if nl == 0 else col
-
-    while i < len(text):
-        if text.startswith("$${", i) or text.startswith("%%{", i):
-            buf.append(text[i + 1 : i + 3])
-            i += 3
-        elif text.startswith("${", i):
-            end = _find_interp_end(text, i + 2)
-            ln, col = where(i)
-            if end < 0:
-                raise ExprParseError(
-                    [Diagnostic("Unterminated template interpolation", SourcePos(file, ln, col))]
-                )
-            parts.append("".join(buf))
-            buf = []
-            inner = text[i + 2 : end]
-            ln2, col2 = where(i + 2)
-            stripped = inner.strip().strip("~").strip()
-            parts.append(parse_expression(stripped or inner, file=file, line=ln2, column=col2))
-            i = end + 1
-        elif text.startswith("%{", i):
-            ln, col = where(i)
-            raise ExprParseError(
-                [Diagnostic("Template directives (%{...}) are not supported", SourcePos(file, ln, col))]
-            )
-        else:
-            buf.append(text[i])
-            i += 1
-    parts.append("".join(buf))
-    return make_template(pos or SourcePos(file, line, column), parts)
+    return T.parse_template_text(text, file=file, line=line, column=column, pos=pos)
