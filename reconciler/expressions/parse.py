@@ -9,7 +9,6 @@ with positions mapped back to the original file.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,12 @@ from lark.exceptions import UnexpectedInput
 
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import ast as A
+from reconciler.expressions.limits import MAX_EXPRESSION_DEPTH, expression_too_deep
+from reconciler.expressions.text import find_interp_end, make_template, unescape
 
 PosMap = Callable[[int, int], tuple[int, int]]
 
 _SKIP_TREES = {"new_line_or_comment"}
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
 class ExprParseError(ConfigError):
@@ -36,11 +36,16 @@ def _identity(line: int, column: int) -> tuple[int, int]:
 
 
 class TreeConverter:
-    """Converts expression subtrees of one file into AST nodes."""
+    """Converts expression subtrees of one file into AST nodes.
 
-    def __init__(self, file: Path, posmap: PosMap = _identity) -> None:
+    `depth` counts the nesting levels entered (see expressions.limits); a heredoc's
+    interpolations are converted with the depth of the heredoc, so the limit holds across them.
+    """
+
+    def __init__(self, file: Path, posmap: PosMap = _identity, *, depth: int = 0) -> None:
         self.file = file
         self.posmap = posmap
+        self.depth = depth
 
     def pos_of(self, node: Tree[Any] | Token) -> SourcePos:
         if isinstance(node, Token):
@@ -60,7 +65,14 @@ class TreeConverter:
         method = getattr(self, "_" + str(node.data), None)
         if method is None:
             raise self.fail(node, f"Unsupported expression syntax ({node.data})")
-        result: A.Expr = method(node)
+        level = not _transparent(node)
+        if level and self.depth > MAX_EXPRESSION_DEPTH:
+            raise ExprParseError([expression_too_deep(self.pos_of(node))])
+        self.depth += level
+        try:
+            result: A.Expr = method(node)
+        finally:
+            self.depth -= level
         return result
 
     @staticmethod
@@ -102,7 +114,10 @@ class TreeConverter:
             inner = child.children[0]
             if isinstance(inner, Token):
                 if inner.type == "STRING_CHARS":
-                    parts.append(unescape(str(inner)))
+                    try:
+                        parts.append(unescape(str(inner)))
+                    except ValueError as exc:
+                        raise self.fail(inner, f"Invalid escape sequence: {exc}") from None
                 else:  # ESCAPED_INTERPOLATION / ESCAPED_DIRECTIVE: $${ → ${, %%{ → %{
                     parts.append(str(inner)[1:])
             elif inner.data == "interpolation":
@@ -131,7 +146,9 @@ class TreeConverter:
             body_lines = [ln[cut:] for ln in body_lines]
         body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
         pos = self.pos_of(node)
-        return parse_template(body, file=self.file, line=pos.line + 1, column=1, pos=pos)
+        return parse_template(
+            body, file=self.file, line=pos.line + 1, column=1, pos=pos, depth=self.depth - 1
+        )
 
     def _template_string(self, node: Tree[Any]) -> A.Expr:
         raise self.fail(node, "Template directives (%{...}) are not supported")
@@ -259,47 +276,16 @@ class TreeConverter:
         )
 
 
-def unescape(text: str) -> str:
-    """Process HCL quoted-string escapes (\\n, \\t, \\", \\\\, \\uNNNN, \\UNNNNNNNN)."""
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            if nxt in _ESCAPES:
-                out.append(_ESCAPES[nxt])
-                i += 2
-                continue
-            width = {"u": 4, "U": 8}.get(nxt)
-            if width and re.fullmatch(r"[0-9a-fA-F]+", text[i + 2 : i + 2 + width] or "x"):
-                out.append(chr(int(text[i + 2 : i + 2 + width], 16)))
-                i += 2 + width
-                continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+def _transparent(node: Tree[Any]) -> bool:
+    """An `expr_term` that only wraps its one child (not a parenthesis) is no nesting level."""
+    return node.data == "expr_term" and not any(
+        isinstance(c, Token) and c.type == "LPAR" for c in node.children
+    )
 
 
-def make_template(pos: SourcePos, parts: list[str | A.Expr]) -> A.Expr:
-    """A Literal for plain text, else a Template with adjacent text parts merged."""
-    merged: list[str | A.Expr] = []
-    for p in parts:
-        if isinstance(p, str) and merged and isinstance(merged[-1], str):
-            merged[-1] = merged[-1] + p
-        elif not (isinstance(p, str) and p == ""):
-            merged.append(p)
-    if not merged:
-        return A.Literal(pos, "")
-    if len(merged) == 1 and isinstance(merged[0], str):
-        return A.Literal(pos, merged[0])
-    return A.Template(pos, tuple(merged))
-
-
-def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1) -> A.Expr:
-    """Parse one expression written at (line, column) of `file`; raises ConfigError."""
+def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1, depth: int = 0) -> A.Expr:
+    """Parse one expression written at (line, column) of `file`, `depth` levels deep; raises
+    ConfigError."""
     prefix = "__expr__ = "
 
     def posmap(ln: int, col: int) -> tuple[int, int]:
@@ -321,38 +307,22 @@ def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1) -
         raise ExprParseError(
             [Diagnostic("Invalid expression: expected a single expression", SourcePos(file, line, column))]
         )
-    conv = TreeConverter(file, posmap)
+    conv = TreeConverter(file, posmap, depth=depth)
     return conv.convert(conv.subtrees(attrs[0])[-1])
 
 
-def _find_interp_end(text: str, start: int) -> int:
-    """Index of the `}` closing the interpolation whose body starts at `start` (-1 if none)."""
-    depth = 0
-    i = start
-    in_str = False
-    while i < len(text):
-        ch = text[i]
-        if in_str:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth == 0:
-                return i
-            depth -= 1
-        i += 1
-    return -1
-
-
 def parse_template(
-    text: str, *, file: Path, line: int = 1, column: int = 1, pos: SourcePos | None = None
+    text: str,
+    *,
+    file: Path,
+    line: int = 1,
+    column: int = 1,
+    pos: SourcePos | None = None,
+    depth: int = 0,
 ) -> A.Expr:
-    """Parse template text (a heredoc body or a templatefile) into a Literal or Template."""
+    """Parse template text (a heredoc body or a templatefile) into a Literal or Template.
+
+    `depth` is the expression nesting above the template, which is itself one level."""
     parts: list[str | A.Expr] = []
     i = 0
     buf: list[str] = []
@@ -368,7 +338,7 @@ def parse_template(
             buf.append(text[i + 1 : i + 3])
             i += 3
         elif text.startswith("${", i):
-            end = _find_interp_end(text, i + 2)
+            end = find_interp_end(text, i + 2)
             ln, col = where(i)
             if end < 0:
                 raise ExprParseError(
@@ -379,7 +349,9 @@ def parse_template(
             inner = text[i + 2 : end]
             ln2, col2 = where(i + 2)
             stripped = inner.strip().strip("~").strip()
-            parts.append(parse_expression(stripped or inner, file=file, line=ln2, column=col2))
+            parts.append(
+                parse_expression(stripped or inner, file=file, line=ln2, column=col2, depth=depth + 1)
+            )
             i = end + 1
         elif text.startswith("%{", i):
             ln, col = where(i)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from providers.registry import all_schemas
 from reconciler.config import evaluate_body, validate_arguments
 from reconciler.errors import ConfigError, Diagnostic
-from reconciler.expressions import EvalContext, evaluate
+from reconciler.expressions import EvalContext, Expr, evaluate
+from reconciler.expressions.limits import value_exceeds_depth, value_too_deep
 from reconciler.values import UNKNOWN, contains_unknown
 
 if TYPE_CHECKING:
@@ -35,9 +36,11 @@ def validate_statically(stack: Stack, variables: Mapping[str, Any], graph: dict[
         kind, _, name = node.partition(".")
         try:
             if kind == "local":
-                ctx.locals[name] = evaluate(stack.locals[name].expr, ctx)
+                ctx.locals[name] = _shallow(
+                    evaluate(stack.locals[name].expr, ctx), stack.locals[name].expr, node
+                )
             elif kind == "output":
-                evaluate(stack.outputs[name].value, ctx)
+                _shallow(evaluate(stack.outputs[name].value, ctx), stack.outputs[name].value, node)
             elif kind != "var":
                 block = stack.block_at(_addr(node))
                 if block is not None:
@@ -48,6 +51,13 @@ def validate_statically(stack: Stack, variables: Mapping[str, Any], graph: dict[
                 ctx.locals[name] = UNKNOWN
     if diags:
         raise ConfigError(_dedupe(diags))
+
+
+def _shallow(value: Any, expr: Expr, what: str) -> Any:
+    """`value`, unless it nests deeper than the value limit (e.g. locals built from locals)."""
+    if value_exceeds_depth(value):
+        raise ConfigError([value_too_deep(expr.pos, what)])
+    return value
 
 
 def _addr(node: str):  # type: ignore[no-untyped-def]
@@ -98,6 +108,10 @@ def _check_block(block: ResourceBlock, ctx: EvalContext) -> list[Diagnostic]:
             values = evaluate_body(block.body, inst_ctx)
         except ConfigError as err:
             diags.extend(err.diagnostics)
+            continue
+        deep = [n for n, v in values.items() if n in block.body.attributes and value_exceeds_depth(v)]
+        if deep:
+            diags += [value_too_deep(block.body.attributes[n].pos, f'argument "{n}"') for n in deep]
             continue
         _, found = validate_arguments(schema, values, block.body, context=block.context)
         diags.extend(found)
