@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from reconciler import sourcetext
 from reconciler.address import Mode
 from reconciler.config.decode import (
     Diags,
@@ -22,7 +23,7 @@ from reconciler.config.decode import (
     literal_of,
     resource_block,
 )
-from reconciler.config.hclparse import parse_file
+from reconciler.config.hclparse import encoding_diagnostic, parse_file
 from reconciler.config.model import (
     Body,
     NestedBlock,
@@ -75,9 +76,12 @@ def load_stack(directory: Path) -> Stack:
     bodies: list[Body] = []
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            diags.add(f"Cannot read {path.name}: {exc}", SourcePos(path, 1))
+            text = sourcetext.read(path)
+        except sourcetext.SourceEncodingError as exc:
+            diags.append(encoding_diagnostic(exc))
+            continue
+        except OSError as exc:
+            diags.add(f"Cannot read {path.name}: {exc.strerror or exc}", SourcePos(path, 1))
             continue
         sources[path] = text
         body, file_diags = parse_file(path, text)

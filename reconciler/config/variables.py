@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.config.hclparse import parse_file
+from reconciler import sourcetext
+from reconciler.config.hclparse import encoding_diagnostic, parse_file
 from reconciler.config.model import Stack, VariableBlock
 from reconciler.config.types import TypeKind, convert
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import EvalContext, evaluate, parse_expression, suggest
 from reconciler.expressions.coerce import ConversionError
+from reconciler.expressions.limits import MAX_VALUE_DEPTH, json_too_deep, value_too_deep
 
 ENV_PREFIX = "RECONCILER_VAR_"
 
@@ -130,11 +132,18 @@ def _converted(block: VariableBlock, item: _Given) -> Any:
 
 def _read_var_file(path: Path, diags: list[Diagnostic]) -> dict[str, _Given]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        diags.append(Diagnostic(f'Failed to read variables file "{path}"', detail=str(exc)))
+        text = sourcetext.read(path)
+    except sourcetext.SourceEncodingError as exc:
+        diags.append(encoding_diagnostic(exc))
+        return {}
+    except OSError as exc:
+        diags.append(Diagnostic(f'Failed to read variables file "{path}"', detail=exc.strerror or str(exc)))
         return {}
     if path.suffix == ".json":
+        too_deep = json_too_deep(text, MAX_VALUE_DEPTH + 1)  # the file's object holds the values
+        if too_deep is not None:
+            diags.append(value_too_deep(SourcePos(path, *too_deep), "in a JSON variables file"))
+            return {}
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

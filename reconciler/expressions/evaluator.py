@@ -281,6 +281,8 @@ class _Evaluator:
             raise error(
                 expr.pos, f'Call to unknown function "{expr.name}"', suggestion=suggest(expr.name, FUNCTIONS)
             )
+        if self.templated and expr.name == "templatefile":  # as Terraform: no recursion through files
+            raise error(expr.pos, "templatefile() cannot be called from inside a template file")
         args = [self.eval(a, scope) for a in expr.args]
         if expr.expand_final and args:
             last = args.pop()

@@ -110,6 +110,46 @@ CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
         11,
         "aws_launch_template",
     ),
+    "expression_nested_too_deeply": (
+        {"main.hcl": GOOD + "locals {\n  deep = " + "[" * 500 + "]" * 500 + "\n}\n"},
+        "Expression nested too deeply",
+        "main.hcl",
+        17,
+        "at most 100 levels",
+    ),
+    "locals_nesting_a_value_too_deeply": (
+        {
+            "main.hcl": GOOD
+            + "locals {\n  l0 = []\n"
+            + "".join(f"  l{i} = [local.l{i - 1}]\n" for i in range(1, 120))
+            + "}\n"
+        },
+        "Value nested too deeply: local.l100",
+        "main.hcl",
+        117,
+        "at most 100 lists and maps",
+    ),
+    "blocks_nested_too_deeply": (
+        {
+            "main.hcl": GOOD.replace(
+                '  name          = "web"\n', '  name = "web"\n' + "x {\n" * 300 + "}\n" * 300
+            )
+        },
+        "Blocks nested too deeply",
+        "main.hcl",
+        112,
+        "at most 100 levels",
+    ),
+    "recursive_templatefile": (
+        {
+            "main.hcl": GOOD.replace('  name          = "web"', '  name = templatefile("t.tpl", {})'),
+            "t.tpl": 'web${templatefile("t.tpl", {})}',
+        },
+        "templatefile() cannot be called from inside a template file",
+        "t.tpl",
+        1,
+        "",
+    ),
     "count_not_a_number": (
         {"main.hcl": GOOD.replace('  name          = "web"', '  count         = "many"\n  name = "web"')},
         "count",
