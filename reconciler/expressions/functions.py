@@ -20,6 +20,7 @@ from typing import Any
 from reconciler import sourcetext
 from reconciler.expressions.coerce import (
     ConversionError,
+    HclSet,
     format_number,
     hcl_equal,
     is_number,
@@ -256,7 +257,7 @@ def fn_toset(env: FunctionEnv, args: list[Any]) -> Any:
     for x in items:
         if not any(hcl_equal(x, y) for y in unique):
             unique.append(x)
-    return sorted(unique)
+    return HclSet(sorted(unique))
 
 
 def fn_keys(env: FunctionEnv, args: list[Any]) -> Any:

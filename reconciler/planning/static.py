@@ -16,6 +16,7 @@ from reconciler.config import evaluate_body, validate_arguments
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, Expr, evaluate
 from reconciler.expressions.limits import value_exceeds_depth, value_too_deep
+from reconciler.planning.instances import for_each_items
 from reconciler.values import UNKNOWN, contains_unknown
 
 if TYPE_CHECKING:
@@ -89,19 +90,19 @@ def _check_block(block: ResourceBlock, ctx: EvalContext) -> list[Diagnostic]:
         value = evaluate(block.for_each, ctx)
         if contains_unknown(value):
             contexts = [ctx.with_instance(each_key=UNKNOWN, each_value=UNKNOWN)]  # type: ignore[arg-type]
-        elif isinstance(value, dict):
-            contexts = [ctx.with_instance(each_key=str(k), each_value=v) for k, v in value.items()]
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            contexts = [ctx.with_instance(each_key=v, each_value=v) for v in value]
         else:
-            return [
-                Diagnostic(
-                    summary="Invalid for_each argument",
-                    pos=block.for_each.pos,
-                    context=block.context,
-                    detail="for_each needs a map, or a set of strings (use toset([...])).",
-                )
-            ]
+            try:
+                items = for_each_items(value)
+            except ValueError as exc:
+                return [
+                    Diagnostic(
+                        summary="Invalid for_each argument",
+                        pos=block.for_each.pos,
+                        context=block.context,
+                        detail=str(exc),
+                    )
+                ]
+            contexts = [ctx.with_instance(each_key=k, each_value=v) for k, v in items]
     diags: list[Diagnostic] = []
     for inst_ctx in contexts:
         try:

@@ -150,6 +150,17 @@ CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
         1,
         "",
     ),
+    "for_each_over_a_list_with_duplicates": (
+        {
+            "main.hcl": GOOD.replace(
+                '  name          = "web"', '  for_each = ["a", "b", "a"]\n  name = each.key'
+            )
+        },
+        "Invalid for_each argument",
+        "main.hcl",
+        12,
+        "must be a map, or a set of strings, and you have provided a list. Convert it with toset([...])",
+    ),
     "count_not_a_number": (
         {"main.hcl": GOOD.replace('  name          = "web"', '  count         = "many"\n  name = "web"')},
         "count",
