@@ -28,6 +28,19 @@ resource "aws_launch_template" "web" {
 }
 """
 
+
+def fleet(sizes: str, rollout: str = "") -> str:
+    """GOOD plus a fleet on its template (whose id is known only after apply) from line 16."""
+    return (
+        GOOD
+        + 'resource "aws_fleet" "web" {\n  name = "web"\n  launch_template = aws_launch_template.web.id\n'
+        + sizes
+        + '  availability_zones = ["us-east-1a"]\n'
+        + rollout
+        + "}\n"
+    )
+
+
 # case → (files, expected summary, file, line, extra text expected)
 CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
     "syntax_missing_brace": (
@@ -160,6 +173,39 @@ CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
         "main.hcl",
         12,
         "must be a map, or a set of strings, and you have provided a list. Convert it with toset([...])",
+    ),
+    "fleet_min_size_above_max_size": (
+        {"main.hcl": fleet("  min_size = 5\n  max_size = 2\n")},
+        'Invalid value for attribute "max_size"',
+        "main.hcl",
+        20,
+        "max_size (2) must be at least min_size (5)",
+    ),
+    "fleet_desired_capacity_above_max_size": (
+        {"main.hcl": fleet("  min_size = 1\n  max_size = 2\n  desired_capacity = 5\n")},
+        'Invalid value for attribute "desired_capacity"',
+        "main.hcl",
+        21,
+        "desired_capacity (5) must not exceed max_size (2)",
+    ),
+    "fleet_desired_capacity_below_min_size": (
+        {"main.hcl": fleet("  min_size = 3\n  max_size = 6\n  desired_capacity = 1\n")},
+        'Invalid value for attribute "desired_capacity"',
+        "main.hcl",
+        21,
+        "desired_capacity (1) must be at least min_size (3)",
+    ),
+    "rollout_max_unavailable_above_100_percent": (
+        {
+            "main.hcl": fleet(
+                "  min_size = 1\n  max_size = 2\n",
+                '  rollout {\n    strategy = "rolling"\n    max_unavailable = "150%"\n  }\n',
+            )
+        },
+        'Invalid value for attribute "rollout.max_unavailable"',
+        "main.hcl",
+        24,
+        "at most 100%, got 150%",
     ),
     "count_not_a_number": (
         {"main.hcl": GOOD.replace('  name          = "web"', '  count         = "many"\n  name = "web"')},
