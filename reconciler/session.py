@@ -18,6 +18,7 @@ from reconciler.config import Stack, evaluate_body, load_stack, resolve_variable
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext
 from reconciler.graph.build import build_graph
+from reconciler.planning.names import provider_scopes
 from reconciler.planning.static import validate_statically
 from reconciler.state import Backend, State, make_backend
 
@@ -47,7 +48,11 @@ def load(
     )
     graph = build_graph(stack)  # reports cycles before anything talks to the cloud
     _check_provider_refs(stack)
-    validate_statically(stack, variables, graph)
+    try:
+        scopes = provider_scopes(provider_settings(stack, variables))
+    except ConfigError:
+        scopes = {}  # a provider block's own errors are reported when its provider is made
+    validate_statically(stack, variables, graph, scopes=scopes)
     return Loaded(stack=stack, variables=variables)
 
 

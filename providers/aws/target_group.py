@@ -104,6 +104,7 @@ SCHEMA = ResourceSchema(
     model=TargetGroupArgs,
     computed=frozenset({"id", "arn", "arn_suffix"}),
     force_new=frozenset({"name", "port", "protocol", "vpc_id", "target_type"}),
+    cloud_name="name",
     description="An ELBv2 target group of instances; health check, delay and tags change in place.",
 )
 

@@ -207,6 +207,13 @@ CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
         24,
         "at most 100%, got 150%",
     ),
+    "two_templates_claim_one_name": (
+        {"main.hcl": GOOD + GOOD[GOOD.index("resource") :].replace('"web" {', '"web2" {')},
+        'Duplicate cloud name: aws_launch_template "web"',
+        "main.hcl",
+        17,
+        "aws_launch_template.web2 and aws_launch_template.web (main.hcl:12:3)",
+    ),
     "count_not_a_number": (
         {"main.hcl": GOOD.replace('  name          = "web"', '  count         = "many"\n  name = "web"')},
         "count",
@@ -263,3 +270,32 @@ def test_invalid_change_leaves_state_and_cloud_untouched(tmp_path: Path, aws_env
     assert result.code == 1 and 'Unsupported attribute "bogus"' in result.err
     assert state_file.read_bytes() == before
     assert launch_templates(boto)["web"]["LatestVersionNumber"] == 1
+
+
+def test_a_name_known_only_at_apply_is_checked_before_the_create(
+    tmp_path: Path, aws_env, boto, capsys
+) -> None:
+    """b's name depends on a's id, so plan cannot judge it; apply refuses b before creating it,
+    names both resources, keeps a in state, and the fixed stack then converges."""
+    later = 'split("-", aws_launch_template.a.id)[0] == "lt" ? "web" : "other"'
+    text = (
+        'resource "aws_launch_template" "a" {\n  name     = "web"\n  image_id = "ami-12345678"\n}\n'
+        'resource "aws_launch_template" "b" {\n  name     = NAME\n  image_id = "ami-12345678"\n}\n'
+    )
+    stack = write_stack(tmp_path / "s", {"main.hcl": text.replace("NAME", later)})
+    cli = Cli(stack, capsys)
+    result = cli("apply", "--auto-approve")
+    assert result.code == 1 and "Traceback" not in result.text
+    assert (
+        'aws_launch_template.b: Duplicate cloud name: aws_launch_template "web" (at main.hcl:6:3)'
+        in result.err
+    )
+    assert "aws_launch_template.b and aws_launch_template.a (main.hcl:2:3)" in result.err
+    assert list(launch_templates(boto)) == ["web"]
+    assert launch_templates(boto)["web"]["Tags"] and cli("state", "list").out.split() == [
+        "aws_launch_template.a"
+    ]
+    (stack / "main.hcl").write_text(text.replace("NAME", '"${' + later + '}-b"'))
+    assert cli("apply", "--auto-approve").code == 0
+    assert sorted(launch_templates(boto)) == ["web", "web-b"]
+    assert cli("plan", "--detailed-exitcode").code == 0
