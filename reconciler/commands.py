@@ -18,7 +18,7 @@ from rich.text import Text
 from providers.base import Provider
 from reconciler.address import Address
 from reconciler.applying.executor import apply_plan
-from reconciler.errors import ReconcilerError, StateError
+from reconciler.errors import ConfigError, ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.render.human import fmt_value, render_plan
@@ -224,18 +224,28 @@ def state(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
 
 
 def fmt(directory: Path, *, check: bool, out: Console) -> int:
+    from reconciler import sourcetext
     from reconciler.config import format_source
+    from reconciler.config.hclparse import encoding_diagnostic
 
     unformatted = []
+    unreadable = []
     for path in sorted(directory.glob("*.hcl")):
-        text = path.read_text()
-        new = format_source(text)
+        try:
+            text = sourcetext.read(path, strip_bom=False)
+        except sourcetext.SourceEncodingError as exc:
+            unreadable.append(encoding_diagnostic(exc))
+            continue
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        new = bom + format_source(text.removeprefix(bom))
         if new != text:
             unformatted.append(path.name)
             if not check:
-                path.write_text(new)
+                path.write_text(new, encoding="utf-8")
     for name in unformatted:
         out.print(name)
+    if unreadable:  # a file that is not UTF-8 is left as it is, and said so
+        raise ConfigError(unreadable)
     if check and unformatted:
         raise ReconcilerError(f"{len(unformatted)} file(s) are not in canonical format; run `reconciler fmt`")
     return EXIT_OK

@@ -135,16 +135,29 @@ def fn_format(env: FunctionEnv, args: list[Any]) -> Any:
     return "".join(out)
 
 
+MAX_FORMAT_WIDTH = 10_000  # a width or precision beyond this is a mistake, not a layout
+
+
+def _spec(flags: str, width: str) -> str:
+    """Go's format flags (+ - space 0 #, in any order) as a Python format spec prefix."""
+    align = "<" if "-" in flags else ""
+    sign = "+" if "+" in flags else " " if " " in flags else ""
+    alternate = "#" if "#" in flags else ""
+    zero = "0" if "0" in flags and "-" not in flags else ""
+    return f"{align}{sign}{alternate}{zero}{width}"
+
+
 def _format_one(value: Any, flags: str, width: str, prec: str, verb: str, i: int) -> str:
+    if max(int(width or 0), int(prec or 0)) > MAX_FORMAT_WIDTH:
+        raise FunctionError(f"a format width or precision is at most {MAX_FORMAT_WIDTH}", 0)
     try:
         if verb in "dxXob":
             number = to_number(value)
             if not isinstance(number, int):
                 raise FunctionError(f"%{verb} needs a whole number, got {show(value)}", i)
-            py = f"{{:{flags}{width}{'d' if verb == 'd' else verb}}}"
-            return py.format(number)
+            return f"{{:{_spec(flags, width)}{verb}}}".format(number)
         if verb in "feEgG":
-            py = f"{{:{flags}{width}{'.' + prec if prec else ''}{verb}}}"
+            py = f"{{:{_spec(flags, width)}{'.' + prec if prec else ''}{verb}}}"
             return py.format(float(to_number(value)))
         if verb == "t":
             text = "true" if to_bool(value) else "false"
@@ -220,10 +233,13 @@ def fn_replace(env: FunctionEnv, args: list[Any]) -> Any:
     if len(sub) > 1 and sub.startswith("/") and sub.endswith("/"):
         try:
             pattern = re.compile(sub[1:-1])
-        except re.error as exc:
+        except (re.error, OverflowError) as exc:  # OverflowError: a{99999999999}
             raise FunctionError(f"invalid regular expression: {exc}", 1) from None
         py_repl = re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", repl.replace("\\", "\\\\"))
-        return pattern.sub(py_repl, text)
+        try:
+            return pattern.sub(py_repl, text)
+        except (re.error, IndexError) as exc:  # $2 with one group, ${name} with no such group
+            raise FunctionError(f"invalid replacement: {exc}", 2) from None
     return text.replace(sub, repl)
 
 

@@ -132,3 +132,16 @@ def test_templatefile_inside_a_template_file_is_refused_not_recursed(tmp_path: P
     (diag,) = info.value.diagnostics
     assert diag.summary == "templatefile() cannot be called from inside a template file"
     assert diag.pos is not None and (diag.pos.file.name, diag.pos.line, diag.pos.column) == ("a.tpl", 2, 7)
+
+
+def test_fmt_leaves_a_file_that_is_not_utf8_alone_and_says_where(tmp_path: Path, capsys) -> None:
+    from reconciler.cli import main
+
+    bad = b'locals {\nx = "caf\xe9"\n}\n'
+    (tmp_path / "a.hcl").write_bytes(bad)
+    (tmp_path / "b.hcl").write_bytes(b"\xef\xbb\xbflocals {\nx=1\n}\n")
+    assert main(["--chdir", str(tmp_path), "fmt"]) == 1
+    err = capsys.readouterr().err
+    assert "Invalid character encoding" in err and "on a.hcl line 2:" in err and "internal error" not in err
+    assert (tmp_path / "a.hcl").read_bytes() == bad
+    assert (tmp_path / "b.hcl").read_bytes() == b"\xef\xbb\xbflocals {\n  x = 1\n}\n"  # formatted, BOM kept
