@@ -15,7 +15,6 @@ from reconciler.errors import LockError, StateError
 from reconciler.state import LocalBackend, ResourceState, State
 from reconciler.state.files import atomic_write
 
-
 BASE = State.new("web")
 
 
