@@ -150,6 +150,10 @@ def push(directory: Path, *, file: Path, force: bool, lock_timeout: float, out: 
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StateError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise StateError(
+            f"state file {file} is not a state (not UTF-8 text: {exc.reason} at byte {exc.start})"
+        ) from None
     pushed = State.from_json(text, source=f"state file {file}", expected_stack=stack.settings.name)
     backend = backend_for(stack)
     with backend.lock(command="reconciler state push", timeout=lock_timeout):

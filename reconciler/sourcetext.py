@@ -11,10 +11,13 @@ templatefile).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _BOM = "\ufeff"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -52,3 +55,25 @@ def decode(data: bytes, path: Path, *, strip_bom: bool = True) -> str:
 def read(path: Path, *, strip_bom: bool = True) -> str:
     """The file at `path` as text; OSError, or SourceEncodingError at the first invalid byte."""
     return decode(path.read_bytes(), path, strip_bom=strip_bom)
+
+
+def undecodable_byte(text: str) -> int | None:
+    """The first byte that was not UTF-8 in `text` decoded from the command line or environment
+    (Python keeps such a byte as a lone surrogate, U+DC80-U+DCFF), else None."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    return code - 0xDC00 if 0xDC80 <= code <= 0xDCFF else code
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """`value` (decoded JSON) with every lone surrogate escape ("\\ud800") in its strings
+    replaced by U+FFFD, as Go's (and so Terraform's) JSON decoder does."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {without_lone_surrogates(k): without_lone_surrogates(v) for k, v in value.items()}
+    return value

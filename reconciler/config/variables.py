@@ -102,6 +102,16 @@ def _converted(block: VariableBlock, item: _Given) -> Any:
     spec = block.type
     value = item.value
     pos = item.pos or block.pos
+    bad = sourcetext.undecodable_byte(value) if item.textual else None
+    if bad is not None:
+        raise ConfigError(
+            [
+                Diagnostic(
+                    f'Invalid value for variable "{block.name}": it is not UTF-8 text',
+                    detail=f"The value from {item.source} holds the byte 0x{bad:02x}, which is not UTF-8.",
+                )
+            ]
+        )
     complex_type = spec.kind not in (TypeKind.STRING, TypeKind.NUMBER, TypeKind.BOOL, TypeKind.ANY)
     if item.textual and complex_type:
         expr = parse_expression(str(value), file=Path(f"<{item.source}>"))
@@ -156,6 +166,7 @@ def _read_var_file(path: Path, diags: list[Diagnostic]) -> dict[str, _Given]:
         if not isinstance(data, dict):
             diags.append(Diagnostic("A JSON variables file must hold an object", SourcePos(path, 1)))
             return {}
+        data = sourcetext.without_lone_surrogates(data)
         return {k: _Given(v, path.name, SourcePos(path, 1)) for k, v in data.items()}
     body, file_diags = parse_file(path, text)
     diags.extend(file_diags)

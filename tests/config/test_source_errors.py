@@ -145,3 +145,30 @@ def test_fmt_leaves_a_file_that_is_not_utf8_alone_and_says_where(tmp_path: Path,
     assert "Invalid character encoding" in err and "on a.hcl line 2:" in err and "internal error" not in err
     assert (tmp_path / "a.hcl").read_bytes() == bad
     assert (tmp_path / "b.hcl").read_bytes() == b"\xef\xbb\xbflocals {\n  x = 1\n}\n"  # formatted, BOM kept
+
+
+def test_non_utf8_variable_text_is_refused_and_json_half_surrogates_are_replaced(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "main.hcl").write_text('variable "x" {\n  type = string\n}\n')
+    stack = load_stack(tmp_path)
+    # Python hands undecodable argv/environment bytes over as lone surrogates (U+DC80-U+DCFF)
+    for given in ({"cli_vars": ["x=caf\udce9"]}, {"environ": {"RECONCILER_VAR_x": "\udcff"}}):
+        with pytest.raises(ConfigError) as info:
+            resolve_variables(stack, **{"environ": {}, **given})  # type: ignore[arg-type]
+        (diag,) = info.value.diagnostics
+        assert diag.summary == 'Invalid value for variable "x": it is not UTF-8 text'
+        assert "holds the byte 0x" in diag.detail
+    (tmp_path / "v.json").write_text('{"x": "a\\ud800b\\ud83d\\ude00"}')
+    value = resolve_variables(stack, var_files=[tmp_path / "v.json"], environ={})["x"]
+    assert value == "a\ufffdb\U0001f600"  # as Go's JSON decoder (and Terraform) reads it
+
+
+def test_state_push_of_a_file_that_is_not_utf8_is_an_error(tmp_path: Path, capsys) -> None:
+    from reconciler.cli import main
+
+    (tmp_path / "main.hcl").write_text(GOOD)
+    (tmp_path / "s.json").write_bytes(b"\xff\xfe{}")
+    assert main(["--chdir", str(tmp_path), "state", "push", "s.json"]) == 1
+    err = capsys.readouterr().err
+    assert "state file s.json is not a state (not UTF-8 text" in err and "internal error" not in err
