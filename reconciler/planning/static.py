@@ -16,6 +16,7 @@ from reconciler.address import Address, Mode
 from reconciler.config import evaluate_body, validate_arguments
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, Expr, evaluate
+from reconciler.expressions.coerce import show
 from reconciler.expressions.limits import value_exceeds_depth, value_too_deep
 from reconciler.planning.instances import for_each_items
 from reconciler.planning.names import Claim, claim_of, duplicate_claims
@@ -83,6 +84,11 @@ def _addr(node: str) -> Address:
     return Address.parse(node)
 
 
+# Every instance of a block is evaluated (for its errors and the cloud names it claims) up to this
+# many; beyond, one is, and duplicate names are left to the check before each create at apply.
+MAX_CHECKED_INSTANCES = 1000
+
+
 def _check_block(
     block: ResourceBlock, ctx: EvalContext, *, scope: str, claims: list[Claim]
 ) -> list[Diagnostic]:
@@ -100,13 +106,13 @@ def _check_block(
                     summary="Invalid count argument",
                     pos=block.count.pos,
                     context=block.context,
-                    detail=f"count must be a whole number of at least 0, got {n!r}.",
+                    detail=f"count must be a whole number of at least 0, got {show(n)}.",
                 )
             ]
-        if isinstance(n, int):
+        if isinstance(n, int) and n <= MAX_CHECKED_INSTANCES:
             contexts = [(block.address.with_key(i), ctx.with_instance(count_index=i)) for i in range(n)]
-        else:  # instances unknown: check one, claim nothing
-            contexts = [(None, ctx.with_instance(count_index=0))]
+        else:  # instances unknown (or very many): check one, claim nothing
+            contexts = [(None, ctx.with_instance(count_index=0))] if n != 0 else []
     elif block.for_each is not None:
         value = evaluate(block.for_each, ctx)
         if contains_unknown(value):
@@ -127,6 +133,8 @@ def _check_block(
             contexts = [
                 (block.address.with_key(k), ctx.with_instance(each_key=k, each_value=v)) for k, v in items
             ]
+            if len(contexts) > MAX_CHECKED_INSTANCES:
+                contexts = [(None, contexts[0][1])]
     diags: list[Diagnostic] = []
     name_attr = block.body.attributes.get(schema.cloud_name or "")
     for address, inst_ctx in contexts:

@@ -154,3 +154,11 @@ def test_each_later_claim_is_reported_once(order: int) -> None:
     claims = [claim("aws_launch_template.a"), claim("aws_launch_template.b"), claim("aws_launch_template.c")]
     found = duplicate_claims(claims[order:])
     assert len(found) == 2 - order
+
+
+def test_a_huge_count_is_checked_once_and_left_to_apply(tmp_path: Path) -> None:
+    """Evaluating a billion instances would hang validate; one is checked, names are left to the
+    check before each create."""
+    text = lt("c", '"fixed"', extra="  count    = 1000000000\n") + lt("d", '"x"', extra="  count    = 1001\n")
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and found[0].startswith('Invalid value for attribute "name"')  # "x": too short
