@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from providers import registry
 from providers.base import ProviderSettings, ResourceSchema
-from providers.registry import all_schemas
 from reconciler.address import Address, Mode
 from reconciler.errors import Diagnostic, ReconcilerError, SourcePos
 from reconciler.planning.model import Action, Plan
@@ -136,7 +136,7 @@ def instance_claim(
     block: ResourceBlock, address: Address, values: Mapping[str, Any], *, scope: str
 ) -> Claim | None:
     """The claim of one instance of a managed block with these (evaluated) arguments."""
-    schema = all_schemas().get((Mode.MANAGED, block.type_name))
+    schema = registry.all_schemas().get((Mode.MANAGED, block.type_name))
     if schema is None or block.mode is not Mode.MANAGED:
         return None
     attr = block.body.attributes.get(schema.cloud_name or "")

@@ -134,19 +134,6 @@ def test_templatefile_inside_a_template_file_is_refused_not_recursed(tmp_path: P
     assert diag.pos is not None and (diag.pos.file.name, diag.pos.line, diag.pos.column) == ("a.tpl", 2, 7)
 
 
-def test_fmt_leaves_a_file_that_is_not_utf8_alone_and_says_where(tmp_path: Path, capsys) -> None:
-    from reconciler.cli import main
-
-    bad = b'locals {\nx = "caf\xe9"\n}\n'
-    (tmp_path / "a.hcl").write_bytes(bad)
-    (tmp_path / "b.hcl").write_bytes(b"\xef\xbb\xbflocals {\nx=1\n}\n")
-    assert main(["--chdir", str(tmp_path), "fmt"]) == 1
-    err = capsys.readouterr().err
-    assert "Invalid character encoding" in err and "on a.hcl line 2:" in err and "internal error" not in err
-    assert (tmp_path / "a.hcl").read_bytes() == bad
-    assert (tmp_path / "b.hcl").read_bytes() == b"\xef\xbb\xbflocals {\n  x = 1\n}\n"  # formatted, BOM kept
-
-
 def test_non_utf8_variable_text_is_refused_and_json_half_surrogates_are_replaced(
     tmp_path: Path,
 ) -> None:
@@ -162,13 +149,3 @@ def test_non_utf8_variable_text_is_refused_and_json_half_surrogates_are_replaced
     (tmp_path / "v.json").write_text('{"x": "a\\ud800b\\ud83d\\ude00"}')
     value = resolve_variables(stack, var_files=[tmp_path / "v.json"], environ={})["x"]
     assert value == "a\ufffdb\U0001f600"  # as Go's JSON decoder (and Terraform) reads it
-
-
-def test_state_push_of_a_file_that_is_not_utf8_is_an_error(tmp_path: Path, capsys) -> None:
-    from reconciler.cli import main
-
-    (tmp_path / "main.hcl").write_text(GOOD)
-    (tmp_path / "s.json").write_bytes(b"\xff\xfe{}")
-    assert main(["--chdir", str(tmp_path), "state", "push", "s.json"]) == 1
-    err = capsys.readouterr().err
-    assert "state file s.json is not a state (not UTF-8 text" in err and "internal error" not in err

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.cli import main
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli, launch_templates, write_stack
 
@@ -299,3 +300,22 @@ def test_a_name_known_only_at_apply_is_checked_before_the_create(
     assert cli("apply", "--auto-approve").code == 0
     assert sorted(launch_templates(boto)) == ["web", "web-b"]
     assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_fmt_leaves_a_file_that_is_not_utf8_alone_and_says_where(tmp_path: Path, capsys) -> None:
+    bad = b'locals {\nx = "caf\xe9"\n}\n'
+    (tmp_path / "a.hcl").write_bytes(bad)
+    (tmp_path / "b.hcl").write_bytes(b"\xef\xbb\xbflocals {\nx=1\n}\n")
+    assert main(["--chdir", str(tmp_path), "fmt"]) == 1
+    err = capsys.readouterr().err
+    assert "Invalid character encoding" in err and "on a.hcl line 2:" in err and "internal error" not in err
+    assert (tmp_path / "a.hcl").read_bytes() == bad
+    assert (tmp_path / "b.hcl").read_bytes() == b"\xef\xbb\xbflocals {\n  x = 1\n}\n"  # formatted, BOM kept
+
+
+def test_state_push_of_a_file_that_is_not_utf8_is_an_error(tmp_path: Path, capsys) -> None:
+    (tmp_path / "main.hcl").write_text('locals {\n  app = "web"\n}\n')
+    (tmp_path / "s.json").write_bytes(b"\xff\xfe{}")
+    assert main(["--chdir", str(tmp_path), "state", "push", "s.json"]) == 1
+    err = capsys.readouterr().err
+    assert "state file s.json is not a state (not UTF-8 text" in err and "internal error" not in err
