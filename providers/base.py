@@ -41,7 +41,8 @@ class ResourceSchema:
     single block, or a list of models for a repeatable one). `computed` attributes exist only after
     apply (ids, ARNs, version numbers) and are UNKNOWN in a plan that creates the resource.
     Changing a `force_new` argument replaces the resource. `sensitive` arguments are never shown
-    and are stored as digests.
+    and are stored as digests. `cloud_name` is the argument that names the object in the cloud,
+    unique per type within a region and account: two resources of a stack may not claim one.
     """
 
     type_name: str
@@ -56,6 +57,7 @@ class ResourceSchema:
     # Terraform types users write for this one: (Terraform type, one line on the difference).
     # An unknown type that is one of these is answered with this type and that line.
     terraform_types: tuple[tuple[str, str], ...] = ()
+    cloud_name: str | None = None
 
     @property
     def arguments(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from reconciler import __version__
 from reconciler.address import Address, AddressError
+from reconciler.cli_args import Parser, UsageError, port, positive_int, seconds
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError
 from reconciler.render.diagnostics import format_diagnostics
 
@@ -49,16 +50,22 @@ def _add_common(p: argparse.ArgumentParser, *, variables: bool = True, lock: boo
     if lock:
         p.add_argument(
             "--lock-timeout",
-            type=float,
+            type=seconds,
             default=0.0,
             metavar="SECONDS",
-            help="wait this long for the state lock (default: fail at once)",
+            help='wait this long for the state lock, in seconds or as "30s", "2m" (default: fail at once)',
         )
-    p.add_argument("--parallelism", type=int, default=10, help="concurrent operations (default 10)")
+    p.add_argument(
+        "--parallelism",
+        type=positive_int,
+        default=10,
+        metavar="N",
+        help="concurrent operations, at least 1 (default 10)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="reconciler",
         description=(
             "Declarative reconciler for immutable EC2 fleets: reviewable plans and safe AMI rollouts."
@@ -136,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("address")
     s = ss.add_parser("rm", help="forget a resource without touching the cloud")
     s.add_argument("address", nargs="+")
-    s.add_argument("--lock-timeout", type=float, default=0.0)
+    s.add_argument("--lock-timeout", type=seconds, default=0.0, metavar="SECONDS")
 
     p = sub.add_parser("rollout", help="see and steer fleet rollouts")
     ss = p.add_subparsers(dest="rollout_command", required=True, metavar="SUBCOMMAND")
@@ -155,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sandbox", help="a local AWS-compatible endpoint (moto) for trying reconciler")
     ss = p.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")
     s = ss.add_parser("start", help="start the sandbox in the background")
-    s.add_argument("--port", type=int, default=4566)
+    s.add_argument("--port", type=port, default=4566, help="TCP port on 127.0.0.1, 1-65535 (default 4566)")
     ss.add_parser("stop", help="stop it")
     ss.add_parser("status", help="is it running, and where")
     s = ss.add_parser("bake", help="register a new tagged AMI version, as a release pipeline would")
@@ -180,9 +187,17 @@ def _plugins() -> list[Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    directory = (args.chdir or Path.cwd()).resolve()
     err = _console(stderr=True)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as e:
+        err.print(e.usage.rstrip(), markup=False)
+        err.print(f"Error: {e.prog}: {e.message}", markup=False)
+        err.print(f"Run '{e.prog} --help' for the options.", markup=False)
+        return EXIT_ERROR
+    except SystemExit as e:  # --help and --version print and stop
+        return e.code if isinstance(e.code, int) else EXIT_OK
+    directory = (args.chdir or Path.cwd()).resolve()
     try:
         return _dispatch(args, directory)
     except ConfigError as e:

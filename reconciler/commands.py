@@ -224,26 +224,32 @@ def state(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
 
 
 def fmt(directory: Path, *, check: bool, out: Console) -> int:
+    from reconciler import sourcetext
     from reconciler.config import format_source
-    from reconciler.config.hclparse import parse_file
+    from reconciler.config.hclparse import encoding_diagnostic, parse_file
 
     unformatted = []
     broken: list[Diagnostic] = []
     for path in sorted(directory.glob("*.hcl")):
-        text = path.read_bytes().decode("utf-8")  # bytes: CRLF line endings stay as they are
-        body, syntax = parse_file(path, text)
+        try:  # decoded from bytes: CRLF line endings stay as they are
+            text = sourcetext.read(path, strip_bom=False)
+        except sourcetext.SourceEncodingError as exc:
+            broken.append(encoding_diagnostic(exc))  # a file that is not UTF-8 is left as it is
+            continue
+        bom = "\ufeff" if text.startswith("\ufeff") else ""
+        body, syntax = parse_file(path, text.removeprefix(bom))
         if body is None:  # like terraform fmt: never reformat what does not parse
             broken.extend(syntax)
             continue
-        new = format_source(text)
+        new = bom + format_source(text.removeprefix(bom))
         if new != text:
             unformatted.append(path.name)
             if not check:
                 path.write_bytes(new.encode("utf-8"))
-    if broken:
-        raise ConfigError(broken)
     for name in unformatted:
         out.print(name)
+    if broken:
+        raise ConfigError(broken)
     if check and unformatted:
         raise ReconcilerError(f"{len(unformatted)} file(s) are not in canonical format; run `reconciler fmt`")
     return EXIT_OK

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from reconciler.address import Address
+from reconciler.cli_args import positive_int, seconds
 from reconciler.recovery import Recovery, import_object, recover
 from reconciler.session import backend_for, load, providers_for
 
@@ -28,12 +29,18 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--lock-timeout",
-        type=float,
+        type=seconds,
         default=0.0,
         metavar="SECONDS",
-        help="wait this long for the state lock (default: fail at once)",
+        help='wait this long for the state lock, in seconds or as "30s", "2m" (default: fail at once)',
     )
-    p.add_argument("--parallelism", type=int, default=10, help="concurrent reads (default 10)")
+    p.add_argument(
+        "--parallelism",
+        type=positive_int,
+        default=10,
+        metavar="N",
+        help="concurrent reads, at least 1 (default 10)",
+    )
 
 
 def add_parsers(

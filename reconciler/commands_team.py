@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from reconciler.cli_args import seconds
 from reconciler.config import Stack, load_stack
 from reconciler.errors import StateError
 from reconciler.session import backend_for
@@ -32,10 +33,10 @@ EXIT_OK = 0
 def _lock_timeout(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--lock-timeout",
-        type=float,
+        type=seconds,
         default=0.0,
         metavar="SECONDS",
-        help="wait this long for the state lock (default: fail at once)",
+        help='wait this long for the state lock, in seconds or as "30s", "2m" (default: fail at once)',
     )
 
 
@@ -149,6 +150,10 @@ def push(directory: Path, *, file: Path, force: bool, lock_timeout: float, out: 
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StateError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise StateError(
+            f"state file {file} is not a state (not UTF-8 text: {exc.reason} at byte {exc.start})"
+        ) from None
     pushed = State.from_json(text, source=f"state file {file}", expected_stack=stack.settings.name)
     backend = backend_for(stack)
     with backend.lock(command="reconciler state push", timeout=lock_timeout):

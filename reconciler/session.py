@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from reconciler.config import Stack, collect_variables, evaluate_body, read_stac
 from reconciler.errors import ConfigError, Diagnostic, Severity, SourcePos
 from reconciler.expressions import EvalContext
 from reconciler.graph.build import build_graph
+from reconciler.planning.names import provider_scopes
 from reconciler.planning.static import validate_statically
 from reconciler.state import Backend, State, make_backend
 
@@ -60,7 +62,11 @@ def load(
         except ConfigError as exc:
             stages.append(exc.diagnostics)
         else:
-            stages.append(_caught(validate_statically, stack, variables, graph))
+            try:
+                scopes = provider_scopes(provider_settings(stack, variables))
+            except ConfigError:
+                scopes = {}  # a provider block's own errors are reported when its provider is made
+            stages.append(_caught(partial(validate_statically, scopes=scopes), stack, variables, graph))
     diags = merge_stages(stages)
     if any(d.severity is Severity.ERROR for d in diags):
         raise ConfigError(diags)

@@ -78,6 +78,7 @@ SCHEMA = ResourceSchema(
     computed=frozenset({"id", "arn", "group_name", "generation", "instances", "previous_groups"}),
     computed_on_update=frozenset({"arn", "group_name", "generation", "instances", "previous_groups"}),
     force_new=frozenset({"name"}),
+    cloud_name="name",
     description="An auto-scaling fleet: one group per generation, pinned to a numbered template version.",
     terraform_types=(
         (

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from providers.aws.tags import OWNERSHIP_KEYS, desired_tags, ownership_of, tag_dict, user_tags
 from providers.base import ObservedResource, ProviderSettings
@@ -33,6 +33,10 @@ class FleetArgs(BaseModel):
     Normalised on validation so that config and observation compare equal: `desired_capacity`
     unset means `min_size`; `health_check_grace_period` accepts a duration ("2m") and becomes
     seconds; zones, subnets and target groups are sets (sorted, deduplicated).
+
+    The capacity bounds (min_size <= desired_capacity <= max_size) are field validators, so their
+    errors name the field (and its line) and are found while planning even when other arguments,
+    such as the launch template id, are known only after apply.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -56,25 +60,35 @@ class FleetArgs(BaseModel):
     def _as_set(cls, value: list[str]) -> list[str]:
         return sorted(set(value))
 
+    @field_validator("max_size")
+    @classmethod
+    def _max_not_below_min(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_size")
+        if isinstance(low, int) and isinstance(value, int) and value < low:
+            raise ValueError(f"max_size ({value}) must be at least min_size ({low})")
+        return value
+
+    @field_validator("desired_capacity")
+    @classmethod
+    def _desired_within_sizes(cls, value: int | None, info: ValidationInfo) -> int | None:
+        low, high = info.data.get("min_size"), info.data.get("max_size")
+        if isinstance(value, int) and isinstance(low, int) and value < low:
+            raise ValueError(f"desired_capacity ({value}) must be at least min_size ({low})")
+        if isinstance(value, int) and isinstance(high, int) and value > high:
+            raise ValueError(f"desired_capacity ({value}) must not exceed max_size ({high})")
+        return value
+
     @field_validator("health_check_grace_period", mode="before")
     @classmethod
     def _grace(cls, value: Any) -> int:
         return parse_duration(value)
 
     @model_validator(mode="after")
-    def _placement_and_sizes(self) -> FleetArgs:
+    def _placement_and_default_capacity(self) -> FleetArgs:
         if bool(self.availability_zones) == bool(self.subnet_ids):
             raise ValueError("set exactly one of availability_zones and subnet_ids (a non-empty list)")
-        if isinstance(self.min_size, int) and isinstance(self.max_size, int):
-            if self.min_size > self.max_size:
-                raise ValueError(f"min_size ({self.min_size}) must not exceed max_size ({self.max_size})")
-            if self.desired_capacity is None:
-                self.desired_capacity = self.min_size
-            if not self.min_size <= self.desired_capacity <= self.max_size:
-                raise ValueError(
-                    f"desired_capacity ({self.desired_capacity}) must be between min_size "
-                    f"({self.min_size}) and max_size ({self.max_size})"
-                )
+        if self.desired_capacity is None and isinstance(self.min_size, int):
+            self.desired_capacity = self.min_size
         return self
 
 

@@ -82,6 +82,7 @@ SCHEMA = ResourceSchema(
     computed=frozenset({"id", "arn", "latest_version", "default_version"}),
     computed_on_update=frozenset({"latest_version", "default_version"}),  # a change of launch data
     force_new=frozenset({"name"}),
+    cloud_name="name",
     sensitive=frozenset({"user_data"}),
     preview_update=preview_update,
     description="An EC2 launch template; every change of launch data is a new default version.",

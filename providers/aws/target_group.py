@@ -66,6 +66,12 @@ class HealthCheck(BaseModel):
     unhealthy_threshold: int = Field(default=2, ge=2, le=10)
     matcher: str | None = "200"
 
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> HealthCheck:
+        if self.timeout >= self.interval:  # ELBv2 refuses it at CreateTargetGroup otherwise
+            raise ValueError(f"timeout ({self.timeout}s) must be shorter than interval ({self.interval}s)")
+        return self
+
 
 class TargetGroupArgs(BaseModel):
     """Arguments of `resource "aws_target_group"`."""
@@ -98,6 +104,7 @@ SCHEMA = ResourceSchema(
     model=TargetGroupArgs,
     computed=frozenset({"id", "arn", "arn_suffix"}),
     force_new=frozenset({"name", "port", "protocol", "vpc_id", "target_type"}),
+    cloud_name="name",
     description="An ELBv2 target group of instances; health check, delay and tags change in place.",
     terraform_types=tuple(
         (

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from providers.base import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
@@ -28,6 +28,13 @@ from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
 from reconciler.planning.instances import assemble, digest_sensitive, evaluate_instance, expand
 from reconciler.planning.model import Action, Plan, ResourceChange
+from reconciler.planning.names import (
+    NameClashError,
+    NameRegistry,
+    instance_claim,
+    planned_claims,
+    provider_scopes,
+)
 from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
 from reconciler.rollout.report import RolloutEvent
 from reconciler.state import OutputState, ResourceState, StateWriter
@@ -51,6 +58,8 @@ class _Run:
     emit: EventSink
     lock: threading.Lock
     on_rollout: RolloutSink | None = None
+    names: NameRegistry = field(default_factory=NameRegistry)
+    scopes: Mapping[str, str] = field(default_factory=dict)
 
 
 def apply_plan(
@@ -84,6 +93,7 @@ def apply_plan(
         graph[node] = deps
     ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
     stop = threading.Event()
+    scopes = provider_scopes({key: p.settings for key, p in providers.items()})
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
         run = _Run(
             plan=plan,
@@ -96,6 +106,8 @@ def apply_plan(
             emit=emit,
             lock=threading.Lock(),
             on_rollout=on_rollout,
+            names=NameRegistry(planned_claims(plan, stack, scopes)),
+            scopes=scopes,
         )
         result = walk(graph, lambda n: _visit(n, run), parallelism=parallelism, stop=stop)
     if result.failures:
@@ -199,6 +211,11 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
             if change.before is not None and ignored in change.before:
                 config[ignored] = change.before[ignored]
         check_consistent(change, digest_sensitive(config, schema))
+        if change.action in (Action.CREATE, Action.REPLACE):  # a name known only now: still unique?
+            scope = run.scopes.get(block.provider_key, f"the region of provider {block.provider_key}")
+            clash = run.names.claim(instance_claim(block, inst.address, config, scope=scope))
+            if clash is not None:
+                raise NameClashError(clash)
         deps = sorted(set(change.depends_on))
         provider = run.providers[block.provider_key]
         if (

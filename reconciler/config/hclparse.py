@@ -17,7 +17,9 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from reconciler.config.model import Attribute, Body, NestedBlock
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import Literal, TreeConverter
+from reconciler.expressions.limits import MAX_BLOCK_DEPTH, block_too_deep
 from reconciler.expressions.templates import mask_strip_markers
+from reconciler.sourcetext import SourceEncodingError
 
 _TOKEN_WORDS = {
     "RBRACE": "'}'",
@@ -45,6 +47,15 @@ def parse_file(path: Path, text: str) -> tuple[Body | None, list[Diagnostic]]:
     conv = TreeConverter(path, strip_marks=strip_marks)
     body = _body(tree.children[0], conv, diags)
     return body, diags
+
+
+def encoding_diagnostic(exc: SourceEncodingError) -> Diagnostic:
+    """A file that is not UTF-8, at the line and column of its first invalid byte."""
+    return Diagnostic(
+        "Invalid character encoding",
+        SourcePos(exc.path, exc.line, exc.column),
+        detail=f"The {exc.describe()}. Files must be UTF-8 encoded; check the encoding your editor saves.",
+    )
 
 
 def syntax_diagnostic(path: Path, text: str, exc: Exception) -> Diagnostic:
@@ -104,7 +115,7 @@ def _name_of(node: Tree[Any]) -> str:
     return str(node.children[0])
 
 
-def _body(node: Tree[Any], conv: TreeConverter, diags: list[Diagnostic]) -> Body:
+def _body(node: Tree[Any], conv: TreeConverter, diags: list[Diagnostic], depth: int = 0) -> Body:
     attrs: dict[str, Attribute] = {}
     blocks: list[NestedBlock] = []
     for child in TreeConverter.subtrees(node):
@@ -132,7 +143,10 @@ def _body(node: Tree[Any], conv: TreeConverter, diags: list[Diagnostic]) -> Body
             names = [s for s in subs if s.data != "body"]
             inner = [s for s in subs if s.data == "body"]
             pos = _pos(conv, names[0])
-            inner_body = _body(inner[0], conv, diags) if inner else Body({}, [], pos)
+            if depth >= MAX_BLOCK_DEPTH:
+                diags.append(block_too_deep(pos))
+                continue
+            inner_body = _body(inner[0], conv, diags, depth + 1) if inner else Body({}, [], pos)
             inner_body.pos = pos  # "missing argument" errors point at the block's type name
             labels = tuple(_name_of(n) for n in names[1:])
             blocks.append(NestedBlock(_name_of(names[0]), labels, inner_body, pos))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from reconciler import sourcetext
 from reconciler.address import Mode
 from reconciler.config import var_validation
 from reconciler.config.decode import (
@@ -23,7 +24,7 @@ from reconciler.config.decode import (
     literal_of,
     resource_block,
 )
-from reconciler.config.hclparse import parse_file
+from reconciler.config.hclparse import encoding_diagnostic, parse_file
 from reconciler.config.model import (
     Body,
     NestedBlock,
@@ -87,9 +88,12 @@ def read_stack(directory: Path) -> tuple[Stack, list[Diagnostic], bool]:
     bodies: list[Body] = []
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            diags.add(f"Cannot read {path.name}: {exc}", SourcePos(path, 1))
+            text = sourcetext.read(path)
+        except sourcetext.SourceEncodingError as exc:
+            diags.append(encoding_diagnostic(exc))
+            continue
+        except OSError as exc:
+            diags.add(f"Cannot read {path.name}: {exc.strerror or exc}", SourcePos(path, 1))
             continue
         sources[path] = text
         body, file_diags = parse_file(path, text)

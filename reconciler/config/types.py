@@ -13,7 +13,15 @@ from typing import Any
 from reconciler.errors import Diagnostic
 from reconciler.expressions import FunctionCall, Literal, ObjectExpr, TupleExpr, Variable
 from reconciler.expressions.ast import Expr
-from reconciler.expressions.coerce import ConversionError, hcl_equal, show, to_bool, to_number, to_string
+from reconciler.expressions.coerce import (
+    ConversionError,
+    HclSet,
+    hcl_equal,
+    show,
+    to_bool,
+    to_number,
+    to_string,
+)
 
 
 class TypeKind(StrEnum):
@@ -151,7 +159,7 @@ def convert(value: Any, spec: TypeSpec) -> Any:
             for item in items:
                 if not any(hcl_equal(item, u) for u in unique):
                     unique.append(item)
-            items = sorted(unique) if spec.element.is_primitive else unique
+            items = HclSet(sorted(unique) if spec.element.is_primitive else unique)
         return items
     if not isinstance(value, dict):
         raise ConversionError(f"{_article(spec)} is required, got {show(value)}")

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler import sourcetext
 from reconciler.config import var_validation
-from reconciler.config.hclparse import parse_file
+from reconciler.config.hclparse import encoding_diagnostic, parse_file
 from reconciler.config.model import Stack, VariableBlock
 from reconciler.config.types import TypeKind, convert
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import EvalContext, evaluate, parse_expression, suggest
 from reconciler.expressions.coerce import ConversionError
+from reconciler.expressions.limits import MAX_VALUE_DEPTH, json_too_deep, value_too_deep
 from reconciler.values import UNKNOWN
 
 ENV_PREFIX = "RECONCILER_VAR_"
@@ -120,6 +122,16 @@ def _converted(block: VariableBlock, item: _Given) -> Any:
     spec = block.type
     value = item.value
     pos = item.pos or block.pos
+    bad = sourcetext.undecodable_byte(value) if item.textual else None
+    if bad is not None:
+        raise ConfigError(
+            [
+                Diagnostic(
+                    f'Invalid value for variable "{block.name}": it is not UTF-8 text',
+                    detail=f"The value from {item.source} holds the byte 0x{bad:02x}, which is not UTF-8.",
+                )
+            ]
+        )
     complex_type = spec.kind not in (TypeKind.STRING, TypeKind.NUMBER, TypeKind.BOOL, TypeKind.ANY)
     if item.textual and complex_type:
         expr = parse_expression(str(value), file=Path(f"<{item.source}>"))
@@ -150,11 +162,18 @@ def _converted(block: VariableBlock, item: _Given) -> Any:
 
 def _read_var_file(path: Path, diags: list[Diagnostic]) -> dict[str, _Given]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        diags.append(Diagnostic(f'Failed to read variables file "{path}"', detail=str(exc)))
+        text = sourcetext.read(path)
+    except sourcetext.SourceEncodingError as exc:
+        diags.append(encoding_diagnostic(exc))
+        return {}
+    except OSError as exc:
+        diags.append(Diagnostic(f'Failed to read variables file "{path}"', detail=exc.strerror or str(exc)))
         return {}
     if path.suffix == ".json":
+        too_deep = json_too_deep(text, MAX_VALUE_DEPTH + 1)  # the file's object holds the values
+        if too_deep is not None:
+            diags.append(value_too_deep(SourcePos(path, *too_deep), "in a JSON variables file"))
+            return {}
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -167,6 +186,7 @@ def _read_var_file(path: Path, diags: list[Diagnostic]) -> dict[str, _Given]:
         if not isinstance(data, dict):
             diags.append(Diagnostic("A JSON variables file must hold an object", SourcePos(path, 1)))
             return {}
+        data = sourcetext.without_lone_surrogates(data)
         return {k: _Given(v, path.name, SourcePos(path, 1)) for k, v in data.items()}
     body, file_diags = parse_file(path, text)
     diags.extend(file_diags)

@@ -17,6 +17,12 @@ from reconciler.expressions.numbers import NumberError, is_number
 from reconciler.values import UNKNOWN
 
 
+class HclSet(list[Any]):
+    """A set value (from `toset()` or a `set(...)` variable): a sorted, duplicate-free list that
+    remembers it is a set, so that `for_each` can tell it from a list (which it refuses, as
+    Terraform does). Everything else treats it as the list it is."""
+
+
 class ConversionError(ValueError):
     """A value cannot be converted to the required type; the message is user-facing."""
 
@@ -32,6 +38,8 @@ def type_name(value: Any) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
+    if isinstance(value, HclSet):
+        return "set"
     if isinstance(value, list | tuple):
         return "list"
     if isinstance(value, dict):

@@ -317,6 +317,8 @@ class _Evaluator:
                 detail=f'There is no function named "{expr.name}".',
                 suggestion=suggest(expr.name, [*FUNCTIONS, *SPECIAL_FUNCTIONS]),
             )
+        if self.templated and expr.name == "templatefile":  # as Terraform: no recursion through files
+            raise error(expr.pos, "templatefile() cannot be called from inside a template file")
         args = [self.eval(a, scope) for a in expr.args]
         if expr.expand_final and args:
             last = args.pop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from reconciler import sourcetext
 from reconciler.errors import ConfigError
 from reconciler.expressions.coerce import format_number
 from reconciler.expressions.functions_base import (
@@ -35,11 +36,11 @@ def _read(env: FunctionEnv, args: list[Any]) -> tuple[Path, str]:
     raw = arg_str(args, 0)
     path = Path(raw) if Path(raw).is_absolute() else env.base_dir / raw
     try:
-        return path, path.read_text(encoding="utf-8")
+        return path, sourcetext.read(path, strip_bom=False)
     except FileNotFoundError:
         raise FunctionError(f'no file exists at "{raw}" (looked in {env.base_dir})', 0) from None
-    except UnicodeDecodeError:
-        raise FunctionError(f'the file "{raw}" is not valid UTF-8', 0) from None
+    except sourcetext.SourceEncodingError as exc:
+        raise FunctionError(f'the file "{raw}" is not UTF-8 text: {exc.describe()}', 0) from None
     except OSError as exc:
         raise FunctionError(f'cannot read "{raw}": {exc.strerror}', 0) from None
 

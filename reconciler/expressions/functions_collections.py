@@ -1,8 +1,9 @@
 """Collection functions (element, flatten, zipmap, slice, set operations, ...) and the type
 conversions tolist/toset/tomap, with Terraform's semantics and parameter names.
 
-Sets are plain lists here, ordered as Terraform prints them (numbers numerically, strings
-lexically); maps iterate in key order. Callers: expressions.functions (the registry).
+Sets are lists that remember they are sets (HclSet, so `for_each` can tell), ordered as
+Terraform prints them (numbers numerically, strings lexically); maps iterate in key order.
+Callers: expressions.functions (the registry).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.expressions import numbers
-from reconciler.expressions.coerce import hcl_equal, type_name
+from reconciler.expressions.coerce import HclSet, hcl_equal, type_name
 from reconciler.expressions.functions_base import (
     FunctionEnv,
     FunctionError,
@@ -38,8 +39,8 @@ def _distinct(items: list[Any]) -> list[Any]:
 def as_set(items: list[Any], arg: int) -> list[Any]:
     values = _distinct(unify(items, what="list", arg=arg))
     if any(isinstance(v, list | tuple | dict) for v in values):
-        return values
-    return sorted(values, key=sort_key)
+        return HclSet(values)
+    return HclSet(sorted(values, key=sort_key))
 
 
 def fn_element(env: FunctionEnv, args: list[Any]) -> Any:
@@ -135,12 +136,12 @@ def fn_setunion(env: FunctionEnv, args: list[Any]) -> Any:
 def fn_setintersection(env: FunctionEnv, args: list[Any]) -> Any:
     first = as_set(arg_list(args, 0), 0)
     others = [as_set(arg_list(args, i), i) for i in range(1, len(args))]
-    return [x for x in first if all(any(hcl_equal(x, y) for y in other) for other in others)]
+    return HclSet(x for x in first if all(any(hcl_equal(x, y) for y in other) for other in others))
 
 
 def fn_setsubtract(env: FunctionEnv, args: list[Any]) -> Any:
     remove = as_set(arg_list(args, 1), 1)
-    return [x for x in as_set(arg_list(args, 0), 0) if not any(hcl_equal(x, y) for y in remove)]
+    return HclSet(x for x in as_set(arg_list(args, 0), 0) if not any(hcl_equal(x, y) for y in remove))
 
 
 def fn_setproduct(env: FunctionEnv, args: list[Any]) -> Any:

@@ -39,6 +39,10 @@ def go_quote(text: str) -> str:
     return "".join(out)
 
 
+# Go's fmt refuses widths above 10^6 (Terraform then prints "%!(NOVERB)"); reconciler says so instead.
+MAX_FORMAT_WIDTH = 1_000_000
+
+
 def format_text(spec_text: str, values: list[Any], *, arg: int | None = 0) -> str:
     out: list[str] = []
     pos = 0
@@ -50,6 +54,8 @@ def format_text(spec_text: str, values: list[Any], *, arg: int | None = 0) -> st
         if verb == "%":
             out.append("%")
             continue
+        if max(int(width or 0), int(prec or 0)) > MAX_FORMAT_WIDTH:
+            raise FunctionError(f"a format width or precision is at most {MAX_FORMAT_WIDTH}", arg)
         idx = int(explicit) - 1 if explicit else next_arg
         next_arg = idx + 1
         if idx >= len(values):

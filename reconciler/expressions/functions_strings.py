@@ -9,6 +9,7 @@ character at a time (simple case mapping), never `ß` → `SS`. Callers: express
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -145,28 +146,39 @@ def fn_indent(env: FunctionEnv, args: list[Any]) -> Any:
 def compile_pattern(pattern: str, arg: int) -> re.Pattern[str]:
     try:
         return re.compile(pattern, re.ASCII)  # RE2's \d, \w, \s are ASCII-only
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:  # OverflowError: a{99999999999}
         raise FunctionError(f"invalid regexp pattern: {exc}", arg) from None
 
 
-def _go_template(repl: str) -> str:
-    """Go's Regexp.Expand syntax ($1, ${1}, $name, $$) → Python's re.sub syntax."""
+_GO_VARIABLE = re.compile(r"\{(\w+)\}|(\w+)")
+
+
+def _go_expand(repl: str, match: re.Match[str]) -> str:
+    """Go's Regexp.Expand of `repl` for one match: $1, ${1}, $name, ${name}, $$ for "$"; a group
+    that does not exist or did not match expands to "" (as in Terraform), a malformed $ is text."""
     out: list[str] = []
     i = 0
     while i < len(repl):
-        ch = repl[i]
-        if ch == "$" and i + 1 < len(repl):
-            if repl[i + 1] == "$":
-                out.append("$")
-                i += 2
-                continue
-            m = re.match(r"\{(\w+)\}|(\w+)", repl[i + 1 :])
-            if m:
-                out.append(f"\\g<{m.group(1) or m.group(2)}>")
-                i += 1 + m.end()
-                continue
-        out.append("\\\\" if ch == "\\" else ch)
-        i += 1
+        if repl[i] != "$":
+            nxt = repl.find("$", i)
+            nxt = len(repl) if nxt < 0 else nxt
+            out.append(repl[i:nxt])
+            i = nxt
+            continue
+        if repl.startswith("$$", i):
+            out.append("$")
+            i += 2
+            continue
+        var = _GO_VARIABLE.match(repl, i + 1)
+        if var is None:
+            out.append("$")
+            i += 1
+            continue
+        name = var.group(1) or var.group(2)
+        key: int | str = int(name) if name.isdigit() else name
+        with contextlib.suppress(IndexError):  # no such group: ""
+            out.append(match.group(key) or "")
+        i = var.end()
     return "".join(out)
 
 
@@ -174,10 +186,7 @@ def fn_replace(env: FunctionEnv, args: list[Any]) -> Any:
     text, sub, repl = arg_str(args, 0), arg_str(args, 1), arg_str(args, 2)
     if len(sub) > 1 and sub.startswith("/") and sub.endswith("/"):
         pattern = compile_pattern(sub[1:-1], 1)
-        try:
-            return pattern.sub(_go_template(repl), text)
-        except (re.error, IndexError):
-            return pattern.sub(lambda m: repl, text)
+        return pattern.sub(lambda m: _go_expand(repl, m), text)
     return text.replace(sub, repl)
 
 

@@ -9,7 +9,6 @@ with positions mapped back to the original file.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,11 +21,12 @@ from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import ast as A
 from reconciler.expressions import numbers
 from reconciler.expressions import templates as T
+from reconciler.expressions.limits import MAX_EXPRESSION_DEPTH, expression_too_deep
+from reconciler.expressions.text import unescape
 
 PosMap = Callable[[int, int], tuple[int, int]]
 
 _SKIP_TREES = {"new_line_or_comment"}
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
 class ExprParseError(ConfigError):
@@ -38,17 +38,24 @@ def _identity(line: int, column: int) -> tuple[int, int]:
 
 
 class TreeConverter:
-    """Converts expression subtrees of one file into AST nodes."""
+    """Converts expression subtrees of one file into AST nodes.
+
+    `depth` counts the nesting levels entered (see expressions.limits); a heredoc's
+    interpolations are converted with the depth of the heredoc, so the limit holds across them.
+    """
 
     def __init__(
         self,
         file: Path,
         posmap: PosMap = _identity,
         strip_marks: dict[tuple[int, int], tuple[bool, bool]] | None = None,
+        *,
+        depth: int = 0,
     ) -> None:
         self.file = file
         self.posmap = posmap
         self.strip_marks = strip_marks or {}  # see templates.mask_strip_markers
+        self.depth = depth
 
     def pos_of(self, node: Tree[Any] | Token) -> SourcePos:
         if isinstance(node, Token):
@@ -68,7 +75,14 @@ class TreeConverter:
         method = getattr(self, "_" + str(node.data), None)
         if method is None:
             raise self.fail(node, f"Unsupported expression syntax ({node.data})")
-        result: A.Expr = method(node)
+        level = not _transparent(node)
+        if level and self.depth > MAX_EXPRESSION_DEPTH:
+            raise ExprParseError([expression_too_deep(self.pos_of(node))])
+        self.depth += level
+        try:
+            result: A.Expr = method(node)
+        finally:
+            self.depth -= level
         return result
 
     @staticmethod
@@ -110,7 +124,10 @@ class TreeConverter:
             pos = self.pos_of(inner)
             if isinstance(inner, Token):
                 if inner.type == "STRING_CHARS":
-                    pieces.append(T.Piece("text", pos, text=unescape(str(inner))))
+                    try:
+                        pieces.append(T.Piece("text", pos, text=unescape(str(inner))))
+                    except ValueError as exc:
+                        raise self.fail(inner, f"Invalid escape sequence: {exc}") from None
                 else:  # ESCAPED_INTERPOLATION / ESCAPED_DIRECTIVE: $${ → ${, %%{ → %{
                     pieces.append(T.Piece("text", pos, text=str(inner)[1:]))
             elif inner.data == "interpolation":
@@ -167,7 +184,9 @@ class TreeConverter:
         body_lines = lines[:-2]
         body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
         pos = self.pos_of(node)
-        return T.parse_template_text(body, file=self.file, line=pos.line + 1, column=1, pos=pos, flush=trim)
+        return T.parse_template_text(
+            body, file=self.file, line=pos.line + 1, column=1, pos=pos, flush=trim, depth=self.depth - 1
+        )
 
     def _tuple(self, node: Tree[Any]) -> A.Expr:
         return A.TupleExpr(self.pos_of(node), tuple(self.convert(c) for c in self.subtrees(node)))
@@ -292,47 +311,16 @@ class TreeConverter:
         )
 
 
-def unescape(text: str) -> str:
-    """Process HCL quoted-string escapes (\\n, \\t, \\", \\\\, \\uNNNN, \\UNNNNNNNN)."""
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            if nxt in _ESCAPES:
-                out.append(_ESCAPES[nxt])
-                i += 2
-                continue
-            width = {"u": 4, "U": 8}.get(nxt)
-            if width and re.fullmatch(r"[0-9a-fA-F]+", text[i + 2 : i + 2 + width] or "x"):
-                out.append(chr(int(text[i + 2 : i + 2 + width], 16)))
-                i += 2 + width
-                continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+def _transparent(node: Tree[Any]) -> bool:
+    """An `expr_term` that only wraps its one child (not a parenthesis) is no nesting level."""
+    return node.data == "expr_term" and not any(
+        isinstance(c, Token) and c.type == "LPAR" for c in node.children
+    )
 
 
-def make_template(pos: SourcePos, parts: list[str | A.Expr]) -> A.Expr:
-    """A Literal for plain text, else a Template with adjacent text parts merged."""
-    merged: list[str | A.Expr] = []
-    for p in parts:
-        if isinstance(p, str) and merged and isinstance(merged[-1], str):
-            merged[-1] = merged[-1] + p
-        elif not (isinstance(p, str) and p == ""):
-            merged.append(p)
-    if not merged:
-        return A.Literal(pos, "")
-    if len(merged) == 1 and isinstance(merged[0], str):
-        return A.Literal(pos, merged[0])
-    return A.Template(pos, tuple(merged))
-
-
-def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1) -> A.Expr:
-    """Parse one expression written at (line, column) of `file`; raises ConfigError."""
+def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1, depth: int = 0) -> A.Expr:
+    """Parse one expression written at (line, column) of `file`, `depth` levels deep; raises
+    ConfigError."""
     prefix = "__expr__ = "
 
     def posmap(ln: int, col: int) -> tuple[int, int]:
@@ -355,12 +343,20 @@ def parse_expression(text: str, *, file: Path, line: int = 1, column: int = 1) -
         raise ExprParseError(
             [Diagnostic("Invalid expression: expected a single expression", SourcePos(file, line, column))]
         )
-    conv = TreeConverter(file, posmap, strip_marks=marks)
+    conv = TreeConverter(file, posmap, strip_marks=marks, depth=depth)
     return conv.convert(conv.subtrees(attrs[0])[-1])
 
 
 def parse_template(
-    text: str, *, file: Path, line: int = 1, column: int = 1, pos: SourcePos | None = None
+    text: str,
+    *,
+    file: Path,
+    line: int = 1,
+    column: int = 1,
+    pos: SourcePos | None = None,
+    depth: int = 0,
 ) -> A.Expr:
-    """Parse template text (a heredoc body or a templatefile) into a Literal or Template."""
-    return T.parse_template_text(text, file=file, line=line, column=column, pos=pos)
+    """Parse template text (a heredoc body or a templatefile) into a Literal or Template.
+
+    `depth` is the expression nesting above the template, which is itself one level."""
+    return T.parse_template_text(text, file=file, line=line, column=column, pos=pos, depth=depth)

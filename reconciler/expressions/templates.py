@@ -253,8 +253,11 @@ def parse_template_text(
     column: int = 1,
     pos: SourcePos | None = None,
     flush: bool = False,
+    depth: int = 0,
 ) -> A.Expr:
-    """A heredoc body or template file → Literal / Template; raises ExprParseError."""
+    """A heredoc body or template file → Literal / Template; raises ExprParseError.
+
+    `depth` is the expression nesting above the template (see expressions.limits)."""
     from reconciler.expressions.parse import ExprParseError, parse_expression
 
     def where(offset: int) -> SourcePos:
@@ -292,7 +295,7 @@ def parse_template_text(
             at = where(offset)
 
             def parse(src: str, at: SourcePos = at) -> A.Expr:
-                return parse_expression(src, file=file, line=at.line, column=at.column)
+                return parse_expression(src, file=file, line=at.line, column=at.column, depth=depth + 1)
 
             if text[i] == "$":
                 piece = Piece("interp", where(i), expr=parse(inner.strip()))

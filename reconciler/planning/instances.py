@@ -13,6 +13,7 @@ from providers.base import ResourceSchema
 from reconciler.address import Address, InstanceKey
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
+from reconciler.expressions.coerce import HclSet, show, type_name
 from reconciler.values import UNKNOWN, contains_unknown, sensitive_digest
 
 if TYPE_CHECKING:
@@ -61,23 +62,38 @@ def expand(block: ResourceBlock, ctx: EvalContext) -> list[Instance]:
                 "Invalid for_each argument",
                 "The for_each value depends on resource attributes that cannot be determined until apply.",
             )
-        items: list[tuple[str, Any]]
-        if isinstance(value, dict):
-            items = [(str(k), v) for k, v in value.items()]
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            items = [(v, v) for v in value]
-        else:
-            raise _err(
-                block,
-                block.for_each.pos,
-                "Invalid for_each argument",
-                "for_each needs a map, or a set of strings (use toset([...])).",
-            )
+        try:
+            items = for_each_items(value)
+        except ValueError as exc:
+            raise _err(block, block.for_each.pos, "Invalid for_each argument", str(exc)) from None
         return [
             Instance(block.address.with_key(k), k, ctx.with_instance(each_key=k, each_value=v))
             for k, v in sorted(items)
         ]
     return [Instance(block.address, None, ctx)]
+
+
+def for_each_items(value: Any) -> list[tuple[str, Any]]:
+    """The (each.key, each.value) pairs of a known for_each value: a map, or a set of strings.
+
+    Like Terraform, a list is refused even without duplicates (its order and duplicates have no
+    meaning as instance keys); ValueError with the user-facing reason otherwise.
+    """
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in value.items()]
+    if isinstance(value, HclSet) and all(isinstance(v, str) for v in value):
+        return [(v, v) for v in value]
+    got = f"a {type_name(value)}" if value is not None else "null"
+    if isinstance(value, HclSet):
+        kinds = sorted({type_name(v) for v in value})
+        got = f"a set of {' and '.join(kinds)}"
+    reason = f'The "for_each" argument must be a map, or a set of strings, and you have provided {got}.'
+    if isinstance(value, list) and not isinstance(value, HclSet):
+        reason += " Convert it with toset([...]), or build a map with a for expression."
+        dupes = [v for i, v in enumerate(value) if isinstance(v, str) and v in value[:i]]
+        if dupes:
+            reason += f" This list names {show(dupes[0])} more than once."
+    raise ValueError(reason)
 
 
 def _err(block: ResourceBlock, pos: Any, summary: str, detail: str) -> ConfigError:

@@ -12,17 +12,32 @@ from graphlib import TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
 from providers.registry import all_schemas
+from reconciler.address import Address, Mode
 from reconciler.config import evaluate_body, validate_arguments
 from reconciler.errors import ConfigError, Diagnostic
-from reconciler.expressions import EvalContext, evaluate
+from reconciler.expressions import EvalContext, Expr, evaluate
+from reconciler.expressions.coerce import show
+from reconciler.expressions.limits import value_exceeds_depth, value_too_deep
+from reconciler.planning.instances import for_each_items
+from reconciler.planning.names import Claim, claim_of, duplicate_claims
 from reconciler.values import UNKNOWN, contains_unknown
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
 
 
-def validate_statically(stack: Stack, variables: Mapping[str, Any], graph: dict[str, set[str]]) -> None:
-    """Raise ConfigError with every problem that can be found without the cloud."""
+def validate_statically(
+    stack: Stack,
+    variables: Mapping[str, Any],
+    graph: dict[str, set[str]],
+    *,
+    scopes: Mapping[str, str] | None = None,
+) -> None:
+    """Raise ConfigError with every problem that can be found without the cloud.
+
+    `scopes` (provider key → cloud name space, see planning.names) lets two provider
+    configurations of one region and account share a name space; by default each is its own.
+    """
     ctx = EvalContext(
         variables=dict(variables),
         locals={},
@@ -31,36 +46,58 @@ def validate_statically(stack: Stack, variables: Mapping[str, Any], graph: dict[
         resources={a: UNKNOWN for a in stack.resources},
     )
     diags: list[Diagnostic] = []
+    claims: list[Claim] = []
     for node in TopologicalSorter(graph).static_order():
         kind, _, name = node.partition(".")
         try:
             if kind == "local":
-                ctx.locals[name] = evaluate(stack.locals[name].expr, ctx)
+                ctx.locals[name] = _shallow(
+                    evaluate(stack.locals[name].expr, ctx), stack.locals[name].expr, node
+                )
             elif kind == "output":
-                evaluate(stack.outputs[name].value, ctx)
+                _shallow(evaluate(stack.outputs[name].value, ctx), stack.outputs[name].value, node)
             elif kind != "var":
                 block = stack.block_at(_addr(node))
                 if block is not None:
-                    diags.extend(_check_block(block, ctx))
+                    scope = (scopes or {}).get(
+                        block.provider_key, f"the region of provider {block.provider_key}"
+                    )
+                    diags.extend(_check_block(block, ctx, scope=scope, claims=claims))
         except ConfigError as err:
             diags.extend(err.diagnostics)
             if kind == "local":
                 ctx.locals[name] = UNKNOWN
+    claims.sort(key=lambda c: (str(c.pos.file), c.pos.line, c.address) if c.pos else ("", 0, c.address))
+    diags.extend(duplicate_claims(claims))
     if diags:
         raise ConfigError(_dedupe(diags))
 
 
-def _addr(node: str):  # type: ignore[no-untyped-def]
-    from reconciler.address import Address
+def _shallow(value: Any, expr: Expr, what: str) -> Any:
+    """`value`, unless it nests deeper than the value limit (e.g. locals built from locals)."""
+    if value_exceeds_depth(value):
+        raise ConfigError([value_too_deep(expr.pos, what)])
+    return value
 
+
+def _addr(node: str) -> Address:
     return Address.parse(node)
 
 
-def _check_block(block: ResourceBlock, ctx: EvalContext) -> list[Diagnostic]:
+# Every instance of a block is evaluated (for its errors and the cloud names it claims) up to this
+# many; beyond, one is, and duplicate names are left to the check before each create at apply.
+MAX_CHECKED_INSTANCES = 1000
+
+
+def _check_block(
+    block: ResourceBlock, ctx: EvalContext, *, scope: str, claims: list[Claim]
+) -> list[Diagnostic]:
+    """The block's problems, every instance evaluated; appends the cloud names it claims."""
     schema = all_schemas().get((block.mode, block.type_name))
     if schema is None:
         return []  # the loader already reported the unknown type
-    contexts = [ctx]
+    # (the instance's address, None while its key is unknown; its context)
+    contexts: list[tuple[Address | None, EvalContext]] = [(block.address, ctx)]
     if block.count is not None:
         n = evaluate(block.count, ctx)
         if n is not UNKNOWN and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
@@ -69,38 +106,60 @@ def _check_block(block: ResourceBlock, ctx: EvalContext) -> list[Diagnostic]:
                     summary="Invalid count argument",
                     pos=block.count.pos,
                     context=block.context,
-                    detail=f"count must be a whole number of at least 0, got {n!r}.",
+                    detail=f"count must be a whole number of at least 0, got {show(n)}.",
                 )
             ]
-        contexts = (
-            [ctx.with_instance(count_index=0)] if n is UNKNOWN or (isinstance(n, int) and n > 0) else []
-        )
+        if isinstance(n, int) and n <= MAX_CHECKED_INSTANCES:
+            contexts = [(block.address.with_key(i), ctx.with_instance(count_index=i)) for i in range(n)]
+        else:  # instances unknown (or very many): check one, claim nothing
+            contexts = [(None, ctx.with_instance(count_index=0))] if n != 0 else []
     elif block.for_each is not None:
         value = evaluate(block.for_each, ctx)
         if contains_unknown(value):
-            contexts = [ctx.with_instance(each_key=UNKNOWN, each_value=UNKNOWN)]  # type: ignore[arg-type]
-        elif isinstance(value, dict):
-            contexts = [ctx.with_instance(each_key=str(k), each_value=v) for k, v in value.items()]
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            contexts = [ctx.with_instance(each_key=v, each_value=v) for v in value]
+            unknown: Any = UNKNOWN
+            contexts = [(None, ctx.with_instance(each_key=unknown, each_value=unknown))]
         else:
-            return [
-                Diagnostic(
-                    summary="Invalid for_each argument",
-                    pos=block.for_each.pos,
-                    context=block.context,
-                    detail="for_each needs a map, or a set of strings (use toset([...])).",
-                )
+            try:
+                items = for_each_items(value)
+            except ValueError as exc:
+                return [
+                    Diagnostic(
+                        summary="Invalid for_each argument",
+                        pos=block.for_each.pos,
+                        context=block.context,
+                        detail=str(exc),
+                    )
+                ]
+            contexts = [
+                (block.address.with_key(k), ctx.with_instance(each_key=k, each_value=v)) for k, v in items
             ]
+            if len(contexts) > MAX_CHECKED_INSTANCES:
+                contexts = [(None, contexts[0][1])]
     diags: list[Diagnostic] = []
-    for inst_ctx in contexts:
+    name_attr = block.body.attributes.get(schema.cloud_name or "")
+    for address, inst_ctx in contexts:
         try:
             values = evaluate_body(block.body, inst_ctx)
         except ConfigError as err:
             diags.extend(err.diagnostics)
             continue
-        _, found = validate_arguments(schema, values, block.body, context=block.context)
+        deep = [n for n, v in values.items() if n in block.body.attributes and value_exceeds_depth(v)]
+        if deep:
+            diags += [value_too_deep(block.body.attributes[n].pos, f'argument "{n}"') for n in deep]
+            continue
+        checked, found = validate_arguments(schema, values, block.body, context=block.context)
         diags.extend(found)
+        if not found and address is not None and block.mode is Mode.MANAGED:
+            claim = claim_of(
+                schema=schema,
+                values=checked,
+                address=str(address),
+                scope=scope,
+                pos=name_attr.pos if name_attr is not None else block.pos,
+                context=block.context,
+            )
+            if claim is not None:
+                claims.append(claim)
     return diags
 
 

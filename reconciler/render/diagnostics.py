@@ -45,11 +45,12 @@ def _lines_of(
                     None,
                 )
         if text is None:
-            try:
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+            try:  # a file that is not UTF-8 is shown with U+FFFD where its bad bytes are
+                text = file.read_bytes().decode("utf-8", errors="replace").removeprefix("\ufeff")
+            except OSError:
                 text = None
-        cache[file] = text.splitlines() if text is not None else None
+        # lines as the parser counts them: only "\n" ends a line (not \f, \x1c, U+2028, ...)
+        cache[file] = [ln.removesuffix("\r") for ln in text.split("\n")] if text is not None else None
     return cache[file]
 
 

@@ -5,7 +5,8 @@ Pure: no clock, no cloud. Callers: config (validates the block into `RolloutConf
 
 Capacity rules (the Kubernetes / EC2 Auto Scaling convention):
 - `max_surge` and `max_unavailable` are a whole number of instances or a percentage of the
-  fleet's *current* desired capacity ("25%"); surge rounds up, unavailable rounds down.
+  fleet's *current* desired capacity ("25%"); surge rounds up, unavailable rounds down; a
+  percentage of unavailable instances is at most 100% (surge may exceed it, as in Kubernetes).
 - If both resolve to 0 the rollout could never progress (it may neither add nor remove an
   instance), so surge becomes 1; `BatchLimits.surge_forced` records that so the plan can say so.
 """
@@ -153,7 +154,10 @@ class RolloutConfig(BaseModel):
     @field_validator("max_surge", "max_unavailable", mode="before")
     @classmethod
     def _count(cls, value: Any, info: Any) -> int | str:
-        return _check_count(value, info.field_name)
+        checked = _check_count(value, info.field_name)
+        if info.field_name == "max_unavailable" and isinstance(checked, str) and int(checked[:-1]) > 100:
+            raise ValueError(f"max_unavailable is a share of the fleet, at most 100%, got {checked}")
+        return checked
 
     @field_validator("pause", "health_timeout", "keep_previous", "drain_timeout", mode="before")
     @classmethod

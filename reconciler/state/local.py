@@ -5,6 +5,10 @@ in `state.json.backup`, and leave every file at mode 0600. The lock is an OS fil
 `flock` through `filelock`) on `state.json.lock`, so a run that crashes or is killed releases it
 with its process; `state.json.lock.info` records who holds it (user, host, pid, command, time) so a
 second run can say whom it is waiting for. Callers: `make_backend` (cli), tests.
+
+A state path that is a symbolic link stays a link: the state is written (atomically, through a
+temporary file in that directory) to the file the link points to, and the backup, lock and lock
+record live beside that file, so two links to one state share one lock and one backup.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from pathlib import Path
 import filelock
 
 from reconciler.errors import LockError, LockHolder, StateError
-from reconciler.state.files import PRIVATE_MODE, atomic_write, fsync_dir, remove_quietly, write_private_temp
+from reconciler.state.files import (
+    PRIVATE_MODE,
+    atomic_write,
+    fsync_dir,
+    link_target,
+    remove_quietly,
+    write_private_temp,
+)
 from reconciler.state.holder import holder_from_json, holder_json, new_holder
 from reconciler.state.model import State
 
@@ -45,18 +56,49 @@ class LocalBackend:
             self._display = str(self.path)
 
     @property
+    def file(self) -> Path:
+        """The state file itself: `path`, or the file it links to (OSError for a link loop)."""
+        return link_target(self.path)
+
+    @property
     def backup_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".backup")
+        return self._beside_file(".backup")
 
     @property
     def lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
+        return self._beside_file(".lock")
 
     @property
     def lock_info_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock.info")
+        return self._beside_file(".lock.info")
+
+    def _check_link(self) -> None:
+        """A link whose target directory is missing (an unmounted share?) is refused, not created."""
+        if not self.path.is_symlink():
+            return
+        try:
+            file = self.file
+        except OSError as exc:
+            raise StateError(f"cannot use {self.describe()}: {exc.strerror or exc}") from exc
+        if not file.parent.is_dir():
+            raise StateError(
+                f"{self.describe()}, but {os.path.normpath(file.parent)} does not exist (is it mounted?); "
+                "nothing was read or written. Create it, or point the link elsewhere."
+            )
+
+    def _beside_file(self, suffix: str) -> Path:
+        try:
+            file = self.file
+        except OSError:
+            file = self.path  # a link loop: reading or writing will say so
+        return file.with_name(file.name + suffix)
 
     def describe(self) -> str:
+        if self.path.is_symlink():
+            try:
+                return f"local state {self._display} (a link to {os.path.normpath(self.file)})"
+            except OSError:
+                return f"local state {self._display} (a symbolic link loop)"
         return f"local state {self._display}"
 
     # -- reading and writing ---------------------------------------------------------------------
@@ -83,27 +125,30 @@ class LocalBackend:
 
     def _backup_hint(self) -> str:
         if self.backup_path.exists():
-            return f" (the previous copy is in {self._display}.backup)"
+            shown = f"{self._display}.backup" if not self.path.is_symlink() else str(self.backup_path)
+            return f" (the previous copy is in {shown})"
         return ""
 
     def write(self, state: State) -> None:
         """Store `state` exactly as given; the previous copy becomes `state.json.backup`."""
         data = state.to_json().encode("utf-8")
+        self._check_link()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = write_private_temp(self.path, data)
+            file = self.file  # a link stays a link: its target is replaced
+            tmp = write_private_temp(file, data)
             try:
                 try:
-                    previous: bytes | None = self.path.read_bytes()
+                    previous: bytes | None = file.read_bytes()
                 except FileNotFoundError:
                     previous = None
                 if previous is not None:
                     atomic_write(self.backup_path, previous)
-                os.replace(tmp, self.path)
+                os.replace(tmp, file)
             except BaseException:
                 remove_quietly(tmp)
                 raise
-            fsync_dir(self.path.parent)
+            fsync_dir(file.parent)
         except OSError as exc:
             raise StateError(f"could not write {self.describe()}: {exc}") from exc
 
@@ -116,6 +161,7 @@ class LocalBackend:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StateError(f"cannot create the directory of {self.describe()}: {exc}") from exc
+        self._check_link()
         flock = filelock.FileLock(str(self.lock_path), mode=PRIVATE_MODE, thread_local=False)
         try:
             flock.acquire(timeout=max(timeout, 0.0))

@@ -276,8 +276,9 @@ def test_refuses_groups_it_does_not_own(provider: AwsProvider, asg: Any, templat
     [
         ({"availability_zones": []}, "exactly one of availability_zones and subnet_ids"),
         ({"subnet_ids": ["subnet-1"]}, "exactly one of availability_zones and subnet_ids"),
-        ({"min_size": 5}, "min_size (5) must not exceed max_size (4)"),
-        ({"desired_capacity": 9}, "desired_capacity (9) must be between"),
+        ({"min_size": 5}, "max_size (4) must be at least min_size (5)"),
+        ({"desired_capacity": 9}, "desired_capacity (9) must not exceed max_size (4)"),
+        ({"desired_capacity": 1}, "desired_capacity (1) must be at least min_size (2)"),
         ({"health_check_grace_period": "2 minutes"}, "invalid duration"),
         ({"health_check_type": "ALB"}, "'EC2' or 'ELB'"),
         ({"rollout": {"strategy": "yolo"}}, "rolling"),

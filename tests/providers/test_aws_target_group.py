@@ -176,6 +176,7 @@ def test_refuses_groups_it_does_not_own(provider: AwsProvider, elbv2: Any, vpc_i
         ({"target_type": "ip"}, "target_type"),
         ({"name": "bad_name"}, "name"),
         ({"health_check": {"interval": 1}}, "health_check.interval"),
+        ({"health_check": {"interval": 5, "timeout": 5}}, "health_check"),  # ELBv2: timeout < interval
         ({"health_chek": {}}, "health_chek"),
     ],
 )

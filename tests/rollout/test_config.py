@@ -144,6 +144,7 @@ def test_values_are_normalised() -> None:
         ({"strategy": "blue-green"}, "'rolling', 'blue_green' or 'canary'"),
         ({"max_surge": "lots"}, 'max_surge must be a number of instances or a percentage like "25%"'),
         ({"max_unavailable": -1}, "max_unavailable must not be negative"),
+        ({"max_unavailable": "150%"}, "max_unavailable is a share of the fleet, at most 100%, got 150%"),
         ({"max_surge": True}, "max_surge must be a number"),
         ({"pause": "2 minutes"}, "pause: invalid duration"),
         ({"health_timeout": "0s"}, "health_timeout must be longer than 0s"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.cli import main
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli, launch_templates, write_stack
 
@@ -27,6 +28,19 @@ resource "aws_launch_template" "web" {
   instance_type = var.instance_type
 }
 """
+
+
+def fleet(sizes: str, rollout: str = "") -> str:
+    """GOOD plus a fleet on its template (whose id is known only after apply) from line 16."""
+    return (
+        GOOD
+        + 'resource "aws_fleet" "web" {\n  name = "web"\n  launch_template = aws_launch_template.web.id\n'
+        + sizes
+        + '  availability_zones = ["us-east-1a"]\n'
+        + rollout
+        + "}\n"
+    )
+
 
 # case → (files, expected summary, file, line, extra text expected)
 CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
@@ -110,6 +124,97 @@ CASES: dict[str, tuple[dict[str, str], str, str, int, str]] = {
         11,
         "aws_launch_template",
     ),
+    "expression_nested_too_deeply": (
+        {"main.hcl": GOOD + "locals {\n  deep = " + "[" * 500 + "]" * 500 + "\n}\n"},
+        "Expression nested too deeply",
+        "main.hcl",
+        17,
+        "at most 100 levels",
+    ),
+    "locals_nesting_a_value_too_deeply": (
+        {
+            "main.hcl": GOOD
+            + "locals {\n  l0 = []\n"
+            + "".join(f"  l{i} = [local.l{i - 1}]\n" for i in range(1, 120))
+            + "}\n"
+        },
+        "Value nested too deeply: local.l100",
+        "main.hcl",
+        117,
+        "at most 100 lists and maps",
+    ),
+    "blocks_nested_too_deeply": (
+        {
+            "main.hcl": GOOD.replace(
+                '  name          = "web"\n', '  name = "web"\n' + "x {\n" * 300 + "}\n" * 300
+            )
+        },
+        "Blocks nested too deeply",
+        "main.hcl",
+        112,
+        "at most 100 levels",
+    ),
+    "recursive_templatefile": (
+        {
+            "main.hcl": GOOD.replace('  name          = "web"', '  name = templatefile("t.tpl", {})'),
+            "t.tpl": 'web${templatefile("t.tpl", {})}',
+        },
+        "templatefile() cannot be called from inside a template file",
+        "t.tpl",
+        1,
+        "",
+    ),
+    "for_each_over_a_list_with_duplicates": (
+        {
+            "main.hcl": GOOD.replace(
+                '  name          = "web"', '  for_each = ["a", "b", "a"]\n  name = each.key'
+            )
+        },
+        "Invalid for_each argument",
+        "main.hcl",
+        12,
+        "must be a map, or a set of strings, and you have provided a list. Convert it with toset([...])",
+    ),
+    "fleet_min_size_above_max_size": (
+        {"main.hcl": fleet("  min_size = 5\n  max_size = 2\n")},
+        'Invalid value for attribute "max_size"',
+        "main.hcl",
+        20,
+        "max_size (2) must be at least min_size (5)",
+    ),
+    "fleet_desired_capacity_above_max_size": (
+        {"main.hcl": fleet("  min_size = 1\n  max_size = 2\n  desired_capacity = 5\n")},
+        'Invalid value for attribute "desired_capacity"',
+        "main.hcl",
+        21,
+        "desired_capacity (5) must not exceed max_size (2)",
+    ),
+    "fleet_desired_capacity_below_min_size": (
+        {"main.hcl": fleet("  min_size = 3\n  max_size = 6\n  desired_capacity = 1\n")},
+        'Invalid value for attribute "desired_capacity"',
+        "main.hcl",
+        21,
+        "desired_capacity (1) must be at least min_size (3)",
+    ),
+    "rollout_max_unavailable_above_100_percent": (
+        {
+            "main.hcl": fleet(
+                "  min_size = 1\n  max_size = 2\n",
+                '  rollout {\n    strategy = "rolling"\n    max_unavailable = "150%"\n  }\n',
+            )
+        },
+        'Invalid value for attribute "rollout.max_unavailable"',
+        "main.hcl",
+        24,
+        "at most 100%, got 150%",
+    ),
+    "two_templates_claim_one_name": (
+        {"main.hcl": GOOD + GOOD[GOOD.index("resource") :].replace('"web" {', '"web2" {')},
+        'Duplicate cloud name: aws_launch_template "web"',
+        "main.hcl",
+        17,
+        "aws_launch_template.web2 and aws_launch_template.web (main.hcl:12:3)",
+    ),
     "count_not_a_number": (
         {"main.hcl": GOOD.replace('  name          = "web"', '  count         = "many"\n  name = "web"')},
         "count",
@@ -166,3 +271,51 @@ def test_invalid_change_leaves_state_and_cloud_untouched(tmp_path: Path, aws_env
     assert result.code == 1 and 'Unsupported attribute "bogus"' in result.err
     assert state_file.read_bytes() == before
     assert launch_templates(boto)["web"]["LatestVersionNumber"] == 1
+
+
+def test_a_name_known_only_at_apply_is_checked_before_the_create(
+    tmp_path: Path, aws_env, boto, capsys
+) -> None:
+    """b's name depends on a's id, so plan cannot judge it; apply refuses b before creating it,
+    names both resources, keeps a in state, and the fixed stack then converges."""
+    later = 'split("-", aws_launch_template.a.id)[0] == "lt" ? "web" : "other"'
+    text = (
+        'resource "aws_launch_template" "a" {\n  name     = "web"\n  image_id = "ami-12345678"\n}\n'
+        'resource "aws_launch_template" "b" {\n  name     = NAME\n  image_id = "ami-12345678"\n}\n'
+    )
+    stack = write_stack(tmp_path / "s", {"main.hcl": text.replace("NAME", later)})
+    cli = Cli(stack, capsys)
+    result = cli("apply", "--auto-approve")
+    assert result.code == 1 and "Traceback" not in result.text
+    assert (
+        'aws_launch_template.b: Duplicate cloud name: aws_launch_template "web" (at main.hcl:6:3)'
+        in result.err
+    )
+    assert "aws_launch_template.b and aws_launch_template.a (main.hcl:2:3)" in result.err
+    assert list(launch_templates(boto)) == ["web"]
+    assert launch_templates(boto)["web"]["Tags"] and cli("state", "list").out.split() == [
+        "aws_launch_template.a"
+    ]
+    (stack / "main.hcl").write_text(text.replace("NAME", '"${' + later + '}-b"'))
+    assert cli("apply", "--auto-approve").code == 0
+    assert sorted(launch_templates(boto)) == ["web", "web-b"]
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def test_fmt_leaves_a_file_that_is_not_utf8_alone_and_says_where(tmp_path: Path, capsys) -> None:
+    bad = b'locals {\nx = "caf\xe9"\n}\n'
+    (tmp_path / "a.hcl").write_bytes(bad)
+    (tmp_path / "b.hcl").write_bytes(b"\xef\xbb\xbflocals {\nx=1\n}\n")
+    assert main(["--chdir", str(tmp_path), "fmt"]) == 1
+    err = capsys.readouterr().err
+    assert "Invalid character encoding" in err and "on a.hcl line 2:" in err and "internal error" not in err
+    assert (tmp_path / "a.hcl").read_bytes() == bad
+    assert (tmp_path / "b.hcl").read_bytes() == b"\xef\xbb\xbflocals {\n  x = 1\n}\n"  # formatted, BOM kept
+
+
+def test_state_push_of_a_file_that_is_not_utf8_is_an_error(tmp_path: Path, capsys) -> None:
+    (tmp_path / "main.hcl").write_text('locals {\n  app = "web"\n}\n')
+    (tmp_path / "s.json").write_bytes(b"\xff\xfe{}")
+    assert main(["--chdir", str(tmp_path), "state", "push", "s.json"]) == 1
+    err = capsys.readouterr().err
+    assert "state file s.json is not a state (not UTF-8 text" in err and "internal error" not in err
