@@ -2,9 +2,17 @@
 
 UNKNOWN propagates through every operation, traversal, interpolation and function call; list and
 map literals keep it as an element, and a conditional with a known condition picks its branch.
-Mistakes raise EvalError (a ConfigError with one Diagnostic at the expression's position, with a
-"Did you mean" suggestion where a close name exists). Callers: config (bodies, locals, outputs,
-variables), planning (per-instance evaluation with `EvalContext.with_instance`).
+Sensitivity marks (values.Sensitive) propagate the same way, as Terraform's do: an operation,
+interpolation or comparison with a marked operand gives a marked result; indexing a marked
+collection, or indexing with a marked key, gives a marked element; a marked condition marks the
+conditional's result and a `for` expression's; list and map literals keep marked elements; a
+function call with a marked argument anywhere gives a marked result, except the functions that only
+move elements around (merge, concat, lookup, ...: FunctionSpec.marks), whose elements keep their
+own marks. A Digest is a sensitive value that cannot be seen (a marked UNKNOWN). Messages never
+show a marked value. Mistakes raise EvalError (a ConfigError with one Diagnostic at the
+expression's position, with a "Did you mean" suggestion where a close name exists). Callers:
+config (bodies, locals, outputs, variables), planning (per-instance evaluation with
+`EvalContext.with_instance`).
 """
 
 from __future__ import annotations
@@ -35,8 +43,8 @@ from reconciler.expressions.context import (
     step_pos,
     suggest,
 )
-from reconciler.expressions.functions import FUNCTIONS, FunctionEnv, FunctionError
-from reconciler.values import UNKNOWN, contains_unknown
+from reconciler.expressions.functions import FUNCTIONS, FunctionEnv, FunctionError, MarkMode
+from reconciler.values import SHOWN, UNKNOWN, contains_unknown, has_marks, remark, unmark, unmark_deep
 
 
 def evaluate(expr: A.Expr, ctx: EvalContext) -> Any:
@@ -96,11 +104,11 @@ class _Evaluator:
             case A.Binary():
                 return self._binary(expr, scope)
             case A.Conditional():
-                cond = self.eval(expr.condition, scope)
+                cond, marked = unmark(self.eval(expr.condition, scope))
                 if cond is UNKNOWN:
-                    return UNKNOWN
-                chosen = expr.true_value if self._bool(cond, expr.condition.pos) else expr.false_value
-                return self.eval(chosen, scope)
+                    return remark(UNKNOWN, marked)
+                chosen = expr.true_value if self._bool(cond, expr.condition.pos, marked) else expr.false_value
+                return remark(self.eval(chosen, scope), marked)
             case A.FunctionCall():
                 return self._call(expr, scope)
             case A.ForExpr():
@@ -109,40 +117,43 @@ class _Evaluator:
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    def _bool(self, value: Any, pos: SourcePos) -> bool:
+    def _bool(self, value: Any, pos: SourcePos, marked: bool = False) -> bool:
         try:
             return to_bool(value)
         except ConversionError as exc:
-            raise error(pos, f"Invalid condition: {exc}") from None
+            raise error(pos, f"Invalid condition: {_message(exc, marked)}") from None
 
-    def _number(self, value: Any, pos: SourcePos, what: str) -> int | float:
+    def _number(self, value: Any, pos: SourcePos, what: str, marked: bool = False) -> int | float:
         try:
             return to_number(value)
         except ConversionError as exc:
-            raise error(pos, f"Invalid {what}: {exc}") from None
+            raise error(pos, f"Invalid {what}: {_message(exc, marked)}") from None
 
     def _object(self, expr: A.ObjectExpr, scope: Scope) -> Any:
         out: dict[str, Any] = {}
+        marked = False
         for item in expr.items:
-            key = self.eval(item.key, scope)
+            key, key_marked = unmark(self.eval(item.key, scope))
+            marked = marked or key_marked  # a marked key marks the whole object
             if key is UNKNOWN:
-                return UNKNOWN
+                return remark(UNKNOWN, marked)
             try:
                 out[to_string(key)] = self.eval(item.value, scope)
             except ConversionError as exc:
-                raise error(item.key.pos, f"Invalid object key: {exc}") from None
-        return out
+                raise error(item.key.pos, f"Invalid object key: {_message(exc, key_marked)}") from None
+        return remark(out, marked)
 
     def _template(self, expr: A.Template, scope: Scope) -> Any:
         if len(expr.parts) == 1 and isinstance(expr.parts[0], A.Expr):
             return self.eval(expr.parts[0], scope)  # "${x}" is x itself
         pieces: list[str] = []
-        unknown = False
+        unknown = marked = False
         for part in expr.parts:
             if isinstance(part, str):
                 pieces.append(part)
                 continue
-            value = self.eval(part, scope)
+            value, part_marked = unmark(self.eval(part, scope))
+            marked = marked or part_marked
             if value is UNKNOWN:
                 unknown = True
                 continue
@@ -156,7 +167,7 @@ class _Evaluator:
                     f"Invalid template interpolation value: cannot include a {type_name(value)} "
                     "in a string template",
                 ) from None
-        return UNKNOWN if unknown else "".join(pieces)
+        return remark(UNKNOWN if unknown else "".join(pieces), marked)
 
     # ---- traversals --------------------------------------------------------------------------
 
@@ -177,12 +188,23 @@ class _Evaluator:
         return value
 
     def _step(self, value: Any, step: A.GetAttr | A.Index, scope: Scope) -> Any:
+        value, value_marked = unmark(value)
+        key_marked = False
         if isinstance(step, A.GetAttr):
             key: Any = step.attr
         else:
-            key = self.eval(step.key, scope)
+            key, key_marked = unmark(self.eval(step.key, scope))
+        marked = value_marked or key_marked
         if value is UNKNOWN or key is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
+        element = self._element(value, key, step, value_marked=value_marked, key_marked=key_marked)
+        return remark(element, marked)
+
+    def _element(
+        self, value: Any, key: Any, step: A.GetAttr | A.Index, *, value_marked: bool, key_marked: bool
+    ) -> Any:
+        """`value[key]`; messages show neither a marked value nor a marked key."""
+        shown_key = SHOWN if key_marked else show(key)
         if value is None:
             raise error(step_pos(step), "Attempt to get an attribute or element of a null value")
         if isinstance(value, dict):
@@ -195,9 +217,9 @@ class _Evaluator:
                 noun = "attribute" if isinstance(step, A.GetAttr) else "key"
                 raise error(
                     step_pos(step),
-                    f'Unsupported {noun} "{skey}"',
-                    detail=f"This value has no {noun} named {show(skey)}.",
-                    suggestion=suggest(skey, value),
+                    f"Unsupported {noun} {_quoted(skey, key_marked)}",
+                    detail=f"This value has no {noun} named {shown_key}.",
+                    suggestion=None if key_marked or value_marked else suggest(skey, value),
                 )
             return value[skey]
         if isinstance(value, list | tuple):
@@ -210,20 +232,21 @@ class _Evaluator:
             try:
                 index = to_number(key)
             except ConversionError as exc:
-                raise error(step_pos(step), f"Invalid index: {exc}") from None
+                raise error(step_pos(step), f"Invalid index: {_message(exc, key_marked)}") from None
             if not isinstance(index, int) or not 0 <= index < len(value):
                 raise error(
-                    step_pos(step), f"Invalid index: {show(key)} is out of range (length {len(value)})"
+                    step_pos(step), f"Invalid index: {shown_key} is out of range (length {len(value)})"
                 )
             return value[index]
-        raise error(step_pos(step), f"Cannot index a {type_name(value)} value ({show(value)})")
+        shown = SHOWN if value_marked else show(value)
+        raise error(step_pos(step), f"Cannot index a {type_name(value)} value ({shown})")
 
     def _splat(self, expr: A.Splat, scope: Scope) -> Any:
-        source = self.eval(expr.source, scope)
+        source, marked = unmark(self.eval(expr.source, scope))
         if source is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
         if source is None:
-            return []
+            return remark([], marked)
         items = source if isinstance(source, list | tuple) else [source]
         out = []
         for item in items:
@@ -231,35 +254,39 @@ class _Evaluator:
                 out.append(UNKNOWN)
             else:
                 out.append(self.eval(expr.each, {**scope, "\0splat": item}))
-        return out
+        return remark(out, marked)
 
     # ---- operators ---------------------------------------------------------------------------
 
     def _unary(self, expr: A.Unary, scope: Scope) -> Any:
-        value = self.eval(expr.operand, scope)
+        value, marked = unmark(self.eval(expr.operand, scope))
         if value is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
         if expr.op == "!":
             try:
-                return not to_bool(value)
+                return remark(not to_bool(value), marked)
             except ConversionError as exc:
-                raise error(expr.pos, f"Invalid operand for !: {exc}") from None
-        return normalize_number(-self._number(value, expr.pos, "operand for unary -"))
+                raise error(expr.pos, f"Invalid operand for !: {_message(exc, marked)}") from None
+        return remark(normalize_number(-self._number(value, expr.pos, "operand for unary -", marked)), marked)
 
     def _binary(self, expr: A.Binary, scope: Scope) -> Any:
-        left = self.eval(expr.left, scope)
-        right = self.eval(expr.right, scope)
+        left, left_marks = unmark_deep(self.eval(expr.left, scope))
+        right, right_marks = unmark_deep(self.eval(expr.right, scope))
+        lm, rm = bool(left_marks), bool(right_marks)
         if left is UNKNOWN or right is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, lm or rm)
+        return remark(self._operate(expr, left, right, lm=lm, rm=rm), lm or rm)
+
+    def _operate(self, expr: A.Binary, left: Any, right: Any, *, lm: bool, rm: bool) -> Any:
         op = expr.op
         if op in ("==", "!="):
             return hcl_equal(left, right) == (op == "==")
         if op in ("&&", "||"):
-            lb = self._bool_operand(left, expr.left.pos, op)
-            rb = self._bool_operand(right, expr.right.pos, op)
+            lb = self._bool_operand(left, expr.left.pos, op, lm)
+            rb = self._bool_operand(right, expr.right.pos, op, rm)
             return (lb and rb) if op == "&&" else (lb or rb)
-        ln = self._number(left, expr.left.pos, f"operand for {op}")
-        rn = self._number(right, expr.right.pos, f"operand for {op}")
+        ln = self._number(left, expr.left.pos, f"operand for {op}", lm)
+        rn = self._number(right, expr.right.pos, f"operand for {op}", rm)
         if op in _COMPARE:
             return _COMPARE[op](ln, rn)
         if op in ("/", "%") and rn == 0:
@@ -267,11 +294,11 @@ class _Evaluator:
         result = _ARITH[op](ln, rn)
         return normalize_number(result) if is_number(result) else result
 
-    def _bool_operand(self, value: Any, pos: SourcePos, op: str) -> bool:
+    def _bool_operand(self, value: Any, pos: SourcePos, op: str, marked: bool = False) -> bool:
         try:
             return to_bool(value)
         except ConversionError as exc:
-            raise error(pos, f"Invalid operand for {op}: {exc}") from None
+            raise error(pos, f"Invalid operand for {op}: {_message(exc, marked)}") from None
 
     # ---- functions and for expressions -------------------------------------------------------
 
@@ -282,10 +309,11 @@ class _Evaluator:
                 expr.pos, f'Call to unknown function "{expr.name}"', suggestion=suggest(expr.name, FUNCTIONS)
             )
         args = [self.eval(a, scope) for a in expr.args]
+        spread_marked = False
         if expr.expand_final and args:
-            last = args.pop()
+            last, spread_marked = unmark(args.pop())
             if last is UNKNOWN:
-                return UNKNOWN
+                return remark(UNKNOWN, spread_marked)
             if not isinstance(last, list | tuple):
                 raise error(expr.args[-1].pos, "Invalid expanding argument: a list is required")
             args.extend(last)
@@ -302,24 +330,42 @@ class _Evaluator:
             raise error(
                 expr.pos, f'Wrong number of arguments to "{expr.name}": needs {want}, got {len(args)}'
             )
-        if any(a is UNKNOWN for a in args) or (not spec.tolerant and any(contains_unknown(a) for a in args)):
-            return UNKNOWN
+        # Which arguments carry a mark: anywhere inside (the default), or on the argument itself
+        # for functions that only move elements around (those keep their elements' marks).
+        if spec.marks is MarkMode.ELEMENTS:
+            unmarked = [unmark(a) for a in args]
+        else:
+            unmarked = [(plain, bool(paths)) for plain, paths in map(unmark_deep, args)]
+        plain_args = [plain for plain, _ in unmarked]
+        spread = len(expr.args) - 1 if spread_marked else len(unmarked)  # elements of a marked `...` list
+        marked_args = {i for i, (_, m) in enumerate(unmarked) if m or i >= spread}
+        marked = bool(marked_args)
+        if any(a is UNKNOWN for a in plain_args) or (
+            not spec.tolerant and any(contains_unknown(a) for a in plain_args)
+        ):
+            return remark(UNKNOWN, marked)
         env = FunctionEnv(
             base_dir=self.ctx.base_dir,
             render_template=lambda text, file, variables: render_template(text, file, variables, self.ctx),
         )
         try:
-            return spec.impl(env, args)
+            return remark(spec.impl(env, plain_args), marked)
         except FunctionError as exc:
             pos = expr.args[exc.arg].pos if exc.arg is not None and exc.arg < len(expr.args) else expr.pos
-            raise error(pos, f"Invalid function argument: {expr.name}(): {exc.message}") from None
+            if exc.arg is not None and exc.arg < len(plain_args):
+                hidden = exc.arg in marked_args or has_marks(plain_args[exc.arg])
+            else:
+                hidden = marked or any(has_marks(a) for a in plain_args)
+            message = _WITHHELD if hidden else exc.message
+            raise error(pos, f"Invalid function argument: {expr.name}(): {message}") from None
         except ConversionError as exc:
-            raise error(expr.pos, f"Invalid function argument: {expr.name}(): {exc}") from None
+            message = _message(exc, marked)
+            raise error(expr.pos, f"Invalid function argument: {expr.name}(): {message}") from None
 
     def _for(self, expr: A.ForExpr, scope: Scope) -> Any:
-        coll = self.eval(expr.collection, scope)
+        coll, marked = unmark(self.eval(expr.collection, scope))
         if coll is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
         if isinstance(coll, dict):
             pairs: list[tuple[Any, Any]] = [(k, coll[k]) for k in sorted(coll)]
         elif isinstance(coll, list | tuple):
@@ -334,40 +380,54 @@ class _Evaluator:
             if expr.key_var:
                 inner[expr.key_var] = k
             if expr.condition is not None:
-                cond = self.eval(expr.condition, inner)
+                cond, cond_marked = unmark(self.eval(expr.condition, inner))
+                marked = marked or cond_marked  # which elements are kept reveals the condition
                 if cond is UNKNOWN:
                     unknown = True
                     continue
-                if not self._bool(cond, expr.condition.pos):
+                if not self._bool(cond, expr.condition.pos, cond_marked):
                     continue
             value = self.eval(expr.value, inner)
             if expr.key is None:
                 as_list.append(value)
                 continue
-            key = self.eval(expr.key, inner)
+            key, key_marked = unmark(self.eval(expr.key, inner))
+            marked = marked or key_marked  # a marked key marks the whole map
             if key is UNKNOWN:
                 unknown = True
                 continue
-            skey = self._key(key, expr.key.pos)
+            skey = self._key(key, expr.key.pos, key_marked)
             if expr.grouping:
                 as_map.setdefault(skey, []).append(value)
             elif skey in as_map:
                 raise error(
                     expr.key.pos,
-                    f'Duplicate object key "{skey}" in for expression',
+                    f"Duplicate object key {_quoted(skey, key_marked)} in for expression",
                     detail="Add ... after the value to group values by key.",
                 )
             else:
                 as_map[skey] = value
         if unknown:
-            return UNKNOWN
-        return as_list if expr.key is None else as_map
+            return remark(UNKNOWN, marked)
+        return remark(as_list if expr.key is None else as_map, marked)
 
-    def _key(self, key: Any, pos: SourcePos) -> str:
+    def _key(self, key: Any, pos: SourcePos, marked: bool = False) -> str:
         try:
             return to_string(key)
         except ConversionError as exc:
-            raise error(pos, f"Invalid object key: {exc}") from None
+            raise error(pos, f"Invalid object key: {_message(exc, marked)}") from None
+
+
+_WITHHELD = "the call failed on a sensitive argument (the message is withheld so as not to show it)"
+
+
+def _quoted(key: str, marked: bool) -> str:
+    return SHOWN if marked else f'"{key}"'
+
+
+def _message(exc: ConversionError, marked: bool) -> str:
+    """A conversion error's message, without the value when that value is sensitive."""
+    return exc.masked() if marked else str(exc)
 
 
 __all__ = ["EvalContext", "EvalError", "evaluate", "render_template", "suggest"]

@@ -3,7 +3,11 @@
 Each takes already evaluated plain values and returns one, or raises FunctionError with a
 user-facing message; the evaluator turns that into a Diagnostic at the call's position and
 handles UNKNOWN arguments before calling (unless a function is marked tolerant of UNKNOWN inside
-collections). Callers: expressions.evaluator only.
+collections), and sensitivity marks: by default it strips every mark from the arguments and marks
+the result when there was one; a function with `marks=MarkMode.ELEMENTS` only moves elements
+around, so it gets its arguments with their elements' marks in place and they stay on the
+elements it returns (Terraform keeps `merge({...}, {Token = var.secret})`'s other keys readable).
+Callers: expressions.evaluator only.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +57,20 @@ class FunctionEnv:
 Impl = Callable[[FunctionEnv, list[Any]], Any]
 
 
+class MarkMode(Enum):
+    """How a function's result is marked when an argument is sensitive."""
+
+    WHOLE = "whole"  # any mark anywhere in an argument marks the whole result
+    ELEMENTS = "elements"  # only marks on the arguments themselves; elements keep their own
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     impl: Impl
     min_args: int
     max_args: int | None  # None: variadic
     tolerant: bool = False  # accepts collections that contain UNKNOWN
+    marks: MarkMode = MarkMode.WHOLE
 
 
 def _str(args: list[Any], i: int) -> str:
@@ -334,10 +347,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "format": FunctionSpec(fn_format, 1, None),
     "join": FunctionSpec(fn_join, 2, None),
     "split": FunctionSpec(fn_split, 2, 2),
-    "lookup": FunctionSpec(fn_lookup, 2, 3, tolerant=True),
-    "merge": FunctionSpec(fn_merge, 0, None, tolerant=True),
-    "concat": FunctionSpec(fn_concat, 0, None, tolerant=True),
-    "length": FunctionSpec(fn_length, 1, 1, tolerant=True),
+    "lookup": FunctionSpec(fn_lookup, 2, 3, tolerant=True, marks=MarkMode.ELEMENTS),
+    "merge": FunctionSpec(fn_merge, 0, None, tolerant=True, marks=MarkMode.ELEMENTS),
+    "concat": FunctionSpec(fn_concat, 0, None, tolerant=True, marks=MarkMode.ELEMENTS),
+    "length": FunctionSpec(fn_length, 1, 1, tolerant=True, marks=MarkMode.ELEMENTS),
     "upper": FunctionSpec(_simple(str.upper), 1, 1),
     "lower": FunctionSpec(_simple(str.lower), 1, 1),
     "replace": FunctionSpec(fn_replace, 3, 3),
@@ -345,10 +358,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "base64decode": FunctionSpec(fn_base64decode, 1, 1),
     "tostring": FunctionSpec(fn_tostring, 1, 1),
     "tonumber": FunctionSpec(fn_tonumber, 1, 1),
-    "tolist": FunctionSpec(fn_tolist, 1, 1, tolerant=True),
+    "tolist": FunctionSpec(fn_tolist, 1, 1, tolerant=True, marks=MarkMode.ELEMENTS),
     "toset": FunctionSpec(fn_toset, 1, 1),
-    "keys": FunctionSpec(fn_keys, 1, 1, tolerant=True),
-    "values": FunctionSpec(fn_values, 1, 1, tolerant=True),
+    "keys": FunctionSpec(fn_keys, 1, 1, tolerant=True, marks=MarkMode.ELEMENTS),
+    "values": FunctionSpec(fn_values, 1, 1, tolerant=True, marks=MarkMode.ELEMENTS),
     "jsonencode": FunctionSpec(fn_jsonencode, 1, 1),
     "min": FunctionSpec(fn_min, 1, None),
     "max": FunctionSpec(fn_max, 1, None),
@@ -356,4 +369,4 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "contains": FunctionSpec(fn_contains, 2, 2),
 }
 
-__all__ = ["FUNCTIONS", "FunctionEnv", "FunctionError", "FunctionSpec", "format_number"]
+__all__ = ["FUNCTIONS", "FunctionEnv", "FunctionError", "FunctionSpec", "MarkMode", "format_number"]
