@@ -15,7 +15,9 @@ from providers.registry import all_schemas
 from reconciler.config import evaluate_body, validate_arguments
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
-from reconciler.values import UNKNOWN, contains_unknown
+from reconciler.planning.instances import for_each_value
+from reconciler.planning.outputs import check_output
+from reconciler.values import SHOWN, UNKNOWN, contains_unknown, unmark
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
@@ -37,7 +39,7 @@ def validate_statically(stack: Stack, variables: Mapping[str, Any], graph: dict[
             if kind == "local":
                 ctx.locals[name] = evaluate(stack.locals[name].expr, ctx)
             elif kind == "output":
-                evaluate(stack.outputs[name].value, ctx)
+                check_output(stack.outputs[name], evaluate(stack.outputs[name].value, ctx))
             elif kind != "var":
                 block = stack.block_at(_addr(node))
                 if block is not None:
@@ -62,21 +64,25 @@ def _check_block(block: ResourceBlock, ctx: EvalContext) -> list[Diagnostic]:
         return []  # the loader already reported the unknown type
     contexts = [ctx]
     if block.count is not None:
-        n = evaluate(block.count, ctx)
+        n, n_marked = unmark(evaluate(block.count, ctx))
         if n is not UNKNOWN and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             return [
                 Diagnostic(
                     summary="Invalid count argument",
                     pos=block.count.pos,
                     context=block.context,
-                    detail=f"count must be a whole number of at least 0, got {n!r}.",
+                    detail="count must be a whole number of at least 0, "
+                    f"got {SHOWN if n_marked else repr(n)}.",
                 )
             ]
         contexts = (
             [ctx.with_instance(count_index=0)] if n is UNKNOWN or (isinstance(n, int) and n > 0) else []
         )
     elif block.for_each is not None:
-        value = evaluate(block.for_each, ctx)
+        try:
+            value = for_each_value(block, evaluate(block.for_each, ctx))
+        except ConfigError as err:
+            return list(err.diagnostics)
         if contains_unknown(value):
             contexts = [ctx.with_instance(each_key=UNKNOWN, each_value=UNKNOWN)]  # type: ignore[arg-type]
         elif isinstance(value, dict):
