@@ -40,7 +40,7 @@ from reconciler.values import (
 KEYED_PREFIX: Final = "hmac-sha256:"
 STORED_KEY: Final = "__sensitive__"  # a Digest in JSON: {"__sensitive__": "hmac-sha256:..."}
 REDACTED: Final = "(sensitive value)"
-SHORT_SECRET = 4  # a secret shorter than this is not cut out of a message: the message is withheld
+SHORT_SECRET = 4  # shorter secret texts are not searched for in messages: they would match anywhere
 
 
 def new_key() -> str:
@@ -196,10 +196,10 @@ def _forms(leaf: Any) -> set[str]:
 
 
 def redact(text: str, secret_texts_: Iterable[str]) -> str:
-    """`text` with every secret cut out; withheld entirely when a very short secret occurs in it."""
-    found = sorted((s for s in secret_texts_ if s and s in text), key=len, reverse=True)
-    if any(len(s) < SHORT_SECRET for s in found):
-        return "(the message is withheld: it contains a sensitive value)"
+    """`text` with every secret text cut out (longest first). Texts shorter than SHORT_SECRET are
+    left alone: "1" or "80" would match anywhere; messages built from marked values never show
+    those anyway (values.SHOWN), this is the net for messages that quote arguments."""
+    found = sorted((s for s in secret_texts_ if len(s) >= SHORT_SECRET and s in text), key=len, reverse=True)
     for s in found:
         text = text.replace(s, REDACTED)
     return text

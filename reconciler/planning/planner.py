@@ -224,7 +224,7 @@ def _plan_data(
                 attributes=conceal(attributes, w.key),
                 explanation=res.explanation if not has_marks(config) else SECRET_LOOKUP,
                 previous=previous,
-                fingerprint=res.fingerprint if not has_marks(config) else "",
+                fingerprint=_fingerprint(res.fingerprint, secret=has_marks(config), key=w.key),
             )
             values[inst.key] = attributes
         with w.lock:
@@ -236,6 +236,11 @@ def _plan_data(
 
 
 SECRET_LOOKUP = "(how it was chosen is not shown: the lookup's arguments are sensitive)"
+
+
+def _fingerprint(text: str, *, secret: bool, key: str) -> str:
+    """A lookup's fingerprint; keyed when its arguments were sensitive (it may name the result)."""
+    return keyed_digest(text, key).text if secret and text else text
 
 
 def _marked_result(attributes: dict[str, Any], sensitive: frozenset[str], *, whole: bool) -> dict[str, Any]:

@@ -252,6 +252,9 @@ def run_capture(root: Path, make_cli: Callable[[Path], CliFn] = in_process_cli) 
     )
     failing = make_cli(write_stack(root / "failing", FAILING_STACK))
     out["apply (cloud error quoting the argument)"] = failing("apply", "--var", v1, "--auto-approve")
+    (stack / ".reconciler" / "state.json").unlink()  # lost: rebuilt from the ownership tags
+    run("state recover", "state", "recover", "--var", v2)
+    run("plan (after recover)", "plan", "--var", v2, "--detailed-exitcode")
     for directory in (stack, root / "failing"):
         for path in sorted(directory.rglob("*")):
             if path.is_file() and (".reconciler" in path.parts or path.suffix == ".json"):

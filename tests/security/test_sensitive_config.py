@@ -1,0 +1,145 @@
+"""Where a sensitive value may not go (issue 8), refused with file and line before anything changes.
+
+An output whose value comes from a sensitive value must say `sensitive = true` (Terraform's
+"Output refers to sensitive values"): refused by `validate` when a variable makes it sensitive,
+and by `plan` (before any cloud change) when a schema's sensitive attribute does. A sensitive
+`for_each` is refused (its keys would be instance addresses); a map whose values are sensitive,
+and a sensitive `count`, are fine. A sensitive value in `tags` is accepted with a warning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import register_ami
+from tests.scenarios.harness import Cli, launch_templates, write_stack
+
+HEAD = """
+    variable "token" {
+      type      = string
+      default   = "hunter2-config-secret"
+      sensitive = true
+    }
+
+    variable "sizes" {
+      type      = map(string)
+      default   = { a = "t3.micro" }
+      sensitive = true
+    }
+
+    variable "n" {
+      type      = number
+      default   = 1
+      sensitive = true
+    }
+
+    locals {
+      banner = "token=${var.token}"
+    }
+"""
+
+TEMPLATE = """
+    resource "aws_launch_template" "web" {
+      %s
+      name     = "web"
+      image_id = "ami-12345678"
+    }
+"""
+
+CASES: list[tuple[str, str, str | None, int | None]] = [
+    # (what, extra HCL, the error's summary or None, the line it names)
+    (
+        "an output of a sensitive variable",
+        'output "t" {\n  value = var.token\n}',
+        "Output refers to sensitive values",
+        23,
+    ),
+    (
+        "an output computed from one",
+        'output "t" {\n  value = [for c in split("", local.banner) : upper(c)]\n}',
+        "Output refers to sensitive values",
+        23,
+    ),
+    ("a sensitive output", 'output "t" {\n  value     = var.token\n  sensitive = true\n}', None, None),
+    ("an output of keys only", 'output "t" {\n  value = keys({ a = var.token })\n}', None, None),
+    ("a sensitive for_each", TEMPLATE % "for_each = var.sizes", "Invalid for_each argument", None),
+    (
+        "a set with a sensitive element",
+        TEMPLATE % "for_each = toset([var.token])",
+        "Invalid for_each argument",
+        None,
+    ),
+    ("a map with sensitive values", TEMPLATE % "for_each = { a = var.token }", None, None),
+    ("a sensitive count", TEMPLATE % "count = var.n", None, None),
+]
+
+
+@pytest.mark.parametrize(("what", "extra", "summary", "line"), CASES, ids=[c[0] for c in CASES])
+def test_validate_refuses_what_would_expose_a_secret(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    what: str,
+    extra: str,
+    summary: str | None,
+    line: int | None,
+) -> None:
+    cli = Cli(write_stack(tmp_path / "stack", {"main.hcl": HEAD + "\n" + extra + "\n"}), capsys)
+    result = cli("validate")
+    assert "hunter2-config-secret" not in result.text
+    if summary is None:
+        assert result.code == 0, result.text
+        return
+    assert result.code == 1, result.text
+    assert f"Error: {summary}" in result.err and "sensitive" in result.err, result.err
+    if line is not None:
+        assert f"on main.hcl line {line}" in result.err, result.err
+        assert "sensitive = true" in result.err  # says how to confirm the intent
+
+
+STACK = """
+    provider "aws" {
+      region = "us-east-1"
+    }
+
+    data "aws_ami" "app" {
+      name = "app-*"
+    }
+
+    resource "aws_launch_template" "web" {
+      name      = "web"
+      image_id  = data.aws_ami.app.id
+      user_data = "#!/bin/sh\\necho schema-sensitive\\n"
+    }
+
+    output "script" {
+      value = aws_launch_template.web.user_data
+    }
+"""
+
+
+def test_plan_refuses_an_output_of_a_sensitive_attribute_before_changing_anything(
+    tmp_path: Path, aws_env: str, boto: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    register_ami(boto, name="app-1.0.0", version="1.0.0")
+    cli = Cli(write_stack(tmp_path / "stack", {"main.hcl": STACK}), capsys)
+    result = cli("apply", "--auto-approve")
+    assert result.code == 1, result.text
+    assert "Error: Output refers to sensitive values" in result.err
+    assert "on main.hcl line 15" in result.err and "schema-sensitive" not in result.text
+    assert launch_templates(boto) == {}  # refused while planning: nothing was created
+
+    fixed = (
+        (tmp_path / "stack" / "main.hcl")
+        .read_text()
+        .replace(
+            "value = aws_launch_template.web.user_data",
+            "value     = aws_launch_template.web.user_data\n  sensitive = true",
+        )
+    )
+    (tmp_path / "stack" / "main.hcl").write_text(fixed)
+    applied = cli("apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "script = (sensitive)" in applied.out and "schema-sensitive" not in applied.text
