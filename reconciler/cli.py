@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 error (nothing more was changed after it); 2 changes pending (plan with
 --detailed-exitcode). Every ReconcilerError is printed as a designed message, never a traceback
-(set RECONCILER_DEBUG=1 to see one for an unexpected error).
+(set RECONCILER_DEBUG=1 to see one for an unexpected error), and scrubbed of every secret the run
+has seen (reconciler.sensitive.REGISTRY: a cloud error may quote an argument).
 """
 
 from __future__ import annotations
