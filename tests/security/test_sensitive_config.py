@@ -143,3 +143,50 @@ def test_plan_refuses_an_output_of_a_sensitive_attribute_before_changing_anythin
     applied = cli("apply", "--auto-approve")
     assert applied.code == 0, applied.text
     assert "script = (sensitive)" in applied.out and "schema-sensitive" not in applied.text
+
+
+LOOKUP = """
+    provider "aws" {
+      region = "us-east-1"
+    }
+
+    variable "pattern" {
+      type      = string
+      default   = "app-1.*"
+      sensitive = true
+    }
+
+    data "aws_ami" "app" {
+      name = var.pattern
+    }
+
+    resource "aws_launch_template" "web" {
+      name     = "web"
+      image_id = data.aws_ami.app.id
+    }
+"""
+
+
+def test_a_lookup_with_sensitive_arguments_is_shown_without_them(
+    tmp_path: Path, aws_env: str, boto: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = register_ami(boto, name="app-1.0.0", version="1.0.0")
+    cli = Cli(write_stack(tmp_path / "stack", {"main.hcl": LOOKUP}), capsys)
+    plan = cli("plan")
+    assert plan.code == 0, plan.text
+    assert "app-1.*" not in plan.text and "the lookup's arguments are sensitive" in plan.out
+    assert "image_id  (sensitive)" in plan.out  # what it found is marked too
+    listed = cli("ami", "list", "data.aws_ami.app")
+    assert listed.code == 0, listed.text
+    assert "app-1.*" not in listed.text and "(its arguments are sensitive)" in listed.out
+    assert image in listed.out  # the candidates themselves are the cloud's to show
+
+    applied = cli("apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert template_image(boto) == image  # the provider got the real pattern and value
+    assert cli("plan", "--detailed-exitcode").code == 0
+
+
+def template_image(boto: Any) -> str:
+    versions = boto("ec2").describe_launch_template_versions(LaunchTemplateName="web", Versions=["$Default"])
+    return str(versions["LaunchTemplateVersions"][0]["LaunchTemplateData"]["ImageId"])
