@@ -190,3 +190,57 @@ def test_a_lookup_with_sensitive_arguments_is_shown_without_them(
 def template_image(boto: Any) -> str:
     versions = boto("ec2").describe_launch_template_versions(LaunchTemplateName="web", Versions=["$Default"])
     return str(versions["LaunchTemplateVersions"][0]["LaunchTemplateData"]["ImageId"])
+
+
+DEPENDANT = """
+    provider "aws" {
+      region = "us-east-1"
+    }
+
+    variable "token" {
+      type      = string
+      default   = "hunter2-dependant-secret"
+      sensitive = true
+    }
+
+    variable "desired" {
+      type    = number
+      default = 0
+    }
+
+    data "aws_ami" "app" {
+      name = "app-*"
+    }
+
+    resource "aws_launch_template" "web" {
+      name     = "web"
+      image_id = data.aws_ami.app.id
+      tags     = { Token = var.token }
+    }
+
+    resource "aws_fleet" "web" {
+      name               = "web"
+      launch_template    = aws_launch_template.web.id
+      min_size           = 0
+      max_size           = 2
+      desired_capacity   = var.desired
+      availability_zones = ["us-east-1a"]
+      tags               = { Copied = aws_launch_template.web.tags.Token }
+    }
+"""
+
+
+def test_an_unchanged_resource_gives_its_sensitive_values_to_dependants(
+    tmp_path: Path, aws_env: str, boto: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """State holds only a digest of the template's tag; the fleet that copies it still gets it."""
+    register_ami(boto, name="app-1.0.0", version="1.0.0")
+    cli = Cli(write_stack(tmp_path / "stack", {"main.hcl": DEPENDANT}), capsys)
+    assert cli("apply", "--auto-approve").code == 0
+    changed = cli("apply", "--auto-approve", "--var", "desired=1")  # the template is unchanged
+    assert changed.code == 0, changed.text
+    assert "hunter2" not in changed.text and "Copied = (sensitive)" not in changed.text
+    groups = boto("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    tags = {t["Key"]: t["Value"] for g in groups for t in g["Tags"]}
+    assert tags["Copied"] == "hunter2-dependant-secret" and groups[0]["DesiredCapacity"] == 1
+    assert cli("plan", "--detailed-exitcode", "--var", "desired=1").code == 0
