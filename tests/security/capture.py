@@ -170,21 +170,27 @@ def needles_for(secret: str) -> dict[str, str]:
 @dataclass
 class Run:
     code: int
-    out: str
+    stdout: str
+    stderr: str = ""
+
+    @property
+    def out(self) -> str:
+        """Everything the command printed (or the file's text)."""
+        return self.stdout + self.stderr
 
 
 CliFn = Callable[..., Run]
 
 
 def in_process_cli(directory: Path) -> CliFn:
-    """reconciler's main() in this process, stdout and stderr captured together."""
+    """reconciler's main() in this process, stdout and stderr captured."""
     from reconciler.cli import main
 
     def run(*args: str, env: dict[str, str] | None = None) -> Run:
-        buffer = io.StringIO()
+        stdout, stderr = io.StringIO(), io.StringIO()
         saved = {k: os.environ.get(k) for k in env or {}}
         os.environ.update(env or {})
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
                 code = main(["--chdir", str(directory), *args])
             except SystemExit as exc:  # argparse refused the command line
@@ -195,7 +201,7 @@ def in_process_cli(directory: Path) -> CliFn:
                         os.environ.pop(k, None)
                     else:
                         os.environ[k] = v
-        return Run(code, buffer.getvalue())
+        return Run(code, stdout.getvalue(), stderr.getvalue())
 
     return run
 
