@@ -103,7 +103,8 @@ def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str
     from reconciler.expressions import EvalContext, evaluate
     from reconciler.graph.build import build_graph
     from reconciler.planning.instances import assemble, evaluate_instance, expand
-    from reconciler.planning.planner import SECRET_LOOKUP, schema_for
+    from reconciler.planning.planner import schema_for
+    from reconciler.planning.sensitivity import SECRET_LOOKUP
     from reconciler.sensitive import REGISTRY, reveal
     from reconciler.values import UNKNOWN, contains_unknown, has_marks
 

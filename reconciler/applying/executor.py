@@ -30,12 +30,12 @@ from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
 from reconciler.planning.instances import assemble, evaluate_instance, expand
 from reconciler.planning.model import Action, Plan, ResourceChange
-from reconciler.planning.outputs import output_value
 from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
+from reconciler.planning.sensitivity import marked_result, output_value
 from reconciler.rollout.report import RolloutEvent
 from reconciler.sensitive import conceal, digest_paths, reveal
 from reconciler.state import OutputState, ResourceState, StateWriter
-from reconciler.values import Path, has_marks, mark, mark_paths, marked_paths
+from reconciler.values import Path, has_marks, mark_paths, marked_paths
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
@@ -169,11 +169,7 @@ def _data(block: ResourceBlock, run: _Run) -> None:
                     config=reveal(config, what=str(inst.address)),
                 )
             )
-            whole = has_marks(config)
-            attrs = {
-                k: mark(v) if (whole or k in schema.sensitive) and v is not None else v
-                for k, v in res.attributes.items()
-            }
+            attrs = marked_result(res.attributes, schema.sensitive, whole=has_marks(config))
         values[inst.key] = attrs
         stored = conceal(attrs, run.key)
         if run.writer.snapshot().data.get(str(inst.address)) != stored:

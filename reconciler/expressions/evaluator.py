@@ -43,8 +43,14 @@ from reconciler.expressions.context import (
     step_pos,
     suggest,
 )
-from reconciler.expressions.functions import FUNCTIONS, FunctionEnv, FunctionError, MarkMode
-from reconciler.values import SHOWN, UNKNOWN, contains_unknown, has_marks, remark, unmark, unmark_deep
+from reconciler.expressions.functions import (
+    FUNCTIONS,
+    FunctionEnv,
+    FunctionError,
+    split_marks,
+    visible_message,
+)
+from reconciler.values import SHOWN, UNKNOWN, contains_unknown, remark, unmark, unmark_deep
 
 
 def evaluate(expr: A.Expr, ctx: EvalContext) -> Any:
@@ -330,15 +336,8 @@ class _Evaluator:
             raise error(
                 expr.pos, f'Wrong number of arguments to "{expr.name}": needs {want}, got {len(args)}'
             )
-        # Which arguments carry a mark: anywhere inside (the default), or on the argument itself
-        # for functions that only move elements around (those keep their elements' marks).
-        if spec.marks is MarkMode.ELEMENTS:
-            unmarked = [unmark(a) for a in args]
-        else:
-            unmarked = [(plain, bool(paths)) for plain, paths in map(unmark_deep, args)]
-        plain_args = [plain for plain, _ in unmarked]
-        spread = len(expr.args) - 1 if spread_marked else len(unmarked)  # elements of a marked `...` list
-        marked_args = {i for i, (_, m) in enumerate(unmarked) if m or i >= spread}
+        spread = len(expr.args) - 1 if spread_marked else len(args)  # elements of a marked `...` list
+        plain_args, marked_args = split_marks(spec, args, spread_from=spread)
         marked = bool(marked_args)
         if any(a is UNKNOWN for a in plain_args) or (
             not spec.tolerant and any(contains_unknown(a) for a in plain_args)
@@ -352,11 +351,7 @@ class _Evaluator:
             return remark(spec.impl(env, plain_args), marked)
         except FunctionError as exc:
             pos = expr.args[exc.arg].pos if exc.arg is not None and exc.arg < len(expr.args) else expr.pos
-            if exc.arg is not None and exc.arg < len(plain_args):
-                hidden = exc.arg in marked_args or has_marks(plain_args[exc.arg])
-            else:
-                hidden = marked or any(has_marks(a) for a in plain_args)
-            message = _WITHHELD if hidden else exc.message
+            message = visible_message(exc, plain_args, marked_args)
             raise error(pos, f"Invalid function argument: {expr.name}(): {message}") from None
         except ConversionError as exc:
             message = _message(exc, marked)
@@ -416,9 +411,6 @@ class _Evaluator:
             return to_string(key)
         except ConversionError as exc:
             raise error(pos, f"Invalid object key: {_message(exc, marked)}") from None
-
-
-_WITHHELD = "the call failed on a sensitive argument (the message is withheld so as not to show it)"
 
 
 def _quoted(key: str, marked: bool) -> str:

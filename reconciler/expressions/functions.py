@@ -34,7 +34,7 @@ from reconciler.expressions.coerce import (
     to_string,
     type_name,
 )
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, has_marks, unmark, unmark_deep
 
 
 class FunctionError(Exception):
@@ -71,6 +71,30 @@ class FunctionSpec:
     max_args: int | None  # None: variadic
     tolerant: bool = False  # accepts collections that contain UNKNOWN
     marks: MarkMode = MarkMode.WHOLE
+
+
+def split_marks(spec: FunctionSpec, args: list[Any], *, spread_from: int) -> tuple[list[Any], set[int]]:
+    """(the arguments as the function gets them, the indexes of those that carry a mark): a mark
+    anywhere inside counts (the default), or only on the argument itself for MarkMode.ELEMENTS;
+    arguments from `spread_from` on came from a marked `...` list."""
+    if spec.marks is MarkMode.ELEMENTS:
+        unmarked = [unmark(a) for a in args]
+    else:
+        unmarked = [(plain, bool(paths)) for plain, paths in map(unmark_deep, args)]
+    marked = {i for i, (_, m) in enumerate(unmarked) if m or i >= spread_from}
+    return [plain for plain, _ in unmarked], marked
+
+
+WITHHELD = "the call failed on a sensitive argument (the message is withheld so as not to show it)"
+
+
+def visible_message(exc: FunctionError, args: list[Any], marked: set[int]) -> str:
+    """The function's message, unless it may quote a sensitive argument."""
+    if exc.arg is not None and exc.arg < len(args):
+        hidden = exc.arg in marked or has_marks(args[exc.arg])
+    else:
+        hidden = bool(marked) or any(has_marks(a) for a in args)
+    return WITHHELD if hidden else exc.message
 
 
 def _str(args: list[Any], i: int) -> str:
@@ -369,4 +393,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "contains": FunctionSpec(fn_contains, 2, 2),
 }
 
-__all__ = ["FUNCTIONS", "FunctionEnv", "FunctionError", "FunctionSpec", "MarkMode", "format_number"]
+__all__ = [
+    "FUNCTIONS",
+    "FunctionEnv",
+    "FunctionError",
+    "FunctionSpec",
+    "MarkMode",
+    "format_number",
+    "split_marks",
+    "visible_message",
+]

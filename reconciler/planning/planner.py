@@ -42,7 +42,6 @@ from reconciler.planning.model import (
     Plan,
     ResourceChange,
 )
-from reconciler.planning.outputs import output_value, provider_tag_warnings, tag_warning
 from reconciler.planning.refresh import Observed, detect_drift, refresh_state
 from reconciler.planning.rollouts import (
     TEMPLATE_TYPE,
@@ -55,9 +54,19 @@ from reconciler.planning.rollouts import (
     template_version,
 )
 from reconciler.planning.scope import apply_targets, check_ownership, plan_destroy, plan_orphans
-from reconciler.sensitive import conceal, conceal_like, digest_paths, keyed_digest, migrate_legacy, reveal
+from reconciler.planning.sensitivity import (
+    SECRET_LOOKUP,
+    dotted_digests,
+    lookup_fingerprint,
+    marked_result,
+    migrate_legacy_digests,
+    output_value,
+    provider_tag_warnings,
+    tag_warning,
+)
+from reconciler.sensitive import conceal, conceal_like, digest_paths, keyed_digest, reveal
 from reconciler.state import State
-from reconciler.values import UNKNOWN, contains_unknown, has_marks, mark, marked_paths
+from reconciler.values import UNKNOWN, contains_unknown, has_marks, marked_paths
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
@@ -105,7 +114,7 @@ def make_plan(
     observed = refresh_state(
         state=state, providers=providers, stack=plan.stack, parallelism=options.parallelism
     )
-    _migrate_legacy_digests(state, observed)
+    migrate_legacy_digests(state, observed)
     plan.drift = detect_drift(state=state, observed=observed)
     for text, obs in observed.items():
         if obs is not None and obs.fingerprint:  # keyed: a fleet's covers its (maybe secret) tags
@@ -133,15 +142,6 @@ def make_plan(
     plan.data.sort(key=lambda d: d.address.sort_key())
     check_ownership(plan, observed)
     return plan
-
-
-def _migrate_legacy_digests(state: State, observed: Observed) -> None:
-    """Older versions stored `sha256:` digests; where the cloud still holds that very value,
-    state now holds its keyed digest (written on the next write)."""
-    for text, rs in state.resources.items():
-        obs = observed.get(text)
-        if obs is not None:
-            rs.attributes = migrate_legacy(rs.attributes, obs.attributes, state.digest_key)
 
 
 def _raise_failures(errors: list[BaseException]) -> None:
@@ -217,14 +217,14 @@ def _plan_data(
             res = provider.read_data(
                 ReadDataRequest(address=inst.address, type_name=block.type_name, config=plain)
             )
-            attributes = _marked_result(res.attributes, schema.sensitive, whole=has_marks(config))
+            attributes = marked_result(res.attributes, schema.sensitive, whole=has_marks(config))
             read = DataRead(
                 address=inst.address,
                 type_name=block.type_name,
                 attributes=conceal(attributes, w.key),
                 explanation=res.explanation if not has_marks(config) else SECRET_LOOKUP,
                 previous=previous,
-                fingerprint=_fingerprint(res.fingerprint, secret=has_marks(config), key=w.key),
+                fingerprint=lookup_fingerprint(res.fingerprint, secret=has_marks(config), key=w.key),
             )
             values[inst.key] = attributes
         with w.lock:
@@ -233,22 +233,6 @@ def _plan_data(
                 w.plan.fingerprints[str(inst.address)] = read.fingerprint
     with w.lock:
         w.ctx.data[block.address] = assemble(block, values)
-
-
-SECRET_LOOKUP = "(how it was chosen is not shown: the lookup's arguments are sensitive)"
-
-
-def _fingerprint(text: str, *, secret: bool, key: str) -> str:
-    """A lookup's fingerprint; keyed when its arguments were sensitive (it may name the result)."""
-    return keyed_digest(text, key).text if secret and text else text
-
-
-def _marked_result(attributes: dict[str, Any], sensitive: frozenset[str], *, whole: bool) -> dict[str, Any]:
-    """A data source's result, marked where its schema says so, or entirely when the lookup's
-    arguments were sensitive (its result may repeat them)."""
-    if whole:
-        return {k: mark(v) if v is not None else v for k, v in attributes.items()}
-    return {k: mark(v) if k in sensitive and v is not None else v for k, v in attributes.items()}
 
 
 def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: PlanOptions) -> None:
@@ -328,7 +312,7 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
             note=note,
             diffs=diffs if action is not Action.CREATE else [],
             replace_paths=replace_paths,
-            sensitive_paths=sorted({*schema.sensitive, *_dotted_digests(prior), *_dotted_digests(after)}),
+            sensitive_paths=sorted({*schema.sensitive, *dotted_digests(prior), *dotted_digests(after)}),
             depends_on=sorted({d for d in _block_deps(block)}),
             create_before_destroy=block.lifecycle.create_before_destroy,
         )
@@ -340,10 +324,6 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
             w.configured.add(text)
     with w.lock:
         w.ctx.resources[block.address] = assemble(block, values)
-
-
-def _dotted_digests(value: dict[str, Any] | None) -> list[str]:
-    return [".".join(str(p) for p in path) for path in digest_paths(value)] if value is not None else []
 
 
 def _fill_template_version(desired: dict[str, Any], prior: dict[str, Any] | None, w: _Walk) -> None:

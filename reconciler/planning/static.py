@@ -16,7 +16,7 @@ from reconciler.config import evaluate_body, validate_arguments
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.planning.instances import for_each_value
-from reconciler.planning.outputs import check_output
+from reconciler.planning.sensitivity import check_output
 from reconciler.values import SHOWN, UNKNOWN, contains_unknown, unmark
 
 if TYPE_CHECKING:
