@@ -40,9 +40,11 @@ class ResourceSchema:
     `model` validates the configuration arguments (nested blocks are fields typed as a model for a
     single block, or a list of models for a repeatable one). `computed` attributes exist only after
     apply (ids, ARNs, version numbers) and are UNKNOWN in a plan that creates the resource.
-    Changing a `force_new` argument replaces the resource. `sensitive` arguments are never shown
-    and are stored as digests. `cloud_name` is the argument that names the object in the cloud,
-    unique per type within a region and account: two resources of a stack may not claim one.
+    Changing a `force_new` argument replaces the resource. `sensitive` arguments are marked by the
+    engine as they arrive (from the configuration or from `refresh`): never shown, stored only as
+    keyed digests. A provider is given, and reports, their plain values. `cloud_name` is the
+    argument that names the object in the cloud, unique per type within a region and account:
+    two resources of a stack may not claim one.
     """
 
     type_name: str

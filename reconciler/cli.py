@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 error (nothing more was changed after it); 2 changes pending (plan with
 --detailed-exitcode). Every ReconcilerError is printed as a designed message, never a traceback
-(set RECONCILER_DEBUG=1 to see one for an unexpected error).
+(set RECONCILER_DEBUG=1 to see one for an unexpected error), and scrubbed of every secret the run
+has seen (reconciler.sensitive.REGISTRY: a cloud error may quote an argument).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from reconciler.address import Address, AddressError
 from reconciler.cli_args import Parser, UsageError, port, positive_int, seconds
 from reconciler.errors import ApplyError, ConfigError, ReconcilerError
 from reconciler.render.diagnostics import format_diagnostics
+from reconciler.sensitive import REGISTRY
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -134,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("output", help="print outputs (terraform output)")
     p.add_argument("name", nargs="?")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--reveal",
+        action="store_true",
+        help="a sensitive output (never stored): evaluate it again from the configuration and the "
+        "variables given (as for plan) and print it",
+    )
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="with --reveal")
+    p.add_argument("--var-file", action="append", default=[], type=Path, metavar="FILE", help="with --reveal")
 
     p = sub.add_parser("state", help="inspect and edit state (terraform state)")
     ss = p.add_subparsers(dest="state_command", required=True, metavar="SUBCOMMAND")
@@ -188,6 +198,11 @@ def _plugins() -> list[Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     err = _console(stderr=True)
+    REGISTRY.reset()  # the secrets this run sees; no message below shows one
+
+    def say(text: str) -> None:
+        err.print(REGISTRY.scrub(text), markup=False)
+
     try:
         args = build_parser().parse_args(argv)
     except UsageError as e:
@@ -201,38 +216,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args, directory)
     except ConfigError as e:
-        err.print(format_diagnostics(e.diagnostics, None), markup=False)
+        say(format_diagnostics(e.diagnostics, None))
         return EXIT_ERROR
     except ApplyError as e:
         for addr, failure in e.failures:
             text = str(failure)
-            err.print(f"Error: {text}" if text.startswith(addr) else f"Error: {addr}: {text}", markup=False)
+            say(f"Error: {text}" if text.startswith(addr) else f"Error: {addr}: {text}")
         from reconciler.applying.rollout import RolloutFailedError
 
         if all(isinstance(f, RolloutFailedError) for _, f in e.failures):
-            err.print(
-                "Apply stopped. State records what happened; fix the cause, then plan and apply again.",
-                markup=False,
-            )
+            say("Apply stopped. State records what happened; fix the cause, then plan and apply again.")
         else:
-            err.print(
-                "Apply stopped. State records every step that finished; run apply again to continue.",
-                markup=False,
-            )
+            say("Apply stopped. State records every step that finished; run apply again to continue.")
         return EXIT_ERROR
     except (ReconcilerError, AddressError) as e:
-        err.print(f"Error: {e}", markup=False)
+        say(f"Error: {e}")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        err.print("Interrupted. State records every step that finished.", markup=False)
+        say("Interrupted. State records every step that finished.")
         return EXIT_ERROR
     except Exception as e:
         if os.environ.get("RECONCILER_DEBUG"):
             raise
-        err.print(
-            f"Error: internal error: {type(e).__name__}: {e} (set RECONCILER_DEBUG=1 for details)",
-            markup=False,
-        )
+        say(f"Error: internal error: {type(e).__name__}: {e} (set RECONCILER_DEBUG=1 for details)")
         return EXIT_ERROR
 
 
@@ -259,6 +265,8 @@ def _dispatch(args: argparse.Namespace, directory: Path) -> int:
 
         return commands_planfile.show(args, directory, out=_console())
     if cmd == "output":
+        if args.reveal:
+            return commands.reveal(args, directory)
         return commands.output(directory, name=args.name, as_json=args.json)
     if cmd == "rollout":
         from reconciler import commands_rollout

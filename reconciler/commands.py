@@ -28,6 +28,13 @@ from reconciler.state import Backend, OutputState, StateWriter
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
+SENSITIVE_OUTPUT = (
+    'output "{name}" is sensitive: reconciler does not store its value (state keeps only a keyed '
+    "digest, to notice a change). Its value is computed from the configuration and its sensitive "
+    "inputs, which you hold: `reconciler output {name} --reveal` evaluates it again from them (give "
+    "the variables as for plan), printing it to stdout only."
+)
+
 
 def load_from(args: argparse.Namespace, directory: Path) -> Loaded:
     return load(directory, cli_vars=getattr(args, "var", []), var_files=getattr(args, "var_file", []))
@@ -61,8 +68,18 @@ def plan_or_apply(args: argparse.Namespace, directory: Path, *, out: Console) ->
         if cmd == "plan":
             from reconciler.commands_planfile import finish_plan
 
-            return finish_plan(args, plan, loaded=loaded, options=options, directory=directory, out=out)
+            return finish_plan(
+                args,
+                plan,
+                loaded=loaded,
+                options=options,
+                directory=directory,
+                out=out,
+                state=state,
+                backend=backend,
+            )
         render_plan(plan, out)
+        warn(plan)
         if not plan.has_changes:
             return EXIT_OK
         if not args.auto_approve and not _confirm(out, destroy=destroy):
@@ -72,6 +89,15 @@ def plan_or_apply(args: argparse.Namespace, directory: Path, *, out: Console) ->
             plan, loaded=loaded, writer=StateWriter(backend, state), providers=providers, args=args, out=out
         )
     return EXIT_OK
+
+
+def warn(plan: Plan) -> None:
+    """The plan's warnings (a sensitive value in tags), on stderr after the plan."""
+    if plan.warnings:
+        from reconciler.render.diagnostics import format_diagnostics
+
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err.print("\n" + format_diagnostics(plan.warnings).rstrip("\n"), markup=False)
 
 
 def run_apply(
@@ -151,6 +177,7 @@ def show_state(directory: Path, *, as_json: bool, out: Console) -> int:
     state = read_state(backend, loaded.stack)
     if as_json:
         data = state.to_dict()
+        data.pop("digest_key", None)  # state's own; `state pull` (a copy of the state) has it
         for o in data.get("outputs", {}).values():
             if o.get("sensitive"):
                 o["value"] = "(sensitive)"
@@ -162,7 +189,7 @@ def show_state(directory: Path, *, as_json: bool, out: Console) -> int:
     for text, rs in sorted(state.resources.items(), key=lambda kv: Address.parse(kv[0]).sort_key()):
         out.print(Text(f"# {text}  (id {rs.id})", style="bold"))
         for k, v in sorted(rs.attributes.items()):
-            out.print(Text(f"    {k} = {fmt_value(v, sensitive=str(v).startswith('sha256:'))}"))
+            out.print(Text(f"    {k} = {fmt_value(v)}"))
         out.print()
     _print_outputs(state.outputs, out)
     return EXIT_OK
@@ -176,20 +203,32 @@ def output(directory: Path, *, name: str | None, as_json: bool) -> int:
             raise StateError(
                 f'output "{name}" not found; known outputs: {", ".join(sorted(state.outputs)) or "none"}'
             )
+        if state.outputs[name].sensitive:
+            raise StateError(SENSITIVE_OUTPUT.format(name=name))
         value = state.outputs[name].value
         sys.stdout.write((json.dumps(value) if as_json or not isinstance(value, str) else value) + "\n")
         return EXIT_OK
     if as_json:
-        sys.stdout.write(
-            json.dumps(
-                {k: {"value": o.value, "sensitive": o.sensitive} for k, o in sorted(state.outputs.items())},
-                indent=2,
-            )
-            + "\n"
-        )
+        shown = {
+            k: {"sensitive": True} if o.sensitive else {"value": o.value, "sensitive": False}
+            for k, o in sorted(state.outputs.items())
+        }
+        sys.stdout.write(json.dumps(shown, indent=2) + "\n")
         return EXIT_OK
     for k, o in sorted(state.outputs.items()):
         sys.stdout.write(f"{k} = {fmt_value(o.value, sensitive=o.sensitive)}\n")
+    return EXIT_OK
+
+
+def reveal(args: argparse.Namespace, directory: Path) -> int:
+    """`output NAME --reveal`: a sensitive output's value, evaluated again (never stored)."""
+    from reconciler.reveal import reveal_output
+
+    if args.name is None:
+        raise ReconcilerError("--reveal needs the name of one output: `reconciler output NAME --reveal`")
+    value = reveal_output(directory, name=args.name, cli_vars=args.var, var_files=args.var_file)
+    as_text = isinstance(value, str) and not args.json
+    sys.stdout.write((value if as_text else json.dumps(value)) + "\n")
     return EXIT_OK
 
 
@@ -208,7 +247,7 @@ def state(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
         rs = st.resources[key]
         out.print(Text(f"# {key}  (id {rs.id})", style="bold"))
         for k, v in sorted(rs.attributes.items()):
-            out.print(Text(f"    {k} = {fmt_value(v, sensitive=str(v).startswith('sha256:'))}"))
+            out.print(Text(f"    {k} = {fmt_value(v)}"))
         return EXIT_OK
     # rm
     with backend.lock(command="reconciler state rm", timeout=args.lock_timeout):

@@ -22,11 +22,12 @@ from rich.console import Console
 
 from providers.base import Provider
 from reconciler.address import Address
-from reconciler.commands import EXIT_CHANGES, EXIT_OK, run_apply, show_state
+from reconciler.commands import EXIT_CHANGES, EXIT_OK, run_apply, show_state, warn
 from reconciler.config import Stack, load_stack, resolve_variables
 from reconciler.errors import ConfigError, OwnershipError, ReconcilerError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planfile import (
+    ConfigDigest,
     PlanFile,
     PlanFileError,
     config_digest,
@@ -40,7 +41,7 @@ from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.planning.staleness import StalePlanError, stale_reasons
 from reconciler.render.human import render_plan, summary_line
 from reconciler.session import Loaded, backend_for, providers_for, read_state
-from reconciler.state import State, StateWriter
+from reconciler.state import Backend, State, StateWriter
 
 FORMATS = ("human", "json", "markdown")
 
@@ -53,14 +54,18 @@ def finish_plan(
     options: PlanOptions,
     directory: Path,
     out: Console,
+    state: State,
+    backend: Backend,
 ) -> int:
     """After `plan`: save it when --out was given, and print it in the chosen format."""
     fmt = getattr(args, "format", None) or "human"
     target: Path | None = getattr(args, "out", None)
     doc: dict[str, Any] | None = None
     if target is not None or fmt != "human":
+        if target is not None and state.serial == 0 and _holds_digests(plan, loaded.stack):
+            keep_key(state, backend, plan)
         salt = new_salt()
-        config = config_digest(loaded.stack, loaded.variables, salt=salt)
+        config = config_digest(loaded.stack, loaded.variables, salt=salt, key=state.digest_key)
         plan.config_digest = config.value
         doc = plan_file_dict(
             plan,
@@ -75,11 +80,27 @@ def finish_plan(
         render_plan(plan, out)
     else:  # renderers get the plan as saved: no secret, whatever they print
         render(plan_file_from_dict(doc).plan, fmt, out, plan_file=None if target is None else str(target))
+    warn(plan)
     if target is not None:
         note = out if fmt == "human" else Console(stderr=True, highlight=False, soft_wrap=True)
         note.print(f"\nSaved the plan to: {target}\n\nTo perform exactly these actions, run:")
         note.print(f"  reconciler apply {target}")
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else EXIT_OK
+
+
+def _holds_digests(plan: Plan, stack: Stack) -> bool:
+    return bool(sensitive_variables(stack)) or '"__sensitive__"' in json.dumps(
+        plan_file_dict(plan, config=ConfigDigest({}, {}), salt=""), default=str
+    )
+
+
+def keep_key(state: State, backend: Backend, plan: Plan) -> None:
+    """A plan saved against no state holds digests under a key only this state will hold: write
+    the empty state now (lineage and key, serial 1; nothing else), so `apply PLAN_FILE` can check
+    them, and the plan records that state."""
+    state.serial += 1
+    backend.write(state)
+    plan.serial = state.serial
 
 
 def render(plan: Plan, fmt: str, out: Console, *, plan_file: str | None = None) -> None:
@@ -154,10 +175,10 @@ def apply_saved(args: argparse.Namespace, directory: Path, *, out: Console) -> i
         out.print(f"The saved plan {shown} has no changes: nothing to apply.")
         return EXIT_OK
     loaded = Loaded(stack=stack, variables=saved_variables(args, stack, saved))
-    current = config_digest(stack, loaded.variables, salt=saved.salt)
     backend = backend_for(stack)
     with backend.lock(command=f"reconciler apply {shown}", timeout=args.lock_timeout):
         state = read_state(backend, stack)
+        current = config_digest(stack, loaded.variables, salt=saved.salt, key=state.digest_key)
         providers = providers_for(stack, loaded.variables)
         fingerprints: Mapping[str, str] | None = None
         reasons: list[str] = []

@@ -43,6 +43,7 @@ class Lookup:
     image_id: str | None = None
     name: str = ""
     explanation: str = ""  # why this image, or why none (the lookup's own error message)
+    sensitive: bool = False  # its arguments hold a sensitive value: never shown
 
 
 def add_parsers(sub: Any, *, state_group: Any) -> None:
@@ -103,7 +104,9 @@ def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str
     from reconciler.graph.build import build_graph
     from reconciler.planning.instances import assemble, evaluate_instance, expand
     from reconciler.planning.planner import schema_for
-    from reconciler.values import UNKNOWN, contains_unknown
+    from reconciler.planning.sensitivity import SECRET_LOOKUP
+    from reconciler.sensitive import REGISTRY, reveal
+    from reconciler.values import UNKNOWN, contains_unknown, has_marks
 
     graph = build_graph(stack)
     needed = _needed(graph, {str(a) for a in stack.data if a.type == AMI_TYPE})
@@ -121,9 +124,13 @@ def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str
             block = stack.data[Address.parse(node)]
             values: dict[Any, Any] = {}
             for inst in expand(block, ctx):
-                config = evaluate_instance(block, inst, schema_for(block))
+                marked = evaluate_instance(block, inst, schema_for(block))
+                config = reveal(marked, what=str(inst.address)) if not contains_unknown(marked) else marked
                 lookup = Lookup(
-                    inst.address, block.provider_key, None if contains_unknown(config) else config
+                    inst.address,
+                    block.provider_key,
+                    None if contains_unknown(config) else config,
+                    sensitive=has_marks(marked),
                 )
                 values[inst.key] = UNKNOWN
                 if lookup.config is not None:
@@ -133,12 +140,12 @@ def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str
                     except CloudError as exc:
                         if block.type_name != AMI_TYPE:
                             raise
-                        lookup.explanation = exc.message
+                        lookup.explanation = REGISTRY.scrub(exc.message)
                     else:
                         values[inst.key] = result.attributes
                         lookup.image_id = str(result.attributes.get("id") or "") or None
                         lookup.name = str(result.attributes.get("name") or "")
-                        lookup.explanation = result.explanation
+                        lookup.explanation = SECRET_LOOKUP if lookup.sensitive else result.explanation
                 else:
                     lookup.explanation = "its arguments are known only at apply"
                 if block.type_name == AMI_TYPE:
@@ -184,7 +191,8 @@ def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
                 sections.append((f"{lk.address}: {lk.explanation}", []))
                 continue
             found = list_candidates(providers[lk.provider_key], config=lk.config, address=lk.address)
-            sections.append((f"{lk.address}: {describe_query(lk.config)}", found))
+            query = "(its arguments are sensitive)" if lk.sensitive else describe_query(lk.config)
+            sections.append((f"{lk.address}: {query}", found))
     else:
         if args.provider not in providers:
             raise ReconcilerError(f'no provider configuration "{args.provider}" in the stack')

@@ -13,7 +13,9 @@ state lock and refuses to replace a state that is not empty (or cannot be read) 
 reads it, refuses another stack's, adds the ownership tags) and records it like apply would.
 
 The choices are pure functions (`assign`, `inferred_dependencies`, `complete_from_plan`); only the
-providers touch the cloud. Callers: commands_recover (`state recover`, `import`).
+providers touch the cloud. What is recorded is concealed as apply would record it: the schema's
+sensitive attributes, and whatever the configuration marks sensitive (taken from the plan), are
+kept only as keyed digests. Callers: commands_recover (`state recover`, `import`).
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from reconciler.errors import ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.planning.rollouts import is_fleet
+from reconciler.sensitive import conceal, conceal_like, digest_paths, mark_schema
 from reconciler.session import Loaded, read_state
 from reconciler.state import Backend, OutputState, ResourceState, State, StateWriter
-from reconciler.values import contains_unknown
+from reconciler.values import contains_unknown, has_marks
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,11 @@ def inferred_dependencies(resources: Mapping[str, ResourceState]) -> dict[str, l
 def config_values(after: Mapping[str, Any] | None, arguments: Iterable[str]) -> dict[str, Any]:
     """The known configuration arguments of a planned value (UNKNOWN ones left out)."""
     after = after or {}
-    return {n: copy.deepcopy(after[n]) for n in arguments if n in after and not contains_unknown(after[n])}
+    return {
+        n: copy.deepcopy(after[n])
+        for n in arguments
+        if n in after and not contains_unknown(after[n]) and not has_marks(after[n])
+    }
 
 
 def complete_from_plan(state: State, plan: Plan) -> set[str]:
@@ -146,8 +153,14 @@ def complete_from_plan(state: State, plan: Plan) -> set[str]:
             continue
         configured.add(text)
         schema = schemas.get((Mode.MANAGED, rs.type))
+        for name, value in (change.before or {}).items():  # concealed where the config is sensitive
+            if has_marks(value) and name in rs.attributes:
+                rs.attributes[name] = copy.deepcopy(value)
         for name, value in config_values(change.after, schema.arguments if schema else ()).items():
             rs.attributes.setdefault(name, value)  # as apply records it: the cloud's view first
+        for name, value in (change.after or {}).items():
+            if has_marks(value) and schema is not None and name in schema.arguments:
+                rs.attributes.setdefault(name, copy.deepcopy(value))
         rs.dependencies = sorted(set(change.depends_on))
     for read in plan.data:
         if not read.deferred:
@@ -216,15 +229,22 @@ def recover(
         found = find_all(providers=providers, stack=name, parallelism=parallelism)
         preferred = {str(a): b.provider_key for a, b in stack.resources.items()}
         chosen, warnings = assign(found, preferred=preferred)
-        state = State.new(name) if old is None else State(stack=name, lineage=old.lineage, serial=old.serial)
+        state = (
+            State.new(name)
+            if old is None
+            else State(stack=name, lineage=old.lineage, serial=old.serial, digest_key=old.digest_key)
+        )
+        schemas = all_schemas()
         for text, f in chosen.items():
             before = old.resources.get(text) if old is not None else None
+            schema = schemas.get((Mode.MANAGED, f.type_name))
+            observed = mark_schema(f.observed.attributes, schema.sensitive if schema else ())
             state.resources[text] = ResourceState(
                 address=text,
                 type=f.type_name,
                 provider=f.provider,
                 id=f.observed.id,
-                attributes=copy.deepcopy(f.observed.attributes),
+                attributes=conceal(observed, state.digest_key),
                 rollout=copy.deepcopy(before.rollout) if before and before.id == f.observed.id else None,
             )
         inferred = inferred_dependencies(state.resources)
@@ -320,7 +340,8 @@ def import_object(
                 address=address, type_name=address.type, id=cloud_id, stack=stack.settings.name, config=config
             )
         )
-        attributes = copy.deepcopy(observed.attributes)
+        marked = mark_schema(observed.attributes, schema.sensitive)  # and where the config is sensitive:
+        attributes = conceal_like(marked, digest_paths(change.after), state.digest_key)
         for name, value in config.items():
             attributes.setdefault(name, value)
         record = ResourceState(

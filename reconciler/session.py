@@ -21,6 +21,7 @@ from reconciler.expressions import EvalContext
 from reconciler.graph.build import build_graph
 from reconciler.planning.names import provider_scopes
 from reconciler.planning.static import validate_statically
+from reconciler.sensitive import reveal
 from reconciler.state import Backend, State, make_backend
 
 PROVIDER_ARGUMENTS = ("region", "profile", "endpoint_url", "default_tags", "alias")
@@ -163,7 +164,7 @@ def provider_settings(stack: Stack, variables: Mapping[str, Any]) -> dict[str, P
                 )
         if diags:
             continue
-        values = evaluate_body(block.body, ctx)
+        values = reveal(evaluate_body(block.body, ctx), what=f'provider "{key}"')
         tags = values.get("default_tags") or {}
         out[key] = ProviderSettings(
             name=block.name,

@@ -186,7 +186,7 @@ def import_resource(
 
 def _args(request: ChangeRequest) -> LaunchTemplateArgs:
     args = validate_config(LaunchTemplateArgs, request.config, address=request.address)
-    if args.user_data is not None and args.user_data.startswith("sha256:"):
+    if args.user_data is not None and args.user_data.startswith(("sha256:", "hmac-sha256:")):
         raise ConfigError(
             [
                 Diagnostic(

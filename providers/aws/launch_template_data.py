@@ -3,9 +3,10 @@
 Pure: the pydantic models (the schema's `model`), `to_launch_data` (config → the
 `LaunchTemplateData` AWS takes), `observed_fields` (AWS launch data → the model's own JSON shape) and
 `config_fields` (config → the same shape). Both sides go through the model's `model_dump(mode="json")`
-so a freshly created template observes exactly equal to its configuration. `user_data` is only ever
-kept as `sensitive_digest(plain text)`: AWS's base64 is decoded before digesting, so comparisons are
-by digest and the secret never reaches state or plans. Callers: `providers.aws.launch_template`.
+so a freshly created template observes exactly equal to its configuration. `user_data` is observed
+as its plain text (AWS's base64 decoded), as it was configured: the schema names it sensitive, so
+the engine marks it on arrival and keeps only a keyed digest of it in plans and state (see
+reconciler.sensitive). Callers: `providers.aws.launch_template`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reconciler.values import SENSITIVE_PREFIX, sensitive_digest
+DIGEST_PREFIXES = ("sha256:", "hmac-sha256:")  # what the engine stores instead of a secret
 
 # Fields that are not launch data: they never cause a new version.
 NOT_LAUNCH_DATA = frozenset({"name", "tags"})
@@ -82,7 +83,7 @@ def decode_user_data(encoded: str | None) -> str | None:
 
 
 def encode_user_data(plain: str) -> str:
-    if plain.startswith(SENSITIVE_PREFIX):
+    if plain.startswith(DIGEST_PREFIXES) and len(plain.split()) == 1:
         raise ValueError(
             "user_data holds a digest, not the text itself; the configuration must pass the plain text"
         )
@@ -90,15 +91,13 @@ def encode_user_data(plain: str) -> str:
 
 
 def _normalise(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The model's JSON shape with `user_data` replaced by its digest."""
-    plain = fields.get("user_data")
-    dumped = LaunchTemplateArgs.model_validate(dict(fields)).model_dump(mode="json")
-    dumped["user_data"] = sensitive_digest(plain)
+    """The model's JSON shape."""
+    dumped: dict[str, Any] = LaunchTemplateArgs.model_validate(dict(fields)).model_dump(mode="json")
     return dumped
 
 
 def config_fields(args: LaunchTemplateArgs) -> dict[str, Any]:
-    """What a template built from `args` observes as (secret digested)."""
+    """What a template built from `args` observes as."""
     return _normalise(args.model_dump())
 
 

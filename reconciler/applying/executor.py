@@ -5,7 +5,9 @@ It re-evaluates each resource's arguments with the values apply has learnt (ids 
 just created), using the data-source results recorded in the plan (never re-resolving a lookup),
 and refuses when that differs from what the plan promised. On the first failure it starts nothing
 new, lets running steps finish, and raises ApplyError; state already holds every finished step, so
-the next run converges. Callers: cli (apply, destroy).
+the next run converges. Secrets: evaluation gives marked values; a provider gets them unmarked
+(sensitive.reveal), state gets them concealed under the state's key, and dependants evaluate
+against the marked values. Callers: cli (apply, destroy).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from reconciler.errors import ApplyError, ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
-from reconciler.planning.instances import assemble, digest_sensitive, evaluate_instance, expand
+from reconciler.planning.instances import assemble, evaluate_instance, expand
 from reconciler.planning.model import Action, Plan, ResourceChange
 from reconciler.planning.names import (
     NameClashError,
@@ -36,8 +38,11 @@ from reconciler.planning.names import (
     provider_scopes,
 )
 from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
+from reconciler.planning.sensitivity import marked_result, output_value
 from reconciler.rollout.report import RolloutEvent
+from reconciler.sensitive import conceal, digest_paths, reveal
 from reconciler.state import OutputState, ResourceState, StateWriter
+from reconciler.values import Path, has_marks, mark_paths, marked_paths
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
@@ -60,6 +65,10 @@ class _Run:
     on_rollout: RolloutSink | None = None
     names: NameRegistry = field(default_factory=NameRegistry)
     scopes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.writer.key
 
 
 def apply_plan(
@@ -160,18 +169,23 @@ def _data(block: ResourceBlock, run: _Run) -> None:
     values: dict[InstanceKey, Any] = {}
     for inst in expand(block, run.ctx):
         read = next((d for d in run.plan.data if d.address == inst.address), None)
-        if read is not None and not read.deferred:
+        if read is not None and not read.deferred and not digest_paths(read.attributes):
             attrs = read.attributes
-        else:
+        else:  # deferred, or sensitive (a plan holds only digests of it): read it again
             schema = all_schemas()[(Mode.DATA, block.type_name)]
             config = evaluate_instance(block, inst, schema)
             res = run.providers[block.provider_key].read_data(
-                ReadDataRequest(address=inst.address, type_name=block.type_name, config=config)
+                ReadDataRequest(
+                    address=inst.address,
+                    type_name=block.type_name,
+                    config=reveal(config, what=str(inst.address)),
+                )
             )
-            attrs = res.attributes
+            attrs = marked_result(res.attributes, schema.sensitive, whole=has_marks(config))
         values[inst.key] = attrs
-        if run.writer.snapshot().data.get(str(inst.address)) != attrs:
-            run.writer.set_data(str(inst.address), attrs)
+        stored = conceal(attrs, run.key)
+        if run.writer.snapshot().data.get(str(inst.address)) != stored:
+            run.writer.set_data(str(inst.address), stored)
     with run.lock:
         run.ctx.data[block.address] = assemble(block, values)
 
@@ -196,7 +210,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
             ):
                 current.attributes = dict(change.before)  # take in what the refresh saw
                 run.writer.set_resource(current)
-            return inst.key, dict(current.attributes) if current else None
+            return inst.key, _seen(block, inst, schema, current)
         config = evaluate_instance(block, inst, schema)
         if is_fleet(block.type_name) and config.get("launch_template_version") is None:
             with run.lock:
@@ -210,7 +224,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         for ignored in block.lifecycle.ignore_changes:  # as the planner did: keep what the cloud had
             if change.before is not None and ignored in change.before:
                 config[ignored] = change.before[ignored]
-        check_consistent(change, digest_sensitive(config, schema))
+        check_consistent(change, conceal(config, run.key))
         if change.action in (Action.CREATE, Action.REPLACE):  # a name known only now: still unique?
             scope = run.scopes.get(block.provider_key, f"the region of provider {block.provider_key}")
             clash = run.names.claim(instance_claim(block, inst.address, config, scope=scope))
@@ -218,6 +232,8 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 raise NameClashError(clash)
         deps = sorted(set(change.depends_on))
         provider = run.providers[block.provider_key]
+        marks = [*marked_paths(config), *((n,) for n in schema.sensitive)]
+        plain = reveal(config, what=str(inst.address))
         if (
             change.action is Action.UPDATE
             and current is not None
@@ -227,13 +243,20 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 change=change, current=current, provider=provider, emit=run.emit, stack=run.plan.stack
             )
             _record(
-                run, inst.address, block, observed, deps, config=current.attributes, rollout=current.rollout
+                run,
+                inst.address,
+                block,
+                observed,
+                deps,
+                config=current.attributes,
+                marks=[*marks, *digest_paths(current.attributes)],
+                rollout=current.rollout,
             )
-            return inst.key, dict(observed.attributes)
+            return inst.key, mark_paths(dict(observed.attributes), marks)
         if change.action is Action.ROLLOUT and current is not None:
             observed, failure = roll_out(
                 change=change,
-                config=config,
+                config=plain,
                 current=current,
                 provider=provider,
                 writer=run.writer,
@@ -243,29 +266,30 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
             )
             rollout = run.writer.snapshot().resources[str(inst.address)].rollout
             if failure is not None:
-                _record(run, inst.address, block, observed, deps, config=current.attributes, rollout=rollout)
+                _record(
+                    run,
+                    inst.address,
+                    block,
+                    observed,
+                    deps,
+                    config=current.attributes,
+                    marks=[*marks, *digest_paths(current.attributes)],
+                    rollout=rollout,
+                )
                 raise failure
             if any(not is_release_change([d]) for d in change.diffs):  # e.g. capacity changed too
                 observed = provider.update(
                     ChangeRequest(
                         address=inst.address,
                         type_name=block.type_name,
-                        config=config,
+                        config=plain,
                         stack=run.plan.stack,
                         prior=dict(observed.attributes),
                         id=observed.id,
                     )
                 )
-            _record(
-                run,
-                inst.address,
-                block,
-                observed,
-                deps,
-                config=digest_sensitive(config, schema),
-                rollout=rollout,
-            )
-            return inst.key, dict(observed.attributes)
+            _record(run, inst.address, block, observed, deps, config=config, marks=marks, rollout=rollout)
+            return inst.key, mark_paths(dict(observed.attributes), marks)
         if change.action is Action.REPLACE and not change.create_before_destroy and current is not None:
             _delete(change, run, verb="Destroying (replace)")
             current = None
@@ -277,7 +301,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         request = ChangeRequest(
             address=inst.address,
             type_name=block.type_name,
-            config=config,
+            config=plain,
             stack=run.plan.stack,
             prior=current.attributes if current else None,
             id=current.id if current else None,
@@ -286,19 +310,19 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
             observed = provider.update(request)
         else:
             request = ChangeRequest(
-                address=inst.address, type_name=block.type_name, config=config, stack=run.plan.stack
+                address=inst.address, type_name=block.type_name, config=plain, stack=run.plan.stack
             )
             old = current
             observed = provider.create(request)
             if change.action is Action.REPLACE and old is not None:  # create_before_destroy
-                _record(run, inst.address, block, observed, deps, config=digest_sensitive(config, schema))
+                _record(run, inst.address, block, observed, deps, config=config, marks=marks)
                 _delete_id(run, inst.address, block.type_name, block.provider_key, old)
-        _record(run, inst.address, block, observed, deps, config=digest_sensitive(config, schema))
+        _record(run, inst.address, block, observed, deps, config=config, marks=marks)
         done = {"Creating": "Creation", "Modifying": "Modifications"}[verb]
         run.emit(
             str(inst.address), f"{done} complete after {time.monotonic() - started:.0f}s [id={observed.id}]"
         )
-        return inst.key, dict(observed.attributes)
+        return inst.key, mark_paths(dict(observed.attributes), marks)
 
     futures = [(inst, run.pool.submit(one, inst)) for inst in instances]
     for inst, fut in futures:
@@ -316,6 +340,18 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         run.ctx.resources[block.address] = assemble(block, values)
 
 
+def _seen(block: ResourceBlock, inst: Any, schema: Any, current: ResourceState | None) -> Any:
+    """What dependants see of an unchanged instance: its state, where state holds digests of
+    sensitive values, with the configuration's own (marked) values instead."""
+    if current is None:
+        return None
+    attributes = dict(current.attributes)
+    if not digest_paths(attributes):
+        return attributes
+    config = evaluate_instance(block, inst, schema)
+    return {**attributes, **{k: v for k, v in config.items() if k in attributes}}
+
+
 class _Skipped(Exception):
     """An instance step not started because another step already failed."""
 
@@ -328,12 +364,14 @@ def _record(
     deps: list[str],
     *,
     config: Mapping[str, Any] | None = None,
+    marks: list[Path] | None = None,
     rollout: dict[str, Any] | None = None,
 ) -> None:
     """State after a step: what the cloud reports, plus the config-only arguments it cannot
-    report (a fleet's rollout block), kept so the next plan compares like with like."""
-    attributes = dict(observed.attributes)
-    for name, value in (config or {}).items():
+    report (a fleet's rollout block), kept so the next plan compares like with like; concealed
+    wherever the configuration (`marks`) or the schema says a value is sensitive."""
+    attributes = conceal(mark_paths(dict(observed.attributes), list(marks or [])), run.key)
+    for name, value in conceal(dict(config or {}), run.key).items():
         attributes.setdefault(name, value)
     run.writer.set_resource(
         ResourceState(
@@ -378,7 +416,8 @@ def _write_outputs(run: _Run) -> None:
     diags: list[Diagnostic] = []
     for name, out in run.stack.outputs.items():
         try:
-            outputs[name] = OutputState(value=evaluate(out.value, run.ctx), sensitive=out.sensitive)
+            value = output_value(out, evaluate(out.value, run.ctx), key=run.key)
+            outputs[name] = OutputState(value=value, sensitive=out.sensitive)
         except ConfigError as err:
             diags.extend(err.diagnostics)
     if diags:

@@ -3,7 +3,10 @@
 `evaluate_body` turns a Body into plain values (nested blocks → list of dicts, one per
 occurrence). `validate_arguments` checks them with the schema's model, leaving fields that
 contain UNKNOWN unvalidated (they come back as UNKNOWN), and maps pydantic errors to the source
-position of the offending attribute. Callers: planning (per instance, after evaluation).
+position of the offending attribute. Sensitivity marks are taken off for the model and put back
+on the validated values (on the same part when validation kept it as it was, else on the whole
+argument), and the schema's sensitive arguments are marked whatever they came from; an error
+about a marked value never shows it. Callers: planning (per instance, after evaluation).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from reconciler.config.validate import block_field
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.expressions.coerce import show
-from reconciler.values import UNKNOWN, contains_unknown
+from reconciler.sensitive import REDACTED, secret_texts
+from reconciler.values import UNKNOWN, contains_unknown, get_path, mark_paths, unmark_deep
 
 
 def evaluate_body(body: Body, ctx: EvalContext) -> dict[str, Any]:
@@ -73,6 +77,23 @@ def validate_arguments(
 
     On diagnostics the first element is the input as given (not validated).
     """
+    plain, marks = unmark_deep(values)
+    secrets = secret_texts([values]) if marks else set()
+    result, diags = _validate(schema, plain, body, context=context, secrets=secrets)
+    if diags:
+        return values, diags
+    kept = [p for p in marks if p and get_path(result, p, _ABSENT) == get_path(plain, p)]
+    moved = [p[:1] for p in marks if p and p not in kept]
+    forced = [(name,) for name in schema.sensitive if result.get(name) is not None]
+    return mark_paths(result, [*kept, *moved, *forced]), diags
+
+
+_ABSENT = object()
+
+
+def _validate(
+    schema: ResourceSchema, values: dict[str, Any], body: Body, *, context: str, secrets: set[str]
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     model = schema.model
     diags: list[Diagnostic] = []
     data: dict[str, Any] = {}
@@ -105,7 +126,7 @@ def validate_arguments(
             loc = err.get("loc", ())
             if unknown and (not loc or (err["type"] == "missing" and loc[0] in unknown)):
                 continue  # may be caused by a value we cannot see yet
-            diags.append(_diagnostic(err, body, context))
+            diags.append(_diagnostic(err, body, context, secrets))
         if diags:
             return data, diags
         return {**_defaults(model), **data}, diags
@@ -119,6 +140,39 @@ def validate_arguments(
     for name in unknown:
         result[name] = UNKNOWN
     return result, diags
+
+
+def _holds_secret(got: Any, err: Any, secrets: set[str]) -> bool:
+    text = f"{show(got, limit=10**6)} {got!r} {err.get('msg', '')} {err.get('ctx', '')}"
+    return any(s in text for s in secrets)
+
+
+def _sensitive_reason(kind: str, err: Any) -> str:
+    """What pydantic said, when its own words do not quote the value (its built-in messages do not)."""
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    return message if kind in _QUOTE_FREE and "input" not in message else f"{REDACTED} is not valid here"
+
+
+_QUOTE_FREE = {
+    "string_pattern_mismatch",
+    "string_too_long",
+    "string_too_short",
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "too_long",
+    "too_short",
+    "literal_error",
+    "int_parsing",
+    "int_type",
+    "float_parsing",
+    "bool_parsing",
+    "string_type",
+    "dict_type",
+    "list_type",
+    "enum",
+}
 
 
 def _from_blocks(body: Body, name: str) -> bool:
@@ -175,12 +229,19 @@ def _position(loc: tuple[Any, ...], body: Body) -> SourcePos:
     return pos
 
 
-def _diagnostic(err: Any, body: Body, context: str) -> Diagnostic:
+def _diagnostic(err: Any, body: Body, context: str, secrets: set[str]) -> Diagnostic:
     loc = tuple(err.get("loc", ()))
     kind = str(err.get("type", ""))
     path = ".".join(str(p) for p in loc if isinstance(p, str)) or "(block)"
     pos = _position(loc, body)
     got = err.get("input")
+    if secrets and _holds_secret(got, err, secrets):
+        return Diagnostic(
+            f'Invalid value for attribute "{path}": {_sensitive_reason(kind, err)}',
+            pos,
+            context=context,
+            detail=f"The value is sensitive, so it is not shown ({kind}).",
+        )
     if kind == "missing":
         return Diagnostic(
             f'Missing required argument "{loc[-1]}"',

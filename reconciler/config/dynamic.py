@@ -5,7 +5,8 @@ iterator (default: NAME) has `.key` (map key or list index) and `.value`. This m
 the references a dynamic block makes (the iterator is not a reference to anything), its static
 checks against the nested block's schema, and its expansion when a body is evaluated. With an
 unknown `for_each` the blocks are UNKNOWN, but the content is still evaluated once (with an
-unknown iterator) so its mistakes are reported before any cloud call.
+unknown iterator) so its mistakes are reported before any cloud call. A sensitive `for_each` is
+allowed, as in Terraform: each generated block (and its iterator) is marked sensitive.
 Callers: config.model (Body.references), config.validate (check_body), config.arguments
 (evaluate_body).
 """
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, Reference, Variable, evaluate
 from reconciler.expressions.coerce import show, type_name
-from reconciler.values import UNKNOWN, contains_unknown
+from reconciler.values import UNKNOWN, contains_unknown, remark, unmark
 
 if TYPE_CHECKING:
     from reconciler.config.model import Body, NestedBlock
@@ -101,7 +102,7 @@ def expand(
     if not block.labels or not contents or for_each is None:
         return []  # check() reported it
     try:
-        collection = evaluate(for_each.expr, ctx, scope)
+        collection, marked = unmark(evaluate(for_each.expr, ctx, scope))
     except ConfigError as exc:
         diags.extend(exc.diagnostics)
         return UNKNOWN
@@ -114,9 +115,8 @@ def expand(
     elif isinstance(collection, list | tuple):
         pairs = list(enumerate(collection))
     else:
-        what = (
-            "a null value" if collection is None else f"a {type_name(collection)} value ({show(collection)})"
-        )
+        shown = show(remark(collection, marked))
+        what = "a null value" if collection is None else f"a {type_name(collection)} value ({shown})"
         diags.append(
             Diagnostic(
                 "Invalid dynamic for_each value",
@@ -126,6 +126,14 @@ def expand(
         )
         return []
     return [
-        evaluate_body(contents[0].body, ctx, diags, {**scope, iterator: {"key": key, "value": value}})
+        remark(
+            evaluate_body(
+                contents[0].body,
+                ctx,
+                diags,
+                {**scope, iterator: {"key": remark(key, marked), "value": remark(value, marked)}},
+            ),
+            marked,
+        )
         for key, value in pairs
     ]

@@ -147,7 +147,7 @@ def convert(value: Any, spec: TypeSpec) -> Any:
     assert spec.element is not None or kind in (TypeKind.OBJECT, TypeKind.TUPLE)
     if kind in (TypeKind.LIST, TypeKind.SET, TypeKind.TUPLE):
         if not isinstance(value, list | tuple):
-            raise ConversionError(f"{_article(spec)} is required, got {show(value)}")
+            raise ConversionError(f"{_article(spec)} is required, got {show(value)}", value=value)
         if kind is TypeKind.TUPLE:
             if len(value) != len(spec.items):
                 raise ConversionError(f"a tuple of {len(spec.items)} elements is required, got {len(value)}")
@@ -162,7 +162,7 @@ def convert(value: Any, spec: TypeSpec) -> Any:
             items = HclSet(sorted(unique) if spec.element.is_primitive else unique)
         return items
     if not isinstance(value, dict):
-        raise ConversionError(f"{_article(spec)} is required, got {show(value)}")
+        raise ConversionError(f"{_article(spec)} is required, got {show(value)}", value=value)
     if kind is TypeKind.MAP:
         assert spec.element is not None
         return {k: _at(k, v, spec.element) for k, v in value.items()}
@@ -187,7 +187,7 @@ def _at(where: str | int, value: Any, spec: TypeSpec) -> Any:
         return convert(value, spec)
     except ConversionError as exc:
         label = f"element {where}" if isinstance(where, int) else f'attribute "{where}"'
-        raise ConversionError(f"{label}: {exc}") from None
+        raise ConversionError(f"{label}: {exc}", value=exc.value) from None
 
 
 def _article(spec: TypeSpec) -> str:

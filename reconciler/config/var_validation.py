@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import EvalContext, Expr, evaluate
 from reconciler.expressions.coerce import ConversionError, show, to_bool, to_string
-from reconciler.values import contains_unknown
+from reconciler.values import contains_unknown, mark, unmark_deep
 
 if TYPE_CHECKING:
     from reconciler.config.decode import Diags
@@ -63,7 +63,7 @@ def check(stack: Stack, values: Mapping[str, Any]) -> tuple[list[Diagnostic], se
         context = f'in variable "{name}"'
         for rule in block.validations:
             try:
-                result = evaluate(rule.condition, ctx)
+                result, marks = unmark_deep(evaluate(rule.condition, ctx))  # a bool shows no secret
                 if contains_unknown(result):
                     continue
                 ok = to_bool(result) if result is not None else None
@@ -73,12 +73,13 @@ def check(stack: Stack, values: Mapping[str, Any]) -> tuple[list[Diagnostic], se
             except ConversionError:
                 ok = None
             if ok is None:
+                got = show(mark(result) if marks else result)
                 diags.append(
                     Diagnostic(
                         "Invalid validation condition",
                         rule.condition.pos,
                         context=context,
-                        detail=f"The condition must be true or false, got {show(result)}.",
+                        detail=f"The condition must be true or false, got {got}.",
                     )
                 )
             elif not ok:
@@ -91,9 +92,13 @@ def check(stack: Stack, values: Mapping[str, Any]) -> tuple[list[Diagnostic], se
 
 def _failed(pos: SourcePos, rule: Validation, ctx: EvalContext, *, name: str, shown: str) -> Diagnostic:
     try:
-        message = to_string(evaluate(rule.error_message, ctx))
+        message, marks = unmark_deep(evaluate(rule.error_message, ctx))
+        message = to_string(message)
     except (ConfigError, ConversionError):
         message = "(the error_message could not be evaluated)"
+    else:
+        if marks:  # as Terraform says it
+            message = "The error message included a sensitive value, so it will not be displayed."
     where = f"{rule.pos.file.name}:{rule.pos.line}"
     return Diagnostic(
         f'Invalid value for variable "{name}"',

@@ -2,7 +2,9 @@
 
 Values are converted to each variable's declared type; a string given on the command line or in
 the environment for a complex type (list, map, object, ...) is parsed as an HCL expression.
-Every problem is reported at once in one ConfigError. Callers: the CLI (plan, apply, ...).
+A `sensitive = true` variable's value comes back marked (values.Sensitive), its messages never
+show it, and the run's secret registry remembers it. Every problem is reported at once in one
+ConfigError. Callers: the CLI (plan, apply, ...).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import EvalContext, evaluate, parse_expression, suggest
 from reconciler.expressions.coerce import ConversionError
 from reconciler.expressions.limits import MAX_VALUE_DEPTH, json_too_deep, value_too_deep
-from reconciler.values import UNKNOWN
+from reconciler.sensitive import REGISTRY
+from reconciler.values import UNKNOWN, mark
 
 ENV_PREFIX = "RECONCILER_VAR_"
 
@@ -105,10 +108,14 @@ def collect_variables(
                 )
             )
             continue
+        if block.sensitive:
+            REGISTRY.remember(item.value)
         try:
-            values[name] = _converted(block, item)
+            value = _converted(block, item)
         except ConfigError as exc:
             diags.extend(exc.diagnostics)
+            continue
+        values[name] = mark(value) if block.sensitive and value is not None else value
     rule_diags, failed = var_validation.check(stack, values)
     diags.extend(rule_diags)
     for name in failed:
@@ -152,7 +159,7 @@ def _converted(block: VariableBlock, item: _Given) -> Any:
         raise ConfigError(
             [
                 Diagnostic(
-                    f'Invalid value for variable "{block.name}": {exc}',
+                    f'Invalid value for variable "{block.name}": {exc.masked() if block.sensitive else exc}',
                     pos,
                     detail=f"The variable's type is {spec}; the value comes from {item.source}.",
                 )

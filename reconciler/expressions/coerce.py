@@ -14,7 +14,9 @@ from typing import Any
 
 from reconciler.expressions import numbers
 from reconciler.expressions.numbers import NumberError, is_number
-from reconciler.values import UNKNOWN
+from reconciler.values import SHOWN, UNKNOWN, Digest, Sensitive
+
+_NOTHING: Any = object()
 
 
 class HclSet(list[Any]):
@@ -24,10 +26,28 @@ class HclSet(list[Any]):
 
 
 class ConversionError(ValueError):
-    """A value cannot be converted to the required type; the message is user-facing."""
+    """A value cannot be converted to the required type; the message is user-facing.
+
+    `value` is the offending value when the message shows it (`show(value)`), so `masked()` can
+    give the same message without it, for a sensitive value.
+    """
+
+    def __init__(self, message: str, *, value: Any = _NOTHING) -> None:
+        super().__init__(message)
+        self.value = value
+
+    def masked(self) -> str:
+        text = str(self)
+        if self.value is _NOTHING:
+            return text
+        return text.replace(show(self.value), SHOWN)
 
 
 def type_name(value: Any) -> str:
+    if isinstance(value, Sensitive):
+        return type_name(value.value)
+    if isinstance(value, Digest):
+        return "sensitive value"
     if value is None:
         return "null"
     if value is UNKNOWN:
@@ -61,7 +81,10 @@ def format_number(value: int | float) -> str:
 
 
 def show(value: Any, limit: int = 60) -> str:
-    """A short HCL-like rendering of a value for messages: "two", 5, true, null, [...]."""
+    """A short HCL-like rendering of a value for messages: "two", 5, true, null, [...]; a marked
+    value (or one that holds a marked part) is "(sensitive value)"."""
+    if isinstance(value, Sensitive | Digest) or _holds_marks(value):
+        return SHOWN
     if isinstance(value, str):
         text = json.dumps(value)
     elif value is None:
@@ -80,6 +103,16 @@ def show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _holds_marks(value: Any) -> bool:
+    if isinstance(value, Sensitive | Digest):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_marks(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_marks(v) for v in value)
+    return False
+
+
 def to_number(value: Any) -> int | float:
     if is_number(value):
         return normalize_number(value)
@@ -88,7 +121,7 @@ def to_number(value: Any) -> int | float:
             return numbers.from_text(value)
         except NumberError:
             pass
-    raise ConversionError(f"a number is required, got {show(value)}")
+    raise ConversionError(f"a number is required, got {show(value)}", value=value)
 
 
 def to_bool(value: Any) -> bool:
@@ -96,7 +129,7 @@ def to_bool(value: Any) -> bool:
         return value
     if isinstance(value, str) and value in ("true", "false"):
         return value == "true"
-    raise ConversionError(f"a bool is required, got {show(value)}")
+    raise ConversionError(f"a bool is required, got {show(value)}", value=value)
 
 
 def to_string(value: Any) -> str:

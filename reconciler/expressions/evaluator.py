@@ -2,6 +2,14 @@
 
 UNKNOWN propagates through every operation, traversal, interpolation and function call; list and
 map literals keep it as an element, and a conditional with a known condition picks its branch.
+Sensitivity marks (values.Sensitive) propagate the same way, as Terraform's do: an operation,
+interpolation, template directive or comparison with a marked operand gives a marked result;
+indexing a marked collection, or indexing with a marked key, gives a marked element; a marked
+condition marks the conditional's result and a `for` expression's; list and map literals keep
+marked elements; a function call with a marked argument anywhere gives a marked result, except
+the functions that only move elements around (merge, concat, lookup, element, flatten, ...:
+FunctionSpec.marks, applied in expressions.calls), whose elements keep their own marks. A Digest
+is a sensitive value that cannot be seen (a marked UNKNOWN). Messages never show a marked value.
 Mistakes raise EvalError (a ConfigError with one Diagnostic at the expression's position, with a
 "Did you mean" suggestion where a close name exists). Callers: config (bodies, locals, outputs,
 variables), planning (per-instance evaluation with `EvalContext.with_instance`).
@@ -9,14 +17,15 @@ variables), planning (per-instance evaluation with `EvalContext.with_instance`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import SourcePos
+from reconciler.errors import ConfigError, SourcePos
 from reconciler.expressions import ast as A
 from reconciler.expressions import numbers
-from reconciler.expressions.calls import check_arity, function_error, try_or_can
+from reconciler.expressions.calls import call_function, check_arity, try_or_can
 from reconciler.expressions.coerce import (
     ConversionError,
     hcl_equal,
@@ -31,13 +40,13 @@ from reconciler.expressions.context import (
     EvalError,
     error,
     resolve_root,
-    step_pos,
     suggest,
 )
-from reconciler.expressions.functions import FUNCTIONS, SPECIAL_FUNCTIONS, FunctionEnv, FunctionError
+from reconciler.expressions.functions import FUNCTIONS, SPECIAL_FUNCTIONS, FunctionEnv
 from reconciler.expressions.functions_base import nfc
+from reconciler.expressions.indexing import conversion_message, index_value, quoted
 from reconciler.expressions.templates import render_directive
-from reconciler.values import UNKNOWN, contains_unknown
+from reconciler.values import UNKNOWN, remark, unmark, unmark_deep
 
 
 def evaluate(expr: A.Expr, ctx: EvalContext, scope: dict[str, Any] | None = None) -> Any:
@@ -99,11 +108,7 @@ class _Evaluator:
             case A.Binary():
                 return self._binary(expr, scope)
             case A.Conditional():
-                cond = self.eval(expr.condition, scope)
-                if cond is UNKNOWN:
-                    return UNKNOWN
-                chosen = expr.true_value if self._condition(cond, expr.condition.pos) else expr.false_value
-                return self.eval(chosen, scope)
+                return self._conditional(expr, scope)
             case A.FunctionCall():
                 return self._call(expr, scope)
             case A.ForExpr():
@@ -114,13 +119,13 @@ class _Evaluator:
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    def _bool(self, value: Any, pos: SourcePos) -> bool:
+    def _bool(self, value: Any, pos: SourcePos, marked: bool = False) -> bool:
         try:
             return to_bool(value)
         except ConversionError as exc:
-            raise error(pos, f"Invalid condition: {exc}") from None
+            raise error(pos, f"Invalid condition: {conversion_message(exc, marked)}") from None
 
-    def _condition(self, value: Any, pos: SourcePos) -> bool:
+    def _condition(self, value: Any, pos: SourcePos, marked: bool) -> bool:
         if value is None:
             raise error(pos, "Invalid conditional: the condition value is null")
         try:
@@ -129,32 +134,51 @@ class _Evaluator:
             raise error(
                 pos,
                 "Incorrect condition type",
-                detail=f"The condition expression must be of type bool, got {show(value)}.",
+                detail=f"The condition expression must be of type bool, got {show(remark(value, marked))}.",
             ) from None
+
+    def _conditional(self, expr: A.Conditional, scope: Scope) -> Any:
+        """The chosen branch's value, marked if the condition is or if either branch's value is
+        marked itself (HCL unifies both results: `true ? "a" : sensitive("b")` is sensitive)."""
+        cond, marked = unmark(self.eval(expr.condition, scope))
+        if cond is UNKNOWN:
+            return remark(UNKNOWN, marked)
+        chosen, other = (expr.true_value, expr.false_value)
+        if not self._condition(cond, expr.condition.pos, marked):
+            chosen, other = other, chosen
+        value = self.eval(chosen, scope)
+        if not marked:
+            with contextlib.suppress(ConfigError):  # only its mark matters; HCL reports no error of it
+                marked = unmark(self.eval(other, scope))[1]
+        return remark(value, marked)
 
     def _object(self, expr: A.ObjectExpr, scope: Scope) -> Any:
         out: dict[str, Any] = {}
+        marked = False
         for item in expr.items:
-            key = self.eval(item.key, scope)
+            key, key_marked = unmark(self.eval(item.key, scope))
+            marked = marked or key_marked  # a marked key marks the whole object
             if key is UNKNOWN:
-                return UNKNOWN
+                return remark(UNKNOWN, marked)
             try:
                 out[to_string(key)] = self.eval(item.value, scope)
             except ConversionError as exc:
-                raise error(item.key.pos, f"Invalid object key: {exc}") from None
-        return out
+                message = conversion_message(exc, key_marked)
+                raise error(item.key.pos, f"Invalid object key: {message}") from None
+        return remark(out, marked)
 
     def _template(self, expr: A.Template, scope: Scope) -> Any:
         if len(expr.parts) == 1 and isinstance(expr.parts[0], A.Expr):
-            value = self.eval(expr.parts[0], scope)  # "${x}" is x itself
-            return nfc(value) if isinstance(value, str) else value
+            value, marked = unmark(self.eval(expr.parts[0], scope))  # "${x}" is x itself
+            return remark(nfc(value) if isinstance(value, str) else value, marked)
         pieces: list[str] = []
-        unknown = False
+        unknown = marked = False
         for part in expr.parts:
             if isinstance(part, str):
                 pieces.append(part)
                 continue
-            value = self.eval(part, scope)
+            value, part_marked = unmark(self.eval(part, scope))
+            marked = marked or part_marked
             if value is UNKNOWN:
                 unknown = True
                 continue
@@ -168,7 +192,7 @@ class _Evaluator:
                     f"Invalid template interpolation value: cannot include a {type_name(value)} "
                     "in a string template",
                 ) from None
-        return UNKNOWN if unknown else nfc("".join(pieces))
+        return remark(UNKNOWN if unknown else nfc("".join(pieces)), marked)
 
     # ---- traversals --------------------------------------------------------------------------
 
@@ -189,61 +213,24 @@ class _Evaluator:
         return value
 
     def _step(self, value: Any, step: A.GetAttr | A.Index, scope: Scope) -> Any:
+        value, value_marked = unmark(value)
+        key_marked = False
         if isinstance(step, A.GetAttr):
             key: Any = step.attr
         else:
-            key = self.eval(step.key, scope)
+            key, key_marked = unmark(self.eval(step.key, scope))
+        marked = value_marked or key_marked
         if value is UNKNOWN or key is UNKNOWN:
-            return UNKNOWN
-        if value is None:
-            raise error(step_pos(step), "Attempt to get an attribute or element of a null value")
-        if isinstance(value, dict):
-            if isinstance(key, bool) or not isinstance(key, str | int | float):
-                raise error(
-                    step_pos(step), f"Invalid index: a map key must be a string, got {type_name(key)}"
-                )
-            skey = to_string(key)
-            if skey not in value:
-                noun = "attribute" if isinstance(step, A.GetAttr) else "key"
-                raise error(
-                    step_pos(step),
-                    f'Unsupported {noun} "{skey}"',
-                    detail=f"This value has no {noun} named {show(skey)}.",
-                    suggestion=suggest(skey, value),
-                )
-            return value[skey]
-        if isinstance(value, list | tuple):
-            if isinstance(step, A.GetAttr):
-                raise error(
-                    step_pos(step),
-                    f'Unsupported attribute "{step.attr}" on a list',
-                    detail="Use an index such as [0], or a splat such as [*], first.",
-                )
-            try:
-                index = to_number(key)
-            except ConversionError as exc:
-                raise error(step_pos(step), f"Invalid index: {exc}") from None
-            if not isinstance(index, int) or not 0 <= index < len(value):
-                if isinstance(index, int) and index >= len(value):
-                    raise error(
-                        step_pos(step),
-                        "Invalid index",
-                        detail=f"The given key does not identify an element in this collection value: "
-                        f"the given index ({index}) is greater than or equal to the length of the "
-                        f"collection ({len(value)}).",
-                    )
-                raise error(
-                    step_pos(step), f"Invalid index: {show(key)} is out of range (length {len(value)})"
-                )
-            return value[index]
-        raise error(step_pos(step), f"Cannot index a {type_name(value)} value ({show(value)})")
+            return remark(UNKNOWN, marked)
+        element = index_value(value, key, step, value_marked=value_marked, key_marked=key_marked)
+        return remark(element, marked)
 
     def _splat(self, expr: A.Splat, scope: Scope) -> Any:
-        source = self.eval(expr.source, scope)
+        source, marked = unmark(self.eval(expr.source, scope))
         if source is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
         if source is None:
-            return []
+            return remark([], marked)
         items = source if isinstance(source, list | tuple) else [source]
         out = []
         for item in items:
@@ -251,35 +238,39 @@ class _Evaluator:
                 out.append(UNKNOWN)
             else:
                 out.append(self.eval(expr.each, {**scope, "\0splat": item}))
-        return out
+        return remark(out, marked)
 
     # ---- operators ---------------------------------------------------------------------------
 
     def _unary(self, expr: A.Unary, scope: Scope) -> Any:
-        value = self.eval(expr.operand, scope)
+        value, marked = unmark(self.eval(expr.operand, scope))
         if value is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
         if expr.op == "!":
             try:
-                return not to_bool(value)
+                return remark(not to_bool(value), marked)
             except ConversionError as exc:
-                raise error(expr.pos, f"Invalid operand for !: {exc}") from None
-        return numbers.negate(self._operand(value, expr.operand.pos, "unary"))
+                raise error(expr.pos, f"Invalid operand for !: {conversion_message(exc, marked)}") from None
+        return remark(numbers.negate(self._operand(value, expr.operand.pos, "unary", marked)), marked)
 
     def _binary(self, expr: A.Binary, scope: Scope) -> Any:
-        left = self.eval(expr.left, scope)
-        right = self.eval(expr.right, scope)
+        left, left_marks = unmark_deep(self.eval(expr.left, scope))
+        right, right_marks = unmark_deep(self.eval(expr.right, scope))
+        lm, rm = bool(left_marks), bool(right_marks)
         if left is UNKNOWN or right is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, lm or rm)
+        return remark(self._operate(expr, left, right, lm=lm, rm=rm), lm or rm)
+
+    def _operate(self, expr: A.Binary, left: Any, right: Any, *, lm: bool, rm: bool) -> Any:
         op = expr.op
         if op in ("==", "!="):
             return hcl_equal(left, right) == (op == "==")
         if op in ("&&", "||"):
-            lb = self._bool_operand(left, expr.left.pos, op)
-            rb = self._bool_operand(right, expr.right.pos, op)
+            lb = self._bool_operand(left, expr.left.pos, op, lm)
+            rb = self._bool_operand(right, expr.right.pos, op, rm)
             return (lb and rb) if op == "&&" else (lb or rb)
-        ln = self._operand(left, expr.left.pos, "left")
-        rn = self._operand(right, expr.right.pos, "right")
+        ln = self._operand(left, expr.left.pos, "left", lm)
+        rn = self._operand(right, expr.right.pos, "right", rm)
         if op in _COMPARE:
             return _COMPARE[op](numbers.compare(ln, rn))
         try:
@@ -287,7 +278,7 @@ class _Evaluator:
         except numbers.NumberError as exc:
             raise error(expr.pos, "Operation failed", detail=f"Error during operation: {exc}.") from None
 
-    def _operand(self, value: Any, pos: SourcePos, side: str) -> Any:
+    def _operand(self, value: Any, pos: SourcePos, side: str, marked: bool) -> Any:
         if value is None:
             raise error(
                 pos, "Invalid operand", detail=f"Unsuitable value for {side} operand: a number is required."
@@ -295,14 +286,14 @@ class _Evaluator:
         try:
             return to_number(value)
         except ConversionError as exc:
-            detail = f"Unsuitable value for {side} operand: {exc}."
+            detail = f"Unsuitable value for {side} operand: {conversion_message(exc, marked)}."
             raise error(pos, "Invalid operand", detail=detail) from None
 
-    def _bool_operand(self, value: Any, pos: SourcePos, op: str) -> bool:
+    def _bool_operand(self, value: Any, pos: SourcePos, op: str, marked: bool) -> bool:
         try:
             return to_bool(value)
         except ConversionError as exc:
-            raise error(pos, f"Invalid operand for {op}: {exc}") from None
+            raise error(pos, f"Invalid operand for {op}: {conversion_message(exc, marked)}") from None
 
     # ---- functions and for expressions -------------------------------------------------------
 
@@ -320,30 +311,27 @@ class _Evaluator:
         if self.templated and expr.name == "templatefile":  # as Terraform: no recursion through files
             raise error(expr.pos, "templatefile() cannot be called from inside a template file")
         args = [self.eval(a, scope) for a in expr.args]
+        spread_from: int | None = None  # arguments from here on are the elements of a marked `...` list
         if expr.expand_final and args:
-            last = args.pop()
+            last, spread_marked = unmark(args.pop())
             if last is UNKNOWN:
-                return UNKNOWN
+                return remark(UNKNOWN, spread_marked)
             if not isinstance(last, list | tuple):
                 raise error(expr.args[-1].pos, "Invalid expanding argument: a list is required")
+            spread_from = len(args) if spread_marked else None
             args.extend(last)
         check_arity(expr, spec.min_args, spec.max_args, len(args))
-        if any(a is UNKNOWN for a in args) or (not spec.tolerant and any(contains_unknown(a) for a in args)):
-            return UNKNOWN
         env = FunctionEnv(
             base_dir=self.ctx.base_dir,
             render_template=lambda text, file, variables: render_template(text, file, variables, self.ctx),
         )
-        try:
-            result = spec.impl(env, args)
-        except (FunctionError, ConversionError) as exc:
-            raise function_error(expr, spec, exc) from None
-        return nfc(result) if isinstance(result, str) else result
+        spread_from = len(args) if spread_from is None else spread_from
+        return call_function(expr, spec, args, env=env, spread_from=spread_from)
 
     def _for(self, expr: A.ForExpr, scope: Scope) -> Any:
-        coll = self.eval(expr.collection, scope)
+        coll, marked = unmark(self.eval(expr.collection, scope))
         if coll is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
         if isinstance(coll, dict):
             pairs: list[tuple[Any, Any]] = [(k, coll[k]) for k in sorted(coll)]
         elif isinstance(coll, list | tuple):
@@ -358,40 +346,42 @@ class _Evaluator:
             if expr.key_var:
                 inner[expr.key_var] = k
             if expr.condition is not None:
-                cond = self.eval(expr.condition, inner)
+                cond, cond_marked = unmark(self.eval(expr.condition, inner))
+                marked = marked or cond_marked  # which elements are kept reveals the condition
                 if cond is UNKNOWN:
                     unknown = True
                     continue
-                if not self._bool(cond, expr.condition.pos):
+                if not self._bool(cond, expr.condition.pos, cond_marked):
                     continue
             value = self.eval(expr.value, inner)
             if expr.key is None:
                 as_list.append(value)
                 continue
-            key = self.eval(expr.key, inner)
+            key, key_marked = unmark(self.eval(expr.key, inner))
+            marked = marked or key_marked  # a marked key marks the whole map
             if key is UNKNOWN:
                 unknown = True
                 continue
-            skey = self._key(key, expr.key.pos)
+            skey = self._key(key, expr.key.pos, key_marked)
             if expr.grouping:
                 as_map.setdefault(skey, []).append(value)
             elif skey in as_map:
                 raise error(
                     expr.key.pos,
-                    f'Duplicate object key "{skey}" in for expression',
+                    f"Duplicate object key {quoted(skey, key_marked)} in for expression",
                     detail="Add ... after the value to group values by key.",
                 )
             else:
                 as_map[skey] = value
         if unknown:
-            return UNKNOWN
-        return as_list if expr.key is None else as_map
+            return remark(UNKNOWN, marked)
+        return remark(as_list if expr.key is None else as_map, marked)
 
-    def _key(self, key: Any, pos: SourcePos) -> str:
+    def _key(self, key: Any, pos: SourcePos, marked: bool) -> str:
         try:
             return to_string(key)
         except ConversionError as exc:
-            raise error(pos, f"Invalid object key: {exc}") from None
+            raise error(pos, f"Invalid object key: {conversion_message(exc, marked)}") from None
 
 
 __all__ = ["EvalContext", "EvalError", "evaluate", "render_template", "suggest"]

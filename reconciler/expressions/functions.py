@@ -5,6 +5,8 @@ Each family lives in its own module (functions_strings, functions_collections, f
 functions_format, functions_encoding, functions_time_net) on the shared base of functions_base;
 `FUNCTIONS` maps every name to its FunctionSpec. `try` and `can` are not here: they must see
 evaluation errors of their arguments, so the evaluator implements them.
+Every function's result carries its arguments' marks (functions_base.MarkMode; the evaluator
+applies them through expressions.calls), so a new function is sensitive-safe by default.
 Callers: expressions.evaluator (calls), config validation (names of known functions).
 """
 
@@ -81,4 +83,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 # Evaluated by the evaluator itself (they catch their arguments' errors).
 SPECIAL_FUNCTIONS = ("try", "can")
 
-__all__ = ["FUNCTIONS", "SPECIAL_FUNCTIONS", "FunctionEnv", "FunctionError", "FunctionSpec", "format_number"]
+__all__ = [
+    "FUNCTIONS",
+    "SPECIAL_FUNCTIONS",
+    "FunctionEnv",
+    "FunctionError",
+    "FunctionSpec",
+    "format_number",
+]

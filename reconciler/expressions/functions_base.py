@@ -1,9 +1,11 @@
 """What every built-in function module shares: the spec type, the error, argument readers.
 
 A function is a `FunctionSpec`: its implementation, its parameter names (Terraform's own, so an
-error names the argument as Terraform would: `Invalid value for "offset" parameter`) and how
-it treats UNKNOWN. Implementations take evaluated plain values and raise FunctionError with the
-index of the culprit argument, or None when the call as a whole failed.
+error names the argument as Terraform would: `Invalid value for "offset" parameter`), how it
+treats UNKNOWN and how it treats sensitivity marks (`MarkMode`, applied by expressions.calls).
+Implementations take evaluated plain values and raise FunctionError with the index of the
+culprit argument, or None when the call as a whole failed; an ELEMENTS function may find marked
+elements (values.Sensitive) inside its arguments, and moves them as they are.
 Callers: the functions_* modules (definitions) and expressions.evaluator (calls).
 """
 
@@ -12,11 +14,13 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from reconciler.expressions import numbers
 from reconciler.expressions.coerce import ConversionError, show, to_bool, to_number, to_string, type_name
+from reconciler.values import Digest, remark, unmark
 
 
 class FunctionError(Exception):
@@ -39,6 +43,14 @@ class FunctionEnv:
 Impl = Callable[[FunctionEnv, list[Any]], Any]
 
 
+class MarkMode(Enum):
+    """How a call's result is marked when its arguments carry sensitivity marks (as Terraform)."""
+
+    WHOLE = "whole"  # the function gets plain values; any mark anywhere marks the whole result
+    ELEMENTS = "elements"  # it only moves elements: a mark on an argument itself marks the result,
+    # marks on elements stay in place and travel with the elements it returns
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     impl: Impl
@@ -46,6 +58,7 @@ class FunctionSpec:
     variadic: str | None = None  # name of the repeated last parameter
     optional: int = 0  # how many of the trailing params may be left out
     tolerant: bool = False  # accepts collections that contain UNKNOWN
+    marks: MarkMode = MarkMode.WHOLE
 
     @property
     def min_args(self) -> int:
@@ -62,9 +75,14 @@ class FunctionSpec:
 
 
 def spec(
-    impl: Impl, *params: str, variadic: str | None = None, optional: int = 0, tolerant: bool = False
+    impl: Impl,
+    *params: str,
+    variadic: str | None = None,
+    optional: int = 0,
+    tolerant: bool = False,
+    marks: MarkMode = MarkMode.WHOLE,
 ) -> FunctionSpec:
-    return FunctionSpec(impl, tuple(params), variadic, optional, tolerant)
+    return FunctionSpec(impl, tuple(params), variadic, optional, tolerant, marks)
 
 
 def nfc(text: str) -> str:
@@ -124,13 +142,22 @@ def arg_map(args: list[Any], i: int) -> dict[str, Any]:
 
 def unify(items: list[Any], *, what: str, arg: int) -> list[Any]:
     """Elements converted to one type, as cty does for list(any)/set(any)/map(any): primitives
-    of mixed kinds become strings; collections mixed with anything else are refused."""
-    kinds = {type_name(x) for x in items if x is not None}
+    of mixed kinds become strings; collections mixed with anything else are refused. A marked
+    element (ELEMENTS functions) is converted inside its mark; null and Digests (whose type
+    cannot be seen) are left as they are."""
+    kinds = {type_name(unmark(x)[0]) for x in items if unmark(x)[0] is not None and not isinstance(x, Digest)}
     if len(kinds) <= 1:
         return items
     if kinds <= {"string", "number", "bool"}:
-        return [None if x is None else to_string(x) for x in items]
+        return [_as_string(x) for x in items]
     raise FunctionError(f"cannot convert {what} of any single type", arg)
+
+
+def _as_string(item: Any) -> Any:
+    plain, marked = unmark(item)
+    if plain is None or isinstance(item, Digest):
+        return item
+    return remark(to_string(plain), marked)
 
 
 def sort_key(value: Any) -> Any:

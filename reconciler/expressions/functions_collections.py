@@ -3,6 +3,11 @@ conversions tolist/toset/tomap, with Terraform's semantics and parameter names.
 
 Sets are lists that remember they are sets (HclSet, so `for_each` can tell), ordered as
 Terraform prints them (numbers numerically, strings lexically); maps iterate in key order.
+Sensitivity marks: the functions that only move elements (element, flatten, zipmap, slice,
+reverse, setproduct, chunklist, tolist, tomap, lookup, merge, concat, keys, values) are
+MarkMode.ELEMENTS, so their elements keep their own marks, as in Terraform 1.11 (a marked
+nested list in flatten, or a marked key in zipmap, marks the whole result); the others look at
+the elements' values (sort, distinct, the set operations, contains, ...) and are marked whole.
 Callers: expressions.functions (the registry).
 """
 
@@ -16,6 +21,7 @@ from reconciler.expressions.functions_base import (
     FunctionEnv,
     FunctionError,
     FunctionSpec,
+    MarkMode,
     arg_bool,
     arg_int,
     arg_list,
@@ -25,7 +31,7 @@ from reconciler.expressions.functions_base import (
     spec,
     unify,
 )
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, Sensitive, remark, unmark
 
 
 def _distinct(items: list[Any]) -> list[Any]:
@@ -55,18 +61,25 @@ def fn_compact(env: FunctionEnv, args: list[Any]) -> Any:
     return [x for x in items if x is not None and x != ""]
 
 
-def _flatten(items: list[Any]) -> list[Any]:
+def _flatten(items: list[Any]) -> tuple[list[Any], bool]:
+    """(the elements of nested lists, whether a nested list was itself marked: as in Terraform,
+    that marks the whole result; a marked element that is not a list stays as it is)."""
     out: list[Any] = []
+    marked = False
     for item in items:
-        if isinstance(item, list | tuple):
-            out.extend(_flatten(list(item)))
+        inner, item_marked = unmark(item) if isinstance(item, Sensitive) else (item, False)
+        if isinstance(inner, list | tuple):
+            nested, nested_marked = _flatten(list(inner))
+            out.extend(nested)
+            marked = marked or item_marked or nested_marked
         else:
             out.append(item)
-    return out
+    return out, marked
 
 
 def fn_flatten(env: FunctionEnv, args: list[Any]) -> Any:
-    return _flatten(arg_list(args, 0))
+    items, marked = _flatten(arg_list(args, 0))
+    return remark(items, marked)
 
 
 def fn_one(env: FunctionEnv, args: list[Any]) -> Any:
@@ -80,7 +93,9 @@ def fn_zipmap(env: FunctionEnv, args: list[Any]) -> Any:
     keys, values = arg_list(args, 0), arg_list(args, 1)
     if len(keys) != len(values):
         raise FunctionError(f"number of keys ({len(keys)}) does not match number of values ({len(values)})")
-    return {arg_str([k], 0): v for k, v in zip(keys, values, strict=True)}
+    plain_keys = [unmark(k) for k in keys]  # a sensitive key marks the whole map (Terraform)
+    out = {arg_str([k], 0): v for (k, _), v in zip(plain_keys, values, strict=True)}
+    return remark(out, any(marked for _, marked in plain_keys))
 
 
 def fn_distinct(env: FunctionEnv, args: list[Any]) -> Any:
@@ -263,34 +278,36 @@ def fn_matchkeys(env: FunctionEnv, args: list[Any]) -> Any:
 
 
 COLLECTION_FUNCTIONS: dict[str, FunctionSpec] = {
-    "element": spec(fn_element, "list", "index"),
+    "element": spec(fn_element, "list", "index", marks=MarkMode.ELEMENTS),
     "compact": spec(fn_compact, "list"),
-    "flatten": spec(fn_flatten, "list", tolerant=True),
+    "flatten": spec(fn_flatten, "list", tolerant=True, marks=MarkMode.ELEMENTS),
     "one": spec(fn_one, "list", tolerant=True),
-    "zipmap": spec(fn_zipmap, "keys", "values", tolerant=True),
+    "zipmap": spec(fn_zipmap, "keys", "values", tolerant=True, marks=MarkMode.ELEMENTS),
     "distinct": spec(fn_distinct, "list"),
     "coalescelist": spec(fn_coalescelist, variadic="vals", tolerant=True),
     "coalesce": spec(fn_coalesce, variadic="vals", tolerant=True),
-    "slice": spec(fn_slice, "list", "start_index", "end_index", tolerant=True),
+    "slice": spec(fn_slice, "list", "start_index", "end_index", tolerant=True, marks=MarkMode.ELEMENTS),
     "sort": spec(fn_sort, "list"),
-    "reverse": spec(fn_reverse, "list", tolerant=True),
+    "reverse": spec(fn_reverse, "list", tolerant=True, marks=MarkMode.ELEMENTS),
     "setunion": spec(fn_setunion, "first_set", variadic="other_sets"),
     "setintersection": spec(fn_setintersection, "first_set", variadic="other_sets"),
     "setsubtract": spec(fn_setsubtract, "a", "b"),
-    "setproduct": spec(fn_setproduct, variadic="sets"),
+    "setproduct": spec(fn_setproduct, variadic="sets", marks=MarkMode.ELEMENTS),
     "index": spec(fn_index, "list", "value"),
-    "chunklist": spec(fn_chunklist, "list", "size", tolerant=True),
+    "chunklist": spec(fn_chunklist, "list", "size", tolerant=True, marks=MarkMode.ELEMENTS),
     "transpose": spec(fn_transpose, "values"),
     "alltrue": spec(fn_alltrue, "list"),
     "anytrue": spec(fn_anytrue, "list"),
-    "tolist": spec(fn_tolist, "v", tolerant=True),
+    "tolist": spec(fn_tolist, "v", tolerant=True, marks=MarkMode.ELEMENTS),
     "toset": spec(fn_toset, "v"),
-    "tomap": spec(fn_tomap, "v", tolerant=True),
-    "lookup": spec(fn_lookup, "inputMap", "key", "default", optional=1, tolerant=True),
-    "merge": spec(fn_merge, variadic="maps", tolerant=True),
-    "concat": spec(fn_concat, variadic="seqs", tolerant=True),
-    "keys": spec(fn_keys, "inputMap", tolerant=True),
-    "values": spec(fn_values, "mapping", tolerant=True),
+    "tomap": spec(fn_tomap, "v", tolerant=True, marks=MarkMode.ELEMENTS),
+    "lookup": spec(
+        fn_lookup, "inputMap", "key", "default", optional=1, tolerant=True, marks=MarkMode.ELEMENTS
+    ),
+    "merge": spec(fn_merge, variadic="maps", tolerant=True, marks=MarkMode.ELEMENTS),
+    "concat": spec(fn_concat, variadic="seqs", tolerant=True, marks=MarkMode.ELEMENTS),
+    "keys": spec(fn_keys, "inputMap", tolerant=True, marks=MarkMode.ELEMENTS),
+    "values": spec(fn_values, "mapping", tolerant=True, marks=MarkMode.ELEMENTS),
     "contains": spec(fn_contains, "list", "value"),
     "matchkeys": spec(fn_matchkeys, "values", "keys", "searchset"),
 }

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.errors import Diagnostic, SourcePos
+from reconciler.values import Sensitive
 
 MAX_EXPRESSION_DEPTH = 100
 MAX_BLOCK_DEPTH = 100
@@ -57,6 +58,8 @@ def value_exceeds_depth(value: Any, limit: int = MAX_VALUE_DEPTH) -> bool:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        while isinstance(item, Sensitive):  # a mark is no level, but what it holds is walked
+            item = item.value
         if isinstance(item, dict):
             children: Any = item.values()
         elif isinstance(item, list | tuple):

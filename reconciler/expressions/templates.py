@@ -22,7 +22,7 @@ from reconciler.expressions import ast as A
 from reconciler.expressions.coerce import ConversionError, show, to_bool, to_string, type_name
 from reconciler.expressions.context import error
 from reconciler.expressions.functions_base import nfc
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, remark, unmark
 
 _FOR = re.compile(r"for\s+([A-Za-z_][\w-]*)(?:\s*,\s*([A-Za-z_][\w-]*))?\s+in\s+(.+)", re.S)
 
@@ -161,13 +161,13 @@ class _Evaluates(Protocol):
 
 
 def _as_text(evaluator: _Evaluates, body: A.Expr, scope: dict[str, Any]) -> Any:
-    value = evaluator.eval(body, scope)
+    value, marked = unmark(evaluator.eval(body, scope))
     if value is UNKNOWN:
-        return UNKNOWN
+        return remark(UNKNOWN, marked)
     if value is None:
         raise error(body.pos, "Invalid template interpolation value: the value is null")
     try:
-        return to_string(value)
+        return remark(to_string(value), marked)
     except ConversionError:
         raise error(
             body.pos, f"Invalid template interpolation value: cannot include a {type_name(value)} in a string"
@@ -175,11 +175,12 @@ def _as_text(evaluator: _Evaluates, body: A.Expr, scope: dict[str, Any]) -> Any:
 
 
 def render_directive(evaluator: _Evaluates, expr: A.TemplateIf | A.TemplateFor, scope: dict[str, Any]) -> Any:
-    """The text an %{ if } or %{ for } directive renders to (UNKNOWN if it depends on one)."""
+    """The text an %{ if } or %{ for } directive renders to (UNKNOWN if it depends on one);
+    marked when its condition or collection is, or when any text it renders is."""
     if isinstance(expr, A.TemplateIf):
-        cond = evaluator.eval(expr.condition, scope)
+        cond, marked = unmark(evaluator.eval(expr.condition, scope))
         if cond is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
         try:
             chosen = to_bool(cond) if cond is not None else None
         except ConversionError:
@@ -188,13 +189,13 @@ def render_directive(evaluator: _Evaluates, expr: A.TemplateIf | A.TemplateFor, 
             raise error(
                 expr.condition.pos,
                 "Incorrect condition type",
-                detail=f"The condition expression must be of type bool, got {show(cond)}.",
+                detail=f"The condition expression must be of type bool, got {show(remark(cond, marked))}.",
             )
         branch = expr.then if chosen else expr.otherwise
-        return "" if branch is None else _as_text(evaluator, branch, scope)
-    coll = evaluator.eval(expr.collection, scope)
+        return remark("" if branch is None else _as_text(evaluator, branch, scope), marked)
+    coll, marked = unmark(evaluator.eval(expr.collection, scope))
     if coll is UNKNOWN:
-        return UNKNOWN
+        return remark(UNKNOWN, marked)
     if isinstance(coll, dict):
         pairs: list[tuple[Any, Any]] = [(k, coll[k]) for k in sorted(coll)]
     elif isinstance(coll, list | tuple):
@@ -211,11 +212,12 @@ def render_directive(evaluator: _Evaluates, expr: A.TemplateIf | A.TemplateFor, 
         inner = {**scope, expr.value_var: value}
         if expr.key_var:
             inner[expr.key_var] = key
-        text = _as_text(evaluator, expr.body, inner)
+        text, text_marked = unmark(_as_text(evaluator, expr.body, inner))
+        marked = marked or text_marked
         if text is UNKNOWN:
-            return UNKNOWN
+            return remark(UNKNOWN, marked)
         out.append(text)
-    return "".join(out)
+    return remark("".join(out), marked)
 
 
 # ---- template text (heredocs, template files) ----------------------------------------------

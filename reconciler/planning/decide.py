@@ -12,7 +12,29 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.planning.model import Action, ActionReason, AttributeDiff
-from reconciler.values import contains_unknown
+from reconciler.values import Digest, contains_unknown
+
+_DIGEST = "\0digest\0"  # a Digest while deepdiff looks (it would look inside the object)
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, Digest):
+        return _DIGEST + value.text
+    if isinstance(value, dict):
+        return {k: _flat(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_flat(v) for v in value]
+    return value
+
+
+def _unflat(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_DIGEST):
+        return Digest(value[len(_DIGEST) :])
+    if isinstance(value, dict):
+        return {k: _unflat(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unflat(v) for v in value]
+    return value
 
 
 def _path_text(parts: list[Any]) -> str:
@@ -29,13 +51,13 @@ def _leaf_diffs(name: str, before: Any, after: Any) -> list[tuple[str, Any, Any]
         return [(name, before, after)]
     if isinstance(before, list) and len(before) != len(after):
         return [(name, before, after)]
-    tree = DeepDiff(before, after, view="tree", ignore_order=False)
+    tree = DeepDiff(_flat(before), _flat(after), view="tree", ignore_order=False)
     out: list[tuple[str, Any, Any]] = []
     for report in tree.values():
         for item in report:
             parts = item.path(output_format="list")
-            b = None if type(item.t1).__name__ == "NotPresent" else item.t1
-            a = None if type(item.t2).__name__ == "NotPresent" else item.t2
+            b = None if type(item.t1).__name__ == "NotPresent" else _unflat(item.t1)
+            a = None if type(item.t2).__name__ == "NotPresent" else _unflat(item.t2)
             out.append((_path_text([name, *parts]), b, a))
     return sorted(out, key=lambda t: t[0]) or [(name, before, after)]
 
@@ -53,7 +75,8 @@ def diff_attributes(
 
     Computed attributes are not compared (they are not arguments). `ignore` (lifecycle
     ignore_changes) are skipped. An UNKNOWN anywhere in a desired value makes that whole
-    attribute one unknown diff. Sensitive attributes are compared (as digests) but flagged.
+    attribute one unknown diff. Sensitive attributes (the schema's, and any part that is a
+    Digest on either side) are compared as their digests and flagged.
     """
     before = before or {}
     after = after or {}
@@ -72,7 +95,12 @@ def diff_attributes(
             diffs.append(AttributeDiff(path=name, before=b, after=a, **flags))
             continue
         for path, lb, la in _leaf_diffs(name, b, a):
-            diffs.append(AttributeDiff(path=path, before=lb, after=la, **flags))
+            hidden = flags["sensitive"] or isinstance(lb, Digest) or isinstance(la, Digest)
+            diffs.append(
+                AttributeDiff(
+                    path=path, before=lb, after=la, sensitive=hidden, forces_replacement=name in force_new
+                )
+            )
     return diffs
 
 

@@ -1,7 +1,9 @@
 """Expanding a block into its instances (count / for_each) and evaluating one instance's arguments.
 
-Shared by the planner (with UNKNOWNs) and the apply executor (with everything known). Callers:
-planning.planner, applying.executor.
+Shared by the planner (with UNKNOWNs) and the apply executor (with everything known). A sensitive
+`count` is used as a number; a sensitive `for_each` (or a set with a sensitive element) is refused,
+as in Terraform, since its keys become instance addresses; a map's sensitive values are fine and
+reach `each.value` marked. Callers: planning.planner, planning.static, applying.executor.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from reconciler.address import Address, InstanceKey
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.expressions.coerce import HclSet, show, type_name
-from reconciler.values import UNKNOWN, contains_unknown, sensitive_digest
+from reconciler.values import SHOWN, UNKNOWN, contains_unknown, has_marks, unmark
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock
@@ -35,7 +37,7 @@ def _context(block: ResourceBlock) -> str:
 def expand(block: ResourceBlock, ctx: EvalContext) -> list[Instance]:
     """The instances of a block; count and for_each must be known while planning."""
     if block.count is not None:
-        n = evaluate(block.count, ctx)
+        n, n_marked = unmark(evaluate(block.count, ctx))
         if n is UNKNOWN:
             raise _err(
                 block,
@@ -48,13 +50,13 @@ def expand(block: ResourceBlock, ctx: EvalContext) -> list[Instance]:
                 block,
                 block.count.pos,
                 "Invalid count argument",
-                f"count must be a whole number of at least 0, got {n!r}.",
+                f"count must be a whole number of at least 0, got {SHOWN if n_marked else repr(n)}.",
             )
         return [
             Instance(block.address.with_key(i), i, ctx.with_instance(count_index=i)) for i in range(int(n))
         ]
     if block.for_each is not None:
-        value = evaluate(block.for_each, ctx)
+        value = for_each_value(block, evaluate(block.for_each, ctx))
         if contains_unknown(value):
             raise _err(
                 block,
@@ -96,12 +98,28 @@ def for_each_items(value: Any) -> list[tuple[str, Any]]:
     raise ValueError(reason)
 
 
+def for_each_value(block: ResourceBlock, value: Any) -> Any:
+    """A for_each value that holds no sensitive key (a map's values may be sensitive)."""
+    assert block.for_each is not None
+    inner, marked = unmark(value)
+    if marked or (isinstance(inner, list | tuple) and has_marks(inner)):
+        raise _err(
+            block,
+            block.for_each.pos,
+            "Invalid for_each argument",
+            "Sensitive values, or values derived from sensitive values, cannot be used as for_each "
+            "arguments: the keys would show the sensitive value in every instance address.",
+        )
+    return inner
+
+
 def _err(block: ResourceBlock, pos: Any, summary: str, detail: str) -> ConfigError:
     return ConfigError([Diagnostic(summary=summary, pos=pos, detail=detail, context=_context(block))])
 
 
 def evaluate_instance(block: ResourceBlock, instance: Instance, schema: ResourceSchema) -> dict[str, Any]:
-    """Evaluate and validate one instance's arguments; sensitive values stay in plain text here."""
+    """Evaluate and validate one instance's arguments; sensitive parts come back marked (the
+    schema's sensitive arguments always)."""
     from reconciler.config import evaluate_body, validate_arguments
 
     values = evaluate_body(block.body, instance.ctx)
@@ -109,15 +127,6 @@ def evaluate_instance(block: ResourceBlock, instance: Instance, schema: Resource
     if diags:
         raise ConfigError(diags)
     return result
-
-
-def digest_sensitive(values: dict[str, Any], schema: ResourceSchema) -> dict[str, Any]:
-    """A copy with every known sensitive argument replaced by its digest (what state stores)."""
-    out = dict(values)
-    for name in schema.sensitive:
-        if name in out and out[name] is not UNKNOWN and out[name] is not None:
-            out[name] = sensitive_digest(out[name])
-    return out
 
 
 def planned_value(

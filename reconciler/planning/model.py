@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.address import Address
+from reconciler.errors import Diagnostic
 
 
 class Action(StrEnum):
@@ -139,6 +140,7 @@ class Plan:
     config_digest: str = ""
     fingerprints: dict[str, str] = field(default_factory=dict)
     targets: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # shown with the plan, not saved
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)

@@ -11,7 +11,8 @@ and at apply, before a create, for names known only then (applying.executor, via
 Namespaces: provider configurations with the same region, profile and endpoint share one; a
 provider whose region is not set in the stack (it comes from the environment) is its own, so
 that a stack is never refused for a clash that may not exist. Pure, apart from the registry's
-lock. Callers: planning.static, applying.executor.
+lock. A sensitive name is compared like any other and never shown in a message.
+Callers: planning.static, applying.executor.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from providers.base import ProviderSettings, ResourceSchema
 from reconciler.address import Address, Mode
 from reconciler.errors import Diagnostic, ReconcilerError, SourcePos
 from reconciler.planning.model import Action, Plan
+from reconciler.values import SHOWN, unmark
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
@@ -41,6 +43,7 @@ class Claim:
     address: str
     pos: SourcePos | None
     context: str = ""  # 'in resource "aws_fleet" "web"'
+    sensitive: bool = False  # the name is a sensitive value: messages never show it
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -74,21 +77,28 @@ def claim_of(
     cloud name or the name is not known yet."""
     if schema.cloud_name is None:
         return None
-    name = values.get(schema.cloud_name)
+    name, sensitive = unmark(values.get(schema.cloud_name))
     if not isinstance(name, str):
         return None
     return Claim(
-        type_name=schema.type_name, scope=scope, name=name, address=address, pos=pos, context=context
+        type_name=schema.type_name,
+        scope=scope,
+        name=name,
+        address=address,
+        pos=pos,
+        context=context,
+        sensitive=sensitive,
     )
 
 
 def clash(claim: Claim, first: Claim) -> Diagnostic:
     where = f" ({first.pos})" if first.pos is not None else ""
+    shown = SHOWN if claim.sensitive or first.sensitive else f'"{claim.name}"'
     return Diagnostic(
-        f'Duplicate cloud name: {claim.type_name} "{claim.name}"',
+        f"Duplicate cloud name: {claim.type_name} {shown}",
         claim.pos,
         context=claim.context,
-        detail=f'{claim.address} and {first.address}{where} both name their {claim.type_name} "{claim.name}" '
+        detail=f"{claim.address} and {first.address}{where} both name their {claim.type_name} {shown} "
         f"in {first.scope}: they would fight over one cloud object. Give each its own name (with count "
         'or for_each, include count.index or each.key, e.g. "web-${each.key}").',
     )

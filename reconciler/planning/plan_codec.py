@@ -1,16 +1,16 @@
 """Plan model ↔ JSON-safe dicts, for saved plan files.
 
 UNKNOWN is written as {"__unknown__": true} and read back as UNKNOWN; addresses as their text,
-parsed back with Address.parse; enums as their values. Sensitive values leave only as `sha256:`
-digests: attributes named in a change's `sensitive_paths`, sensitive diffs and sensitive outputs
-are digested here even if the planner already did. A {"__redacted__": ...} marker (planfile's
-safety net for sensitive variable values) reads back as UNKNOWN.
-Callers: planning.planfile.
+parsed back with Address.parse; enums as their values. Sensitive values leave only as the keyed
+digests the planner made of them (values.Digest, written {"__sensitive__": "hmac-sha256:..."}). As
+a safety net, anything at a change's `sensitive_paths`, in a sensitive diff or a sensitive output
+that is not a Digest, and any marked value that was not concealed, is written as a
+{"__redacted__": true} marker instead of itself; that marker (also planfile's net for sensitive
+variable values) reads back as UNKNOWN. Callers: planning.planfile.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
 
@@ -25,16 +25,21 @@ from reconciler.planning.model import (
     OutputChange,
     ResourceChange,
 )
-from reconciler.values import SENSITIVE_PREFIX, UNKNOWN, sensitive_digest
+from reconciler.sensitive import STORED_KEY, is_legacy
+from reconciler.values import UNKNOWN, Digest, Sensitive
 
 UNKNOWN_KEY = "__unknown__"
 REDACTED_KEY = "__redacted__"
-SENSITIVE_KEY = "__sensitive__"
+SENSITIVE_KEY = STORED_KEY
 
 
 def encode_value(value: Any) -> Any:
     if value is UNKNOWN:
         return {UNKNOWN_KEY: True}
+    if isinstance(value, Digest):
+        return {SENSITIVE_KEY: value.text}
+    if isinstance(value, Sensitive):
+        return {REDACTED_KEY: True}  # never concealed: a bug, but never the value itself
     if isinstance(value, Address):
         return str(value)
     if isinstance(value, dict):
@@ -45,13 +50,12 @@ def encode_value(value: Any) -> Any:
 
 
 def hide_value(value: Any) -> Any:
-    """A sensitive value as its digest (planner output already is one; this makes sure)."""
-    if value is None or value is UNKNOWN:
+    """A sensitive value as the planner's Digest of it; anything else there becomes a marker."""
+    if value is None or value is UNKNOWN or isinstance(value, Digest):
         return value
-    if isinstance(value, str) and value.startswith(SENSITIVE_PREFIX):
-        return value
-    text = value if isinstance(value, str) else json.dumps(encode_value(value), sort_keys=True, default=str)
-    return sensitive_digest(text)
+    if is_legacy(value):
+        return Digest(value)
+    return {REDACTED_KEY: True}
 
 
 def _hide_attrs(attrs: dict[str, Any] | None, sensitive: Collection[str]) -> Any:
@@ -113,7 +117,7 @@ def output_to_dict(o: OutputChange) -> dict[str, Any]:
 
 
 def _sensitive_output(value: Any) -> Any:
-    return None if value is None else {SENSITIVE_KEY: encode_value(hide_value(value))}
+    return encode_value(hide_value(value))
 
 
 def drift_to_dict(d: DriftEntry) -> dict[str, Any]:
@@ -129,6 +133,8 @@ def decode_value(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(UNKNOWN_KEY) is True or REDACTED_KEY in value:
             return UNKNOWN
+        if len(value) == 1 and isinstance(value.get(SENSITIVE_KEY), str):
+            return Digest(value[SENSITIVE_KEY])
         return {k: decode_value(v) for k, v in value.items()}
     if isinstance(value, list):
         return [decode_value(v) for v in value]
@@ -183,13 +189,10 @@ def data_from_dict(d: dict[str, Any]) -> DataRead:
 
 
 def output_from_dict(o: dict[str, Any]) -> OutputChange:
-    def value(v: Any) -> Any:
-        return decode_value(v[SENSITIVE_KEY] if isinstance(v, dict) and SENSITIVE_KEY in v else v)
-
     return OutputChange(
         name=str(o["name"]),
-        before=value(o["before"]),
-        after=value(o["after"]),
+        before=decode_value(o["before"]),
+        after=decode_value(o["after"]),
         sensitive=bool(o["sensitive"]),
     )
 

@@ -4,10 +4,12 @@ A plan file holds the format and tool versions, the stack, the state lineage and
 planned against, the planning options, a digest of the configuration (every *.hcl file and every
 file they read with file()/templatefile(), plus the variable values), the variable values, the
 fingerprint of every cloud object read, the resolved data sources and the changes. UNKNOWN is stored
-as {"__unknown__": true}; addresses as their text. No secret is ever written: sensitive arguments
-are already `sha256:` digests (made sure again here), sensitive outputs and variables keep only a
-salted digest, and any string that holds a sensitive variable's value is replaced by a redaction
-marker (read back as UNKNOWN, so apply's consistency check skips it). Files are written 0600.
+as {"__unknown__": true}; addresses as their text. No secret is ever written: every sensitive
+value (an argument, a tag, an output, a variable) is there only as its keyed digest (HMAC-SHA256
+under the state lineage's key, which the file does not hold, so the digest cannot be checked
+against guesses without the state), and as a safety net any string that holds a sensitive
+variable's value is replaced by a redaction marker (read back as UNKNOWN, so apply's consistency
+check skips it). Files are written 0600.
 
 The model ↔ JSON mapping of changes, data reads, outputs and drift is planning.plan_codec.
 Callers: commands_planfile (plan --out and --format, apply PLAN_FILE, show PLAN_FILE),
@@ -42,8 +44,9 @@ from reconciler.planning.plan_codec import (
     output_from_dict,
     output_to_dict,
 )
+from reconciler.sensitive import keyed_digest
 from reconciler.state.files import atomic_write
-from reconciler.values import SENSITIVE_PREFIX
+from reconciler.values import SENSITIVE_PREFIX, is_marked, marked_leaves
 
 if TYPE_CHECKING:
     from reconciler.config import Body, Stack
@@ -87,9 +90,10 @@ class PlanFile:
 # --- the configuration digest -------------------------------------------------------------
 
 
-def config_digest(stack: Stack, variables: Mapping[str, Any], *, salt: str) -> ConfigDigest:
+def config_digest(stack: Stack, variables: Mapping[str, Any], *, salt: str, key: str) -> ConfigDigest:
     """Digest every *.hcl file, every file they read with a literal file()/templatefile() path,
-    and every variable value (salted, so a short secret cannot be looked up in a table)."""
+    and every variable value: salted, and a sensitive one keyed with the state's `key` (so it cannot
+    be looked up in a table, or checked against guesses, without the state)."""
     files: dict[str, str] = {}
     for path, text in stack.sources.items():
         files[_relative(stack.directory, path)] = _digest_bytes(text.encode())
@@ -101,11 +105,15 @@ def config_digest(stack: Stack, variables: Mapping[str, Any], *, salt: str) -> C
             files.setdefault(name, "missing")
     return ConfigDigest(
         files=dict(sorted(files.items())),
-        variables={name: variable_digest(value, salt=salt) for name, value in sorted(variables.items())},
+        variables={
+            name: variable_digest(value, salt=salt, key=key) for name, value in sorted(variables.items())
+        },
     )
 
 
-def variable_digest(value: Any, *, salt: str) -> str:
+def variable_digest(value: Any, *, salt: str, key: str) -> str:
+    if is_marked(value):
+        return keyed_digest(value, key).text
     text = json.dumps(value, sort_keys=True, default=str)
     return SENSITIVE_PREFIX + hashlib.sha256(f"{salt}:{text}".encode()).hexdigest()
 
@@ -203,7 +211,7 @@ def plan_file_dict(
         "outputs": [output_to_dict(o) for o in plan.outputs],
         "drift": [drift_to_dict(d) for d in plan.drift],
     }
-    secrets_ = [v for n, v in plan.variables.items() if n in hidden]
+    secrets_ = [v for n, v in plan.variables.items() if n in hidden or is_marked(v)]
     return _redact(doc, _secret_strings(secrets_))  # type: ignore[no-any-return]
 
 
@@ -220,14 +228,16 @@ def write_plan_file(path: Path, doc: Mapping[str, Any]) -> None:
 
 
 def _secret_strings(values: list[Any]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        if isinstance(value, str) and value:
-            out.append(value)
-        elif isinstance(value, dict | list | tuple):
-            items = value.values() if isinstance(value, dict) else value
-            out.extend(_secret_strings(list(items)))
-    return out
+    leaves = [leaf for v in values for leaf in (marked_leaves(v) if is_marked(v) else _plain_leaves(v))]
+    return [leaf for leaf in leaves if isinstance(leaf, str) and leaf]
+
+
+def _plain_leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _plain_leaves(v)]
+    if isinstance(value, list | tuple):
+        return [leaf for v in value for leaf in _plain_leaves(v)]
+    return [value]
 
 
 def _redact(value: Any, secret_texts: list[str]) -> Any:
@@ -237,7 +247,7 @@ def _redact(value: Any, secret_texts: list[str]) -> Any:
     if isinstance(value, str):
         for s in secret_texts:
             if value == s or (len(s) >= REDACT_SUBSTRING_MIN and s in value):
-                return {REDACTED_KEY: _digest_bytes(value.encode())}
+                return {REDACTED_KEY: True}
         return value
     if isinstance(value, dict):
         return {k: _redact(v, secret_texts) for k, v in value.items()}

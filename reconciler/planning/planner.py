@@ -4,6 +4,12 @@ resource instance, what apply must do. The result is a Plan, the only thing appl
 Callers: cli (plan, apply without a plan file, destroy). Network access happens only through the
 providers it is given (refresh and data-source reads); the decisions are the pure functions in
 planning.decide.
+
+Secrets: evaluation gives marked values (values.Sensitive); the planner compares and records them
+concealed (keyed digests under the state's key, reconciler.sensitive), so the Plan never holds a
+secret. The cloud's side is marked where the configuration, the schema or state says a value is
+sensitive before the two are compared, so an unchanged secret compares equal and a changed one
+shows as "(sensitive value changed)". Dependants evaluate against the marked values themselves.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from reconciler.graph.walk import walk
 from reconciler.planning.decide import decide_action, diff_attributes
 from reconciler.planning.instances import (
     assemble,
-    digest_sensitive,
     evaluate_instance,
     expand,
     planned_value,
@@ -49,8 +54,19 @@ from reconciler.planning.rollouts import (
     template_version,
 )
 from reconciler.planning.scope import apply_targets, check_ownership, plan_destroy, plan_orphans
+from reconciler.planning.sensitivity import (
+    SECRET_LOOKUP,
+    dotted_digests,
+    lookup_fingerprint,
+    marked_result,
+    migrate_legacy_digests,
+    output_value,
+    provider_tag_warnings,
+    tag_warning,
+)
+from reconciler.sensitive import conceal, conceal_like, digest_paths, keyed_digest, reveal
 from reconciler.state import State
-from reconciler.values import UNKNOWN, contains_unknown
+from reconciler.values import UNKNOWN, contains_unknown, has_marks, marked_paths
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
@@ -72,6 +88,7 @@ class _Walk:
     ctx: EvalContext
     observed: Observed
     plan: Plan
+    key: str  # the state lineage's digest key
     lock: threading.Lock = field(default_factory=threading.Lock)
     configured: set[str] = field(default_factory=set)
 
@@ -97,15 +114,16 @@ def make_plan(
     observed = refresh_state(
         state=state, providers=providers, stack=plan.stack, parallelism=options.parallelism
     )
+    migrate_legacy_digests(state, observed)
     plan.drift = detect_drift(state=state, observed=observed)
     for text, obs in observed.items():
-        if obs is not None and obs.fingerprint:
-            plan.fingerprints[text] = obs.fingerprint
+        if obs is not None and obs.fingerprint:  # keyed: a fleet's covers its (maybe secret) tags
+            plan.fingerprints[text] = keyed_digest(obs.fingerprint, state.digest_key).text[12:44]
     if options.destroy:
         plan_destroy(plan, state, observed, stack)
         return plan
     ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
-    w = _Walk(ctx=ctx, observed=observed, plan=plan)
+    w = _Walk(ctx=ctx, observed=observed, plan=plan, key=state.digest_key)
 
     def visit(node: str) -> None:
         _visit(node, stack=stack, state=state, providers=providers, w=w, options=options)
@@ -113,6 +131,7 @@ def make_plan(
     result = walk(graph, visit, parallelism=options.parallelism)
     if result.failures:
         _raise_failures([err for _, err in result.failures])
+    plan.warnings.extend(provider_tag_warnings(stack, ctx))
     if options.refresh_only:
         plan.changes = []
     else:
@@ -154,7 +173,7 @@ def _visit(
         return
     if kind == "output":
         out = stack.outputs[name]
-        after = evaluate(out.value, w.ctx)
+        after = output_value(out, evaluate(out.value, w.ctx), key=w.key)
         prev = state.outputs.get(name)
         with w.lock:
             w.plan.outputs.append(
@@ -194,18 +213,20 @@ def _plan_data(
             values[inst.key] = UNKNOWN
         else:
             provider = providers[block.provider_key]
+            plain = reveal(config, what=str(inst.address))
             res = provider.read_data(
-                ReadDataRequest(address=inst.address, type_name=block.type_name, config=config)
+                ReadDataRequest(address=inst.address, type_name=block.type_name, config=plain)
             )
+            attributes = marked_result(res.attributes, schema.sensitive, whole=has_marks(config))
             read = DataRead(
                 address=inst.address,
                 type_name=block.type_name,
-                attributes=res.attributes,
-                explanation=res.explanation,
+                attributes=conceal(attributes, w.key),
+                explanation=res.explanation if not has_marks(config) else SECRET_LOOKUP,
                 previous=previous,
-                fingerprint=res.fingerprint,
+                fingerprint=lookup_fingerprint(res.fingerprint, secret=has_marks(config), key=w.key),
             )
-            values[inst.key] = res.attributes
+            values[inst.key] = attributes
         with w.lock:
             w.plan.data.append(read)
             if read.fingerprint:
@@ -221,14 +242,24 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
         text = str(inst.address)
         rs = state.resources.get(text)
         obs = w.observed.get(text)
-        prior = dict(obs.attributes) if obs is not None else None
-        if prior is not None and rs is not None:  # config-only arguments (e.g. rollout) live in state
-            for name in schema.arguments:
-                if name not in prior and name in rs.attributes:
-                    prior[name] = rs.attributes[name]
-        desired = digest_sensitive(evaluate_instance(block, inst, schema), schema)
+        marked = evaluate_instance(block, inst, schema)  # sensitive parts marked
+        warning = tag_warning(block, marked.get("tags"))
+        if warning is not None:
+            with w.lock:
+                if warning not in w.plan.warnings:
+                    w.plan.warnings.append(warning)
         if is_fleet(block.type_name):
-            _fill_template_version(desired, prior, w)
+            _fill_template_version(marked, obs.attributes if obs is not None else None, w)
+        # the cloud's side is sensitive where the configuration, the schema or state says so
+        paths = [*marked_paths(marked), *(digest_paths(rs.attributes) if rs is not None else [])]
+        paths += [(n,) for n in schema.sensitive]
+        prior_marked = dict(obs.attributes) if obs is not None else None
+        if prior_marked is not None and rs is not None:  # config-only arguments (rollout) live in state
+            for name in schema.arguments:
+                if name not in prior_marked and name in rs.attributes:
+                    prior_marked[name] = rs.attributes[name]
+        prior = conceal_like(prior_marked, paths, w.key) if prior_marked is not None else None
+        desired = conceal(marked, w.key)
         diffs = diff_attributes(
             prior,
             desired,
@@ -237,10 +268,11 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
             force_new=schema.force_new,
             ignore=block.lifecycle.ignore_changes,
         )
-        if prior is not None:
+        if prior is not None and prior_marked is not None:
             for ignored in block.lifecycle.ignore_changes:  # keep what the cloud has
                 if ignored in prior:
                     desired[ignored] = prior[ignored]
+                    marked[ignored] = prior_marked[ignored]
         replace = any(t.contains(inst.address) for t in options.replace)
         action, reason, replace_paths = decide_action(
             prior=prior,
@@ -260,12 +292,13 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
                     )
                 ]
             )
+        in_place = action in (Action.NOOP, Action.UPDATE)
+        changed = [d.path for d in diffs] if action is Action.UPDATE else None
         after, note = planned_value(
-            schema=schema,
-            desired=desired,
-            prior=prior,
-            in_place=action in (Action.NOOP, Action.UPDATE),
-            changed=[d.path for d in diffs] if action is Action.UPDATE else None,
+            schema=schema, desired=desired, prior=prior, in_place=in_place, changed=changed
+        )
+        seen, _ = planned_value(  # what dependants evaluate against: the marked values themselves
+            schema=schema, desired=marked, prior=prior_marked, in_place=in_place, changed=changed
         )
         change = ResourceChange(
             address=inst.address,
@@ -279,13 +312,13 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
             note=note,
             diffs=diffs if action is not Action.CREATE else [],
             replace_paths=replace_paths,
-            sensitive_paths=sorted(schema.sensitive),
+            sensitive_paths=sorted({*schema.sensitive, *dotted_digests(prior), *dotted_digests(after)}),
             depends_on=sorted({d for d in _block_deps(block)}),
             create_before_destroy=block.lifecycle.create_before_destroy,
         )
         if is_fleet(block.type_name) and prior is not None:
             _plan_rollout(change, desired=desired, prior=prior, record=rs.rollout if rs else None, w=w)
-        values[inst.key] = change.after
+        values[inst.key] = seen
         with w.lock:
             w.plan.changes.append(change)
             w.configured.add(text)

@@ -4,7 +4,9 @@ and describe what changed outside reconciler (drift).
 Drift comes in three kinds (`DRIFT_*`): an object deleted, its attributes changed (a group resized
 by hand, a template's default version moved), or its ownership tags removed or changed. The last
 is only reported: the plan never re-tags an object by itself, and the planner refuses to change an
-object whose `reconciler:stack` tag is not this stack's. Callers: planning.planner, cli
+object whose `reconciler:stack` tag is not this stack's. What the cloud reports comes back with
+the schema's sensitive attributes marked (values.Sensitive); drift compares it concealed where
+state holds a digest, so a drift entry never holds a secret. Callers: planning.planner, cli
 (refresh-only apply), recovery.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from providers.base import (
@@ -29,6 +32,7 @@ from reconciler.errors import StateError
 from reconciler.planning.decide import diff_attributes
 from reconciler.planning.model import AttributeDiff, DriftEntry, DriftKind
 from reconciler.planning.rollouts import unfinished
+from reconciler.sensitive import conceal_like, digest_paths, mark_schema
 from reconciler.state import State
 
 Observed = dict[str, ObservedResource | None]
@@ -50,16 +54,27 @@ def refresh_state(
                 f"declares; add the provider block back to manage or destroy them"
             )
 
+    schemas = all_schemas()
+
     def read(item: tuple[tuple[str, str], dict[str, Address]]) -> Observed:
         (pkey, type_name), ids = item
         got = providers[pkey].refresh(RefreshRequest(type_name=type_name, ids=ids, stack=stack))
-        return {str(ids[i]): got.get(i) for i in ids}
+        schema = schemas.get((Mode.MANAGED, type_name))
+        sensitive = schema.sensitive if schema else frozenset()
+        return {str(ids[i]): marked_observation(got.get(i), sensitive) for i in ids}
 
     out: Observed = {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         for part in pool.map(read, list(groups.items())):
             out.update(part)
     return out
+
+
+def marked_observation(obs: ObservedResource | None, sensitive: frozenset[str]) -> ObservedResource | None:
+    """`obs` with the schema's sensitive attributes marked."""
+    if obs is None or not sensitive:
+        return obs
+    return replace(obs, attributes=mark_schema(obs.attributes, sensitive))
 
 
 def detect_drift(*, state: State, observed: Observed) -> list[DriftEntry]:
@@ -81,10 +96,12 @@ def detect_drift(*, state: State, observed: Observed) -> list[DriftEntry]:
         schema = schemas.get((Mode.MANAGED, rs.type))
         names: list[str] = sorted(now.attributes)  # config-only arguments (rollout) are not read
         sensitive = schema.sensitive if schema else frozenset()
-        diffs = diff_attributes(rs.attributes, now.attributes, arguments=names, sensitive=sensitive)
+        paths = [*digest_paths(rs.attributes), *((n,) for n in sensitive)]
+        seen = conceal_like(now.attributes, paths, state.digest_key)
+        diffs = diff_attributes(rs.attributes, seen, arguments=names, sensitive=sensitive)
         if diffs:
-            kept = {k: v for k, v in rs.attributes.items() if k not in now.attributes}
-            after = {**kept, **now.attributes}
+            kept = {k: v for k, v in rs.attributes.items() if k not in seen}
+            after = {**kept, **seen}
             entries.append(DriftEntry(address=addr, kind=DRIFT_UPDATED, diffs=diffs, after=after))
         owner = ownership_diffs(now.ownership, stack=state.stack, address=text)
         if owner:

@@ -18,9 +18,10 @@ from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, Expr, evaluate
 from reconciler.expressions.coerce import show
 from reconciler.expressions.limits import value_exceeds_depth, value_too_deep
-from reconciler.planning.instances import for_each_items
+from reconciler.planning.instances import for_each_items, for_each_value
 from reconciler.planning.names import Claim, claim_of, duplicate_claims
-from reconciler.values import UNKNOWN, contains_unknown
+from reconciler.planning.sensitivity import check_output
+from reconciler.values import UNKNOWN, contains_unknown, remark, unmark
 
 if TYPE_CHECKING:
     from reconciler.config import ResourceBlock, Stack
@@ -55,7 +56,8 @@ def validate_statically(
                     evaluate(stack.locals[name].expr, ctx), stack.locals[name].expr, node
                 )
             elif kind == "output":
-                _shallow(evaluate(stack.outputs[name].value, ctx), stack.outputs[name].value, node)
+                output = stack.outputs[name]
+                check_output(output, _shallow(evaluate(output.value, ctx), output.value, node))
             elif kind != "var":
                 block = stack.block_at(_addr(node))
                 if block is not None:
@@ -99,14 +101,14 @@ def _check_block(
     # (the instance's address, None while its key is unknown; its context)
     contexts: list[tuple[Address | None, EvalContext]] = [(block.address, ctx)]
     if block.count is not None:
-        n = evaluate(block.count, ctx)
+        n, n_marked = unmark(evaluate(block.count, ctx))
         if n is not UNKNOWN and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             return [
                 Diagnostic(
                     summary="Invalid count argument",
                     pos=block.count.pos,
                     context=block.context,
-                    detail=f"count must be a whole number of at least 0, got {show(n)}.",
+                    detail=f"count must be a whole number of at least 0, got {show(remark(n, n_marked))}.",
                 )
             ]
         if isinstance(n, int) and n <= MAX_CHECKED_INSTANCES:
@@ -114,7 +116,10 @@ def _check_block(
         else:  # instances unknown (or very many): check one, claim nothing
             contexts = [(None, ctx.with_instance(count_index=0))] if n != 0 else []
     elif block.for_each is not None:
-        value = evaluate(block.for_each, ctx)
+        try:
+            value = for_each_value(block, evaluate(block.for_each, ctx))
+        except ConfigError as err:
+            return list(err.diagnostics)
         if contains_unknown(value):
             unknown: Any = UNKNOWN
             contexts = [(None, ctx.with_instance(each_key=unknown, each_value=unknown))]

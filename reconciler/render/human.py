@@ -1,8 +1,9 @@
 """Human rendering of a Plan, in the manner of Terraform (+ ~ -/+ - <=), for a terminal or a log.
 
 It reads a Plan and never decides anything. Colour comes from rich, which turns it off for
-non-terminals and when NO_COLOR is set. Secrets are never shown: sensitive attributes print
-`(sensitive)`. Callers: cli (plan, apply, destroy, show).
+non-terminals and when NO_COLOR is set. Secrets are never shown: a sensitive value (a Digest or a
+marked value, at any depth: `tags = { Name = "web", Token = (sensitive) }`) prints `(sensitive)`,
+a changed one `(sensitive value changed)`. Callers: cli (plan, apply, destroy, show, state show).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from reconciler.planning.model import ACTION_SYMBOL, Action, ActionReason, DataRead, Plan, ResourceChange
-from reconciler.values import UNKNOWN
+from reconciler.values import UNKNOWN, is_marked
 
 STYLE = {
     Action.CREATE: "green",
@@ -44,7 +45,7 @@ REASON_TEXT = {
 
 def fmt_value(value: Any, *, sensitive: bool = False) -> str:
     """One value in HCL-like notation; nulls inside objects are left out, secrets never shown."""
-    if sensitive:
+    if sensitive or is_marked(value):
         return "(sensitive)"
     if value is UNKNOWN:
         return "(known after apply)"
@@ -166,6 +167,8 @@ def _drift_value(value: Any) -> str:
     if value is None:
         return "(removed)"
     text = fmt_value(value)
+    if is_marked(value):
+        return text
     if isinstance(value, list) and len(text) > 60:
         return f"[{len(value)} item{'s' if len(value) != 1 else ''}]"
     return text

@@ -27,7 +27,8 @@ from reconciler.planning.model import (
 )
 from reconciler.planning.rollouts import images_seen
 from reconciler.rollout.model import RolloutPlan
-from reconciler.values import SENSITIVE_PREFIX, UNKNOWN
+from reconciler.sensitive import is_legacy
+from reconciler.values import UNKNOWN, is_marked
 
 FORMAT_VERSION = "1.0"
 
@@ -38,7 +39,8 @@ __all__ = ["FORMAT_VERSION", "plan_document", "summary", "summary_line"]
 
 
 def _is_digest(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(SENSITIVE_PREFIX)
+    """A sensitive value as plans hold it (a Digest; or an older plan file's `sha256:` string)."""
+    return is_marked(value) or is_legacy(value)
 
 
 def _join(path: str, key: Any) -> str:

@@ -24,7 +24,8 @@ from reconciler.planning.rollouts import images_seen
 from reconciler.render.human import REASON_TEXT, VERB, fmt_value, image_names, summary_line
 from reconciler.rollout.config import format_duration
 from reconciler.rollout.model import RolloutPlan
-from reconciler.values import SENSITIVE_PREFIX, UNKNOWN
+from reconciler.sensitive import is_legacy
+from reconciler.values import UNKNOWN, is_marked
 
 GITHUB_LIMIT = 65536
 # Destructive actions first: that is what a reviewer must not miss.
@@ -59,7 +60,7 @@ def _fenced(lines: list[str], lang: str = "") -> str:
 
 def _is_secret(value: Any, hidden: frozenset[str] = frozenset(), path: str = "") -> bool:
     """A digest of a secret, or a value at a sensitive path."""
-    return (isinstance(value, str) and value.startswith(SENSITIVE_PREFIX)) or bool(path and path in hidden)
+    return is_marked(value) or is_legacy(value) or bool(path and path in hidden)
 
 
 def _mask(value: Any, hidden: frozenset[str], path: str) -> Any:

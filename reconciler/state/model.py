@@ -5,6 +5,14 @@ and any fleet rollout in progress), the last resolved data sources (so a plan ca
 new AMI") and the outputs. `to_dict`/`from_dict` give the JSON-safe form; `from_dict` checks the
 shape and raises `StateError` with a message that names the file and what is wrong.
 
+Secrets: every sensitive part of an attribute, a data source or an output is held as a
+`values.Digest` (HMAC-SHA256 under `digest_key`, a random key per lineage that only state holds;
+written as {"__sensitive__": "hmac-sha256:..."}), and a sensitive output keeps only that digest.
+A state written by an older version (format 1: no key, `sha256:` strings, sensitive outputs in
+clear) is migrated when read: it gets a key, its sensitive outputs are replaced by their keyed
+digest and its `sha256:` strings are read as Digests (reconciler.sensitive.migrate_legacy turns
+those into keyed ones once a refresh confirms them); the next write stores only the new form.
+
 Callers: state backends (read/write), `state.writer.StateWriter` (apply), planning (prior state),
 cli (`state list/show/rm`, `output`, `show`).
 """
@@ -19,19 +27,24 @@ from typing import Any
 
 from reconciler.address import Address, AddressError
 from reconciler.errors import StateError
+from reconciler.sensitive import conceal, from_json, keyed_digest, new_key, to_json
+from reconciler.values import Digest, mark
 
-FORMAT_VERSION = 1  # the newest state format this build reads and the one it writes
+FORMAT_VERSION = 2  # the newest state format this build reads and the one it writes
+# 2: sensitive values as keyed digests ({"__sensitive__": ...}), digest_key, no sensitive outputs
 
 
 @dataclass
 class OutputState:
-    """An output's last applied value; `sensitive` ones are hidden when shown."""
+    """An output's last applied value; a `sensitive` one holds only its keyed Digest."""
 
     value: Any
     sensitive: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": copy.deepcopy(self.value), "sensitive": self.sensitive}
+    def to_dict(self, key: str) -> dict[str, Any]:
+        """JSON form; a sensitive output's value only as its keyed digest, whatever it holds."""
+        value = conceal(mark(self.value) if self.sensitive else self.value, key)
+        return {"value": to_json(value), "sensitive": self.sensitive}
 
 
 @dataclass
@@ -46,13 +59,13 @@ class ResourceState:
     dependencies: list[str] = field(default_factory=list)
     rollout: dict[str, Any] | None = None  # progress of a fleet rollout, None when none is running
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, key: str) -> dict[str, Any]:
         return {
             "address": self.address,
             "type": self.type,
             "provider": self.provider,
             "id": self.id,
-            "attributes": copy.deepcopy(self.attributes),
+            "attributes": to_json(conceal(self.attributes, key)),
             "dependencies": sorted(self.dependencies),
             "rollout": copy.deepcopy(self.rollout),
         }
@@ -66,6 +79,7 @@ class State:
     lineage: str
     serial: int = 0
     format_version: int = FORMAT_VERSION
+    digest_key: str = field(default_factory=new_key, repr=False)  # never in a plan file
     resources: dict[str, ResourceState] = field(default_factory=dict)
     data: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, OutputState] = field(default_factory=dict)
@@ -88,13 +102,14 @@ class State:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format_version": self.format_version,
+            "format_version": FORMAT_VERSION,
             "lineage": self.lineage,
             "serial": self.serial,
             "stack": self.stack,
-            "resources": {key: self.resources[key].to_dict() for key in sorted(self.resources)},
-            "data": {key: copy.deepcopy(self.data[key]) for key in sorted(self.data)},
-            "outputs": {key: self.outputs[key].to_dict() for key in sorted(self.outputs)},
+            "digest_key": self.digest_key,
+            "resources": {a: self.resources[a].to_dict(self.digest_key) for a in sorted(self.resources)},
+            "data": {a: to_json(conceal(self.data[a], self.digest_key)) for a in sorted(self.data)},
+            "outputs": {n: self.outputs[n].to_dict(self.digest_key) for n in sorted(self.outputs)},
         }
 
     def to_json(self) -> str:
@@ -135,25 +150,36 @@ class State:
         if serial < 0:
             raise StateError(f"{source}: serial must not be negative (got {serial})")
         stack = v.field(top, "stack", str, "the top level")
-        state = cls(stack=stack, lineage=lineage, serial=serial, format_version=version)
+        key = v.field(top, "digest_key", str, "the top level", default="") or new_key()
+        if not _is_key(key):
+            raise StateError(f"{source}: digest_key must be 64 hexadecimal digits")
+        state = cls(stack=stack, lineage=lineage, serial=serial, format_version=version, digest_key=key)
         if expected_stack is not None:
             state.check_stack(expected_stack, source=source)
-        for key, item in v.obj(top.get("resources", {}), "resources").items():
-            state.resources[key] = _resource_from_dict(v, key, item)
-        for key, item in v.obj(top.get("data", {}), "data").items():
-            _check_address(v, key, "data")
-            state.data[key] = copy.deepcopy(v.obj(item, f"data[{key!r}]"))
-        for key, item in v.obj(top.get("outputs", {}), "outputs").items():
-            where = f"outputs[{key!r}]"
+        legacy = version < 2
+        for addr, item in v.obj(top.get("resources", {}), "resources").items():
+            state.resources[addr] = _resource_from_dict(v, addr, item, legacy=legacy)
+        for addr, item in v.obj(top.get("data", {}), "data").items():
+            _check_address(v, addr, "data")
+            state.data[addr] = from_json(v.obj(item, f"data[{addr!r}]"), legacy=legacy)
+        for name, item in v.obj(top.get("outputs", {}), "outputs").items():
+            where = f"outputs[{name!r}]"
             out = v.obj(item, where)
             if "value" not in out:
                 raise StateError(f"{source}: {where} is missing value")
             sensitive = v.field(out, "sensitive", bool, where, default=False)
-            state.outputs[key] = OutputState(value=copy.deepcopy(out["value"]), sensitive=sensitive)
+            value = from_json(out["value"], legacy=legacy)
+            if sensitive and not isinstance(value, Digest) and value is not None:
+                value = keyed_digest(value, key)  # an older version kept it in clear
+            state.outputs[name] = OutputState(value=value, sensitive=sensitive)
         return state
 
 
-def _resource_from_dict(v: _Validator, key: str, item: Any) -> ResourceState:
+def _is_key(key: str) -> bool:
+    return len(key) == 64 and all(c in "0123456789abcdef" for c in key)
+
+
+def _resource_from_dict(v: _Validator, key: str, item: Any, *, legacy: bool) -> ResourceState:
     where = f"resources[{key!r}]"
     _check_address(v, key, "resources")
     obj = v.obj(item, where)
@@ -171,7 +197,7 @@ def _resource_from_dict(v: _Validator, key: str, item: Any) -> ResourceState:
         type=v.field(obj, "type", str, where),
         provider=v.field(obj, "provider", str, where),
         id=v.field(obj, "id", str, where),
-        attributes=copy.deepcopy(v.obj(obj.get("attributes", {}), f"{where}.attributes")),
+        attributes=from_json(v.obj(obj.get("attributes", {}), f"{where}.attributes"), legacy=legacy),
         dependencies=list(deps),
         rollout=copy.deepcopy(rollout),
     )

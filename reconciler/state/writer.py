@@ -28,6 +28,11 @@ class StateWriter:
         self._lock = threading.Lock()
 
     @property
+    def key(self) -> str:
+        """The state lineage's digest key (reconciler.sensitive), for concealing what is recorded."""
+        return self._state.digest_key
+
+    @property
     def serial(self) -> int:
         with self._lock:
             return self._state.serial

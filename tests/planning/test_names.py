@@ -116,6 +116,13 @@ def test_aliases_of_one_region_share_a_name_space(tmp_path: Path) -> None:
     assert "aws_launch_template.b and aws_launch_template.a" in found
 
 
+def test_a_sensitive_name_is_compared_but_never_shown(tmp_path: Path) -> None:
+    secret = 'variable "n" {\n  default   = "web-hunter2-name"\n  sensitive = true\n}\n'
+    (found,) = problems(tmp_path, secret + lt("a", "var.n") + lt("b", "var.n"))
+    assert found.startswith("Duplicate cloud name: aws_launch_template (sensitive value) @24:")
+    assert "hunter2" not in found and "aws_launch_template.b and aws_launch_template.a" in found
+
+
 def test_a_name_known_only_after_apply_is_not_judged_before(tmp_path: Path) -> None:
     unknown = 'split("-", aws_launch_template.a.id)[0] == "lt" ? "web" : "other"'
     assert problems(tmp_path, lt("a", '"web"') + lt("b", unknown)) == []

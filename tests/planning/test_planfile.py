@@ -1,5 +1,6 @@
 """Saved plan files: a Plan survives the round trip through JSON exactly (UNKNOWN, addresses,
-enums, rollout dicts), and no secret gets in (sensitive arguments, diffs, outputs, variables)."""
+enums, rollout dicts, keyed digests of sensitive values), and no secret gets in (sensitive
+arguments, diffs, outputs, variables): what the planner did not conceal is redacted."""
 
 from __future__ import annotations
 
@@ -34,9 +35,11 @@ from reconciler.planning.planfile import (
     variable_digest,
     write_plan_file,
 )
-from reconciler.values import UNKNOWN, sensitive_digest
+from reconciler.sensitive import keyed_digest
+from reconciler.values import UNKNOWN, Digest, mark, sensitive_digest
 
 SECRET = "pa55word-very-secret"
+KEY = "ab" * 32
 CONFIG = ConfigDigest(files={"main.hcl": "sha256:aa"}, variables={"db_password": "sha256:bb"})
 
 
@@ -47,8 +50,14 @@ def sample_plan() -> Plan:
         type_name="aws_launch_template",
         reason=ActionReason.NONE,
         id="lt-1",
-        before={"id": "lt-1", "image_id": "ami-1", "user_data": sensitive_digest("old"), "tags": {"A": "1"}},
-        after={"id": "lt-1", "image_id": "ami-2", "user_data": sensitive_digest("new"), "latest": UNKNOWN},
+        before={"id": "lt-1", "image_id": "ami-1", "user_data": keyed_digest("old", KEY), "tags": {"A": "1"}},
+        after={
+            "id": "lt-1",
+            "image_id": "ami-2",
+            "user_data": keyed_digest("new", KEY),
+            "tags": {"A": "1", "Token": keyed_digest(SECRET, KEY)},
+            "latest": UNKNOWN,
+        },
         diffs=[
             AttributeDiff(path="image_id", before="ami-1", after="ami-2"),
             AttributeDiff(path="user_data", before="plain-old", after="plain-new", sensitive=True),
@@ -96,7 +105,8 @@ def sample_plan() -> Plan:
         ],
         outputs=[
             OutputChange(name="ami", before="ami-1", after="ami-2"),
-            OutputChange(name="password", before=None, after=SECRET, sensitive=True),
+            OutputChange(name="password", before=None, after=SECRET, sensitive=True),  # not concealed
+            OutputChange(name="token", before=None, after=keyed_digest(SECRET, KEY), sensitive=True),
             OutputChange(name="later", before=None, after=UNKNOWN),
         ],
         drift=[
@@ -106,7 +116,7 @@ def sample_plan() -> Plan:
         ],
         lineage="lin-1",
         serial=7,
-        variables={"instance_type": "t3.small", "db_password": SECRET, "sizes": [1, 2]},
+        variables={"instance_type": "t3.small", "db_password": mark(SECRET), "sizes": [1, 2]},
         fingerprints={"aws_fleet.web[0]": "web-g1:v1:abc", "data.aws_ami.app": "ami-2"},
         targets=["aws_fleet.web"],
     )
@@ -143,24 +153,30 @@ def test_no_secret_gets_into_the_file() -> None:
     doc, back = round_trip(sample_plan())
     text = json.dumps(doc)
     assert SECRET not in text and "plain-old" not in text and "plain-new" not in text
-    diff = doc["changes"][2]["diffs"][1]
-    assert diff["before"] == sensitive_digest("plain-old") and diff["after"] == sensitive_digest("plain-new")
+    for plain in (SECRET, "plain-old", "plain-new", "old", "new"):  # nor their plain digests
+        assert (sensitive_digest(plain) or "").removeprefix("sha256:") not in text
+    token = doc["changes"][2]["after"]["tags"]["Token"]
+    assert token == {"__sensitive__": keyed_digest(SECRET, KEY).text}  # the planner's keyed digest
+    diff = doc["changes"][2]["diffs"][1]  # a sensitive diff the planner left in clear: redacted
+    assert diff["before"] == {"__redacted__": True} and diff["after"] == {"__redacted__": True}
     assert doc["variables"]["db_password"] == {"sensitive": True, "digest": "sha256:bb"}
     assert doc["variables"]["sizes"] == {"value": [1, 2]}
-    password = back.outputs[1]
-    assert password.sensitive and password.after == sensitive_digest(SECRET) and password.changed
-    assert back.outputs[2].after is UNKNOWN
+    password, token_output = back.outputs[1], back.outputs[2]
+    assert password.sensitive and password.after is UNKNOWN and password.changed
+    assert token_output.after == keyed_digest(SECRET, KEY) and isinstance(token_output.after, Digest)
+    assert back.outputs[3].after is UNKNOWN
     assert back.variables["db_password"] == "sha256:bb" and back.variables["instance_type"] == "t3.small"
 
 
-def test_a_sensitive_argument_that_is_not_yet_a_digest_is_digested() -> None:
+def test_a_sensitive_argument_that_is_not_concealed_is_redacted() -> None:
     plan = sample_plan()
     assert plan.changes[2].after is not None
     plan.changes[2].after["user_data"] = "#!/bin/sh plain text"
+    plan.changes[2].after["marked"] = mark("marked but not concealed")
     doc, back = round_trip(plan)
-    assert "plain text" not in json.dumps(doc)
+    assert "plain text" not in json.dumps(doc) and "not concealed" not in json.dumps(doc)
     assert back.changes[2].after is not None
-    assert back.changes[2].after["user_data"] == sensitive_digest("#!/bin/sh plain text")
+    assert back.changes[2].after["user_data"] is UNKNOWN and back.changes[2].after["marked"] is UNKNOWN
 
 
 @pytest.mark.parametrize(
@@ -264,19 +280,24 @@ def stack_in(tmp_path: Path) -> Any:
 def test_the_config_digest_covers_hcl_files_files_they_read_and_variables(tmp_path: Path) -> None:
     stack = stack_in(tmp_path)
     assert referenced_files(stack) == {tmp_path / "scripts" / "boot.sh", tmp_path / "init.tpl"}
-    first = config_digest(stack, {"name": "web"}, salt="s")
+    first = config_digest(stack, {"name": "web"}, salt="s", key=KEY)
     assert sorted(first.files) == ["init.tpl", "main.hcl", "scripts/boot.sh"]
-    assert first.variables == {"name": variable_digest("web", salt="s")}
-    assert config_digest(stack, {"name": "web"}, salt="s") == first
+    assert first.variables == {"name": variable_digest("web", salt="s", key=KEY)}
+    assert config_digest(stack, {"name": "web"}, salt="s", key=KEY) == first
 
     (tmp_path / "scripts" / "boot.sh").write_text("echo changed\n")
-    second = config_digest(stack, {"name": "web"}, salt="s")
+    second = config_digest(stack, {"name": "web"}, salt="s", key=KEY)
     assert second.files["scripts/boot.sh"] != first.files["scripts/boot.sh"]
     assert second.value != first.value
-    assert config_digest(stack, {"name": "api"}, salt="s").variables != first.variables
+    assert config_digest(stack, {"name": "api"}, salt="s", key=KEY).variables != first.variables
 
 
-def test_variable_digests_are_salted() -> None:
-    assert variable_digest("x", salt="a") != variable_digest("x", salt="b")
-    assert variable_digest("x", salt="a").startswith("sha256:")
-    assert variable_digest({"b": 1, "a": 2}, salt="a") == variable_digest({"a": 2, "b": 1}, salt="a")
+def test_variable_digests_are_salted_and_sensitive_ones_keyed() -> None:
+    assert variable_digest("x", salt="a", key=KEY) != variable_digest("x", salt="b", key=KEY)
+    assert variable_digest("x", salt="a", key=KEY).startswith("sha256:")
+    ordered = variable_digest({"a": 2, "b": 1}, salt="a", key=KEY)
+    assert variable_digest({"b": 1, "a": 2}, salt="a", key=KEY) == ordered
+    secret = variable_digest(mark(SECRET), salt="a", key=KEY)
+    assert secret == keyed_digest(SECRET, KEY).text and secret.startswith("hmac-sha256:")
+    assert secret == variable_digest(mark(SECRET), salt="b", key=KEY)  # the key, not the public salt
+    assert secret != variable_digest(mark(SECRET), salt="a", key="cd" * 32)

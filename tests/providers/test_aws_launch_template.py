@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
+from providers.aws.launch_template import SCHEMA
 from providers.aws.launch_template_data import LaunchTemplateArgs, config_fields
 from providers.aws.provider import AwsProvider
 from providers.base import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, ChangeRequest, DeleteRequest, RefreshRequest
 from reconciler.address import Address
 from reconciler.errors import OwnershipError
-from reconciler.values import sensitive_digest
+from reconciler.planning.refresh import marked_observation
+from reconciler.values import mark
 
 TYPE = "aws_launch_template"
 STACK = "web-prod"
@@ -86,13 +88,16 @@ def test_create_tags_ownership_and_default_tags_and_observes_its_config(
     assert refresh(provider, {observed.id: address()})[observed.id].attributes == attrs
 
 
-def test_user_data_is_only_ever_a_digest(provider: AwsProvider, ec2: Any) -> None:
+def test_user_data_is_reported_as_text_and_marked_by_the_engine(provider: AwsProvider, ec2: Any) -> None:
     observed = create(provider, config())
     again = refresh(provider, {observed.id: address()})[observed.id]
-    for attrs in (observed.attributes, again.attributes):
-        assert attrs["user_data"] == sensitive_digest(SCRIPT)
-        assert attrs["user_data"].startswith("sha256:")
-        assert "secret-token-123" not in repr(attrs)
+    for attrs in (observed.attributes, again.attributes):  # the provider compares like with like
+        assert attrs["user_data"] == SCRIPT
+    # the schema names it sensitive: the engine marks it as it arrives, and keeps only digests
+    assert SCHEMA.sensitive == {"user_data"}
+    marked = marked_observation(again, SCHEMA.sensitive)
+    assert marked is not None and "secret-token-123" not in repr(marked.attributes)
+    assert marked.attributes["user_data"] == mark(SCRIPT)
     # AWS itself holds the base64 of the plain text
     version = ec2.describe_launch_template_versions(LaunchTemplateId=observed.id, Versions=["1"])
     assert (
@@ -106,7 +111,7 @@ def test_update_makes_a_new_default_version(provider: AwsProvider, ec2: Any) -> 
     observed = update(provider, tid, config(image_id="ami-22222222", user_data="#!/bin/sh\necho v2\n"))
     assert observed.attributes["default_version"] == 2 and observed.attributes["latest_version"] == 2
     assert observed.attributes["image_id"] == "ami-22222222"
-    assert observed.attributes["user_data"] == sensitive_digest("#!/bin/sh\necho v2\n")
+    assert observed.attributes["user_data"] == "#!/bin/sh\necho v2\n"
     assert observed.fingerprint == f"{tid}:v2:2"
     lt = ec2.describe_launch_templates(LaunchTemplateIds=[tid])["LaunchTemplates"][0]
     assert (lt["DefaultVersionNumber"], lt["LatestVersionNumber"]) == (2, 2)

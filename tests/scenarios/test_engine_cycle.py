@@ -101,7 +101,9 @@ def test_state_file_is_private_and_holds_no_secret(stack: Cli) -> None:
     assert "s3cr3t" not in text
     state = json.loads(text)
     assert state["serial"] >= 2 and state["lineage"]
-    assert state["resources"]["aws_launch_template.web"]["attributes"]["user_data"].startswith("sha256:")
+    user_data = state["resources"]["aws_launch_template.web"]["attributes"]["user_data"]
+    assert list(user_data) == ["__sensitive__"] and user_data["__sensitive__"].startswith("hmac-sha256:")
+    assert "sha256:" not in text.replace("hmac-sha256:", "")  # no plain digest of anything
     assert state["outputs"]["ami"]["value"] == "app-1.0.0"
 
 

@@ -9,6 +9,7 @@ Driven through the CLI in-process against the moto server.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 from pathlib import Path
@@ -170,7 +171,7 @@ def test_a_saved_destroy_plan_destroys_everything(cli: Cli, boto: Any) -> None:
 def test_a_saved_plan_cannot_be_applied_twice(cli: Cli) -> None:
     saved_plan(cli)
     assert cli("apply", "plan.json").code == 0
-    assert_stale(cli, "the plan was made against an empty state, and the state has been written since")
+    assert_stale(cli, "the state changed since the plan was made (serial 1 → ")
 
 
 # --- stale plans --------------------------------------------------------------------------
@@ -222,9 +223,15 @@ def test_another_apply_makes_the_plan_stale(cli: Cli, boto: Any) -> None:
 
 def test_a_plan_against_an_empty_state_is_refused_after_another_apply(cli: Cli, boto: Any) -> None:
     saved_plan(cli)
+    # the plan holds keyed digests of the sensitive values: the empty state that holds the key
+    # (and nothing else) was written with it, so the plan records serial 1 of that lineage
+    state = json.loads((cli.dir / ".reconciler" / "state.json").read_text())
+    assert state["serial"] == 1 and state["resources"] == {} and len(state["digest_key"]) == 64
+    planned = json.loads((cli.dir / "plan.json").read_text())["state"]
+    assert planned == {"lineage": state["lineage"], "serial": 1}
     applied(cli)
 
-    assert_stale(cli, "the plan was made against an empty state, and the state has been written since")
+    assert_stale(cli, "the state changed since the plan was made (serial 1 → ")
     assert sorted(launch_templates(boto)) == ["web"]
 
 
@@ -271,14 +278,17 @@ def test_the_plan_file_is_private_and_holds_no_secret(cli: Cli) -> None:
     assert doc["kind"] == "reconciler-plan" and doc["format_version"] == 1 and doc["tool_version"]
     assert doc["variables"]["instance_type"] == {"value": "t3.micro"}
     assert doc["variables"]["db_password"]["sensitive"] is True
-    assert doc["variables"]["db_password"]["digest"].startswith("sha256:")
+    assert doc["variables"]["db_password"]["digest"].startswith("hmac-sha256:")  # keyed, not salted
+    assert hashlib.sha256(PASSWORD.encode()).hexdigest() not in text
     change = next(c for c in doc["changes"] if c["address"] == "aws_launch_template.web")
-    assert change["after"]["user_data"].startswith("sha256:")
+    assert change["after"]["user_data"]["__sensitive__"].startswith("hmac-sha256:")
     assert change["after"]["id"] == {"__unknown__": True}
     password = next(o for o in doc["outputs"] if o["name"] == "password")
     assert password["sensitive"] is True and set(password["after"]) == {"__sensitive__"}
     assert sorted(doc["config"]["files"]) == ["cloud-init.sh.tpl", "main.hcl"]
-    assert doc["state"]["serial"] == 0 and doc["fingerprints"]["data.aws_ami.app"].startswith("ami-")
+    assert doc["state"]["serial"] == 1 and doc["fingerprints"]["data.aws_ami.app"].startswith("ami-")
+    key = json.loads((cli.dir / ".reconciler" / "state.json").read_text())["digest_key"]
+    assert "digest_key" not in text and key not in text  # the key stays in state
 
 
 def test_the_plan_file_records_the_state_and_every_cloud_object_it_read(cli: Cli) -> None:

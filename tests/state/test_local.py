@@ -162,5 +162,5 @@ def test_newer_format_version_is_refused(backend: LocalBackend) -> None:
     raw["format_version"] = 99
     backend.path.parent.mkdir(parents=True)
     backend.path.write_text(json.dumps(raw))
-    with pytest.raises(StateError, match="format_version 99, but this reconciler supports up to 1"):
+    with pytest.raises(StateError, match="format_version 99, but this reconciler supports up to 2"):
         backend.read()

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from reconciler.errors import StateError
+from reconciler.sensitive import keyed_digest
 from reconciler.state import FORMAT_VERSION, OutputState, ResourceState, State
+from reconciler.values import Digest, mark, sensitive_digest
 
 
 def sample_state() -> State:
@@ -33,13 +35,14 @@ def sample_state() -> State:
     )
     state.data["data.aws_ami.app"] = {"id": "ami-0c3d", "name": "app-1.5.0"}
     state.outputs["fleet_ami"] = OutputState(value="app-1.5.0")
-    state.outputs["secret"] = OutputState(value={"k": [1, 2]}, sensitive=True)
+    state.outputs["secret"] = OutputState(value=keyed_digest({"k": [1, 2]}, state.digest_key), sensitive=True)
     return state
 
 
 def test_new_state_has_fresh_lineage_and_serial_zero() -> None:
     a, b = State.new("s"), State.new("s")
-    assert a.serial == 0 and a.format_version == FORMAT_VERSION == 1
+    assert a.serial == 0 and a.format_version == FORMAT_VERSION == 2
+    assert len(a.digest_key) == 64 and a.digest_key != b.digest_key  # a key per lineage
     assert a.lineage != b.lineage
     assert uuid.UUID(a.lineage).version == 4
     assert (a.resources, a.data, a.outputs) == ({}, {}, {})
@@ -149,7 +152,7 @@ def test_invalid_json_names_source_and_line() -> None:
 
 def test_newer_format_version_is_refused() -> None:
     raw = _with(["format_version"], FORMAT_VERSION + 1)
-    with pytest.raises(StateError, match="format_version 2, but this reconciler supports up to 1"):
+    with pytest.raises(StateError, match="format_version 3, but this reconciler supports up to 2"):
         State.from_dict(raw)
 
 
@@ -165,3 +168,55 @@ def test_optional_sections_default_to_empty() -> None:
     raw = {"format_version": 1, "lineage": "l", "serial": 0, "stack": "s"}
     state = State.from_dict(raw)
     assert (state.resources, state.data, state.outputs) == ({}, {}, {})
+
+
+SECRET = "hunter2-in-state"
+
+
+def test_sensitive_values_are_written_only_as_keyed_digests() -> None:
+    state = State.new("s")
+    state.outputs["password"] = OutputState(value=SECRET, sensitive=True)  # as a caller might
+    state.resources["aws_launch_template.web"] = ResourceState(
+        address="aws_launch_template.web",
+        type="aws_launch_template",
+        provider="aws",
+        id="lt-1",
+        attributes={"user_data": mark(SECRET), "tags": {"Token": keyed_digest(SECRET, state.digest_key)}},
+    )
+    text = state.to_json()
+    assert SECRET not in text and (sensitive_digest(SECRET) or "")[7:] not in text
+    back = State.from_json(text)
+    digest = keyed_digest(SECRET, state.digest_key)
+    assert back.digest_key == state.digest_key and back.outputs["password"].value == digest
+    attributes = back.resources["aws_launch_template.web"].attributes
+    assert attributes == {"user_data": digest, "tags": {"Token": digest}}
+    password = json.loads(text)["outputs"]["password"]
+    assert password == {"value": {"__sensitive__": digest.text}, "sensitive": True}
+
+
+def test_state_written_by_an_older_version_is_migrated_when_read() -> None:
+    """Format 1: no key, sensitive outputs in clear, `sha256:` strings for sensitive arguments."""
+    old = {
+        "format_version": 1,
+        "lineage": "l-1",
+        "serial": 3,
+        "stack": "s",
+        "resources": {
+            "aws_launch_template.web": {
+                "address": "aws_launch_template.web",
+                "type": "aws_launch_template",
+                "provider": "aws",
+                "id": "lt-1",
+                "attributes": {"user_data": sensitive_digest("#!/bin/sh"), "name": "web"},
+            }
+        },
+        "outputs": {"password": {"value": SECRET, "sensitive": True}, "ami": {"value": "ami-1"}},
+    }
+    state = State.from_dict(old)
+    assert len(state.digest_key) == 64 and state.format_version == 1
+    assert state.outputs["password"].value == keyed_digest(SECRET, state.digest_key)
+    assert state.outputs["ami"].value == "ami-1"
+    legacy = Digest(sensitive_digest("#!/bin/sh") or "")  # read as a digest; keyed once a refresh confirms it
+    assert state.resources["aws_launch_template.web"].attributes["user_data"] == legacy
+    written = json.loads(state.to_json())
+    assert written["format_version"] == 2 and SECRET not in state.to_json()

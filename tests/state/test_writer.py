@@ -65,9 +65,9 @@ STEPS: list[tuple[str, Step, Callable[[State], object], object]] = [
     ),
     (
         "set_outputs",
-        lambda w: w.set_outputs({"ami": OutputState("ami-2", sensitive=True)}),
+        lambda w: w.set_outputs({"ami": OutputState("ami-2")}),
         lambda s: s.outputs,
-        {"ami": OutputState("ami-2", sensitive=True)},
+        {"ami": OutputState("ami-2")},
     ),
     (
         "set_rollout",
