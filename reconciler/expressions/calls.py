@@ -41,7 +41,10 @@ def check_arity(expr: A.FunctionCall, least: int, most: int | None, given: int) 
 def split_marks(spec: FunctionSpec, args: list[Any], *, spread_from: int) -> tuple[list[Any], set[int]]:
     """(the arguments as the function gets them, the indexes of those that carry a mark): a mark
     anywhere inside counts (WHOLE), or only one on the argument itself (ELEMENTS: the elements
-    keep theirs). Arguments from `spread_from` on came from a marked `...` list."""
+    keep theirs); an OWN function gets its arguments as they are and no index counts. Arguments
+    from `spread_from` on came from a marked `...` list."""
+    if spec.marks is MarkMode.OWN:
+        return list(args), set()
     if spec.marks is MarkMode.ELEMENTS:
         unmarked = [unmark(a) for a in args]
     else:
@@ -93,7 +96,10 @@ def call_function(
     says; UNKNOWN (marked if an argument was) when an argument it cannot take is unknown."""
     plain, marked_args = split_marks(spec, args, spread_from=spread_from)
     marked = bool(marked_args)
-    if any(a is UNKNOWN for a in plain) or (not spec.tolerant and any(contains_unknown(a) for a in plain)):
+    own = spec.marks is MarkMode.OWN  # sensitive(), nonsensitive() take UNKNOWN as it is
+    if not own and (
+        any(a is UNKNOWN for a in plain) or (not spec.tolerant and any(contains_unknown(a) for a in plain))
+    ):
         return remark(UNKNOWN, marked)
     try:
         result = spec.impl(env, plain)

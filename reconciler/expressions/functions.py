@@ -1,5 +1,8 @@
-"""The built-in functions of the expression language: the registry, and the functions that read
-files or render templates (file, templatefile, templatestring).
+"""The built-in functions of the expression language: the registry, the functions that read
+files or render templates (file, templatefile, templatestring), and the ones that set or read
+sensitivity marks (sensitive, nonsensitive, issensitive: Terraform 1.11's semantics, where
+`nonsensitive` of a value that is not sensitive returns it unchanged and only the mark on the
+value itself comes off, its elements keep theirs).
 
 Each family lives in its own module (functions_strings, functions_collections, functions_numeric,
 functions_format, functions_encoding, functions_time_net) on the shared base of functions_base;
@@ -22,6 +25,7 @@ from reconciler.expressions.functions_base import (
     FunctionEnv,
     FunctionError,
     FunctionSpec,
+    MarkMode,
     arg_map,
     arg_str,
     spec,
@@ -32,6 +36,7 @@ from reconciler.expressions.functions_format import FORMAT_FUNCTIONS
 from reconciler.expressions.functions_numeric import NUMERIC_FUNCTIONS
 from reconciler.expressions.functions_strings import STRING_FUNCTIONS
 from reconciler.expressions.functions_time_net import TIME_NET_FUNCTIONS
+from reconciler.values import mark, unmark
 
 
 def _read(env: FunctionEnv, args: list[Any]) -> tuple[Path, str]:
@@ -68,10 +73,25 @@ def fn_templatestring(env: FunctionEnv, args: list[Any]) -> Any:
         raise FunctionError(f"{diag.summary}: {diag.detail}".rstrip(": "), 0) from None
 
 
+def fn_sensitive(env: FunctionEnv, args: list[Any]) -> Any:
+    return mark(args[0])  # null and unknown values too, as in Terraform
+
+
+def fn_nonsensitive(env: FunctionEnv, args: list[Any]) -> Any:
+    return unmark(args[0])[0]  # a Digest, held only as a digest, stays unknown
+
+
+def fn_issensitive(env: FunctionEnv, args: list[Any]) -> Any:
+    return unmark(args[0])[1]
+
+
 FUNCTIONS: dict[str, FunctionSpec] = {
     "file": spec(fn_file, "path"),
     "templatefile": spec(fn_templatefile, "path", "vars"),
     "templatestring": spec(fn_templatestring, "template", "vars"),
+    "sensitive": spec(fn_sensitive, "value", tolerant=True, marks=MarkMode.OWN),
+    "nonsensitive": spec(fn_nonsensitive, "value", tolerant=True, marks=MarkMode.OWN),
+    "issensitive": spec(fn_issensitive, "value", tolerant=True, marks=MarkMode.OWN),
     **STRING_FUNCTIONS,
     **FORMAT_FUNCTIONS,
     **COLLECTION_FUNCTIONS,
@@ -89,5 +109,6 @@ __all__ = [
     "FunctionEnv",
     "FunctionError",
     "FunctionSpec",
+    "MarkMode",
     "format_number",
 ]

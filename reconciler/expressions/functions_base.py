@@ -49,6 +49,7 @@ class MarkMode(Enum):
     WHOLE = "whole"  # the function gets plain values; any mark anywhere marks the whole result
     ELEMENTS = "elements"  # it only moves elements: a mark on an argument itself marks the result,
     # marks on elements stay in place and travel with the elements it returns
+    OWN = "own"  # it reads and sets marks itself (sensitive, nonsensitive, issensitive)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import unicodedata
 from typing import Any
 
 from reconciler.expressions.numbers import format_number
+from reconciler.values import is_marked
 
 _WRAPPER = re.compile(r"to(?:list|set|map)\(")
 _TYPED_NULL = re.compile(r"to(?:number|string|bool|list|set|map)\(null\)")
@@ -40,6 +41,8 @@ def go_quote(text: str) -> str:
 
 def render(value: Any, indent: int = 0) -> str:
     pad = "  " * indent
+    if is_marked(value):
+        return "(sensitive value)"  # as Terraform prints a marked value, wherever it is
     if value is None:
         return "null"
     if isinstance(value, bool):

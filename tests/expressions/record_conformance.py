@@ -4,7 +4,9 @@ Terraform is not a dependency of reconciler or of its tests: this script was run
 with Terraform 1.11.4, and its output is kept as `fixtures/terraform_conformance.json`, which
 `test_conformance.py` replays through reconciler's evaluator. To re-record (after adding rows):
 
-    TERRAFORM=/usr/local/bin/terraform python tests/expressions/record_conformance.py
+    TERRAFORM=/usr/local/bin/terraform python tests/expressions/record_conformance.py [--new-only]
+
+(`--new-only` keeps the rows already in the fixture and asks Terraform only for the new lines.)
 
 Each row is evaluated by `terraform console` (offline, in a scratch directory holding LOCALS as
 main.tf) and stored as the text Terraform printed, or the summary and detail of its error.
@@ -56,7 +58,7 @@ def _parse_error(text: str) -> dict[str, str]:
     return {"summary": summary, "detail": detail}
 
 
-def record(terraform: str) -> list[dict[str, object]]:
+def record(terraform: str, known: dict[str, dict[str, object]]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as scratch:
         Path(scratch, "main.tf").write_text(_locals_tf(), encoding="utf-8")
@@ -64,6 +66,9 @@ def record(terraform: str) -> list[dict[str, object]]:
         cli_config.write_text("", encoding="utf-8")
         env = {**os.environ, "TF_CLI_CONFIG_FILE": str(cli_config), "COLUMNS": "2000"}
         for expr in _expressions():
+            if expr in known:
+                out.append(known[expr])
+                continue
             proc = subprocess.run(
                 [terraform, "console"],
                 input=expr + "\n",
@@ -84,7 +89,10 @@ def record(terraform: str) -> list[dict[str, object]]:
 def main() -> int:
     terraform = os.environ.get("TERRAFORM", "terraform")
     version = subprocess.run([terraform, "version"], capture_output=True, text=True, check=True)
-    rows = record(terraform)
+    known: dict[str, dict[str, object]] = {}
+    if "--new-only" in sys.argv[1:] and FIXTURE.exists():
+        known = {row["expr"]: row for row in json.loads(FIXTURE.read_text(encoding="utf-8"))["rows"]}
+    rows = record(terraform, known)
     document = {
         "terraform": version.stdout.splitlines()[0],
         "locals": LOCALS,

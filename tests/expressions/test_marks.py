@@ -6,8 +6,10 @@ places that must still carry a mark: `()` is the whole value, `("b",)` one key o
 element of a list; no marks at all is `[]`. Then: messages never show a marked value, and the mark
 helpers (strip, put back, conceal) do what planning and state rely on.
 
-Then the language constructs around expressions: dynamic blocks, validation rules, numbers,
-sets.
+Terraform's own answers for marks through its functions, operators and template directives
+(`sensitive(...)` literals) are rows of the conformance table (fixtures/terraform_conformance.json);
+here are the cases that need variables, unknowns and digests, and the language constructs around
+expressions: dynamic blocks, validation rules, numbers, sets.
 """
 
 from __future__ import annotations
@@ -164,6 +166,18 @@ CASES: list[tuple[str, Any, list[tuple[int | str, ...]]]] = [
     ("concat([local.l]...)", ["a", SECRET], [(1,)]),  # a spread list: its elements moved as they are
     ("concat(var.mll...)", ["a", SECRET], WHOLE),  # a marked spread list marks all
     ("length(flatten([local.l]))", 2, []),
+    # sensitive(), nonsensitive(), issensitive()
+    ('sensitive("x")', "x", WHOLE),
+    ("sensitive(local.u)", UNKNOWN, WHOLE),  # still unknown, already sensitive
+    ("nonsensitive(var.s)", SECRET, []),
+    ("nonsensitive(var.plain)", "web", []),  # Terraform 1.11: not an error
+    ("nonsensitive(local.l)", ["a", SECRET], [(1,)]),  # the elements keep their marks
+    ("nonsensitive(var.d)", UNKNOWN, []),  # held only as a digest: unknown, no longer marked
+    ("nonsensitive(local.u)", UNKNOWN, []),
+    ("issensitive(var.s)", True, []),
+    ("issensitive(local.l)", False, []),  # only the value's own mark counts
+    ("issensitive(var.d)", True, []),
+    ("issensitive(local.u)", False, []),
     # try and can
     ('try(var.s, "x")', SECRET, WHOLE),
     ('try(local.obj.missing, var.s)', SECRET, WHOLE),
