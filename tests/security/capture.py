@@ -43,9 +43,9 @@ STACK = {
         }
 
         locals {
-          banner   = "token=${var.token}"
+          banner   = "%{ if length(var.token) > 0 }token=${var.token}%{ endif }"
           env      = { TOKEN = var.token, MODE = "prod" }
-          env_list = [for k, v in local.env : "${k}=${v}"]
+          env_list = flatten([for k, v in local.env : ["${k}=${v}"]])
           shout    = upper(var.token)
         }
 
@@ -95,8 +95,8 @@ STACK = {
     "init.tpl": TEMPLATE,
 }
 
-# Two mistakes whose messages would echo the secret: an argument that fails validation, and a
-# sensitive number given a string.
+# Three mistakes whose messages would echo the secret: an argument that fails validation, a
+# sensitive number given a string, and a variable validation rule whose message quotes it.
 INVALID_STACK = {
     "main.hcl": """
         reconciler {
@@ -118,6 +118,15 @@ INVALID_STACK = {
           port     = 80
           protocol = "HTTP"
           vpc_id   = "vpc-0123"
+        }
+
+        variable "mode" {
+          type    = string
+          default = "strict"
+          validation {
+            condition     = length(var.token) < 5
+            error_message = "Strict mode needs a short token, not ${var.token}."
+          }
         }
     """,
 }

@@ -2,15 +2,16 @@
 holds it, or its plain sha256.
 
 One stack uses a sensitive variable everywhere a value can go (user_data through templatefile, a
-for expression and join; tags, directly and through a local; a description through upper(); fleet
-tags; two sensitive outputs). Every command runs against the moto server, twice over (the secret
-is then changed, so old values come back from state): plan in every format, plan files and show,
-apply of a plan file and a direct apply (a rollout), state list/show/pull, show, output, rollout
-status, a stale plan, state recover; and the errors that would echo it: a sensitive number given
-the secret, an argument that fails validation, a cloud error quoting the argument. Every output
-and every file under .reconciler/ (and the plan files) is searched for the secret, a value
-derived from it, the rendered user data, its base64, and the plain sha256 of each: 0 hits. Then
-the places that must say (sensitive) do, and the cloud itself got the real values.
+for expression, flatten and join; tags, directly and through a local with a template directive; a
+description through upper(); fleet tags; two sensitive outputs). Every command runs against the
+moto server, twice over (the secret is then changed, so old values come back from state): plan in
+every format, plan files and show, apply of a plan file and a direct apply (a rollout), state
+list/show/pull, show, output, rollout status, a stale plan, state recover; and the errors that
+would echo it: a sensitive number given the secret, an argument that fails validation, a validation
+rule's message that quotes it, a cloud error quoting the argument. Every output and every file
+under .reconciler/ (and the plan files) is searched for the secret, a value derived from it, the
+rendered user data, its base64, and the plain sha256 of each: 0 hits. Then the places that must say
+(sensitive) do, and the cloud itself got the real values.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def _errors_are_still_useful(captured: dict[str, Run]) -> None:
     invalid = captured["plan (an invalid argument)"].out
     assert 'Invalid value for attribute "name": String should match pattern' in invalid
     assert "on main.hcl line 16" in invalid and "The value is sensitive, so it is not shown" in invalid
+    assert "The error message included a sensitive value, so it will not be displayed." in invalid
     cloud = captured["apply (cloud error quoting the argument)"].out
     assert "CreateTargetGroup failed for aws_target_group.web" in cloud
     assert "(ValidationError): The VPC ID '" in cloud and "(sensitive value)' is not found" in cloud
