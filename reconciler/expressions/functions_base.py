@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler.expressions import numbers
 from reconciler.expressions.coerce import ConversionError, show, to_bool, to_number, to_string, type_name
-from reconciler.values import Digest, remark, unmark
+from reconciler.values import UNKNOWN, Digest, remark, unmark
 
 
 class FunctionError(Exception):
@@ -144,9 +144,9 @@ def arg_map(args: list[Any], i: int) -> dict[str, Any]:
 def unify(items: list[Any], *, what: str, arg: int) -> list[Any]:
     """Elements converted to one type, as cty does for list(any)/set(any)/map(any): primitives
     of mixed kinds become strings; collections mixed with anything else are refused. A marked
-    element (ELEMENTS functions) is converted inside its mark; null and Digests (whose type
-    cannot be seen) are left as they are."""
-    kinds = {type_name(unmark(x)[0]) for x in items if unmark(x)[0] is not None and not isinstance(x, Digest)}
+    element (ELEMENTS functions) is converted inside its mark; null, UNKNOWN and Digests (whose
+    type cannot be seen) are left as they are."""
+    kinds = {type_name(plain) for plain in map(_plain, items) if plain is not None and plain is not UNKNOWN}
     if len(kinds) <= 1:
         return items
     if kinds <= {"string", "number", "bool"}:
@@ -154,9 +154,13 @@ def unify(items: list[Any], *, what: str, arg: int) -> list[Any]:
     raise FunctionError(f"cannot convert {what} of any single type", arg)
 
 
+def _plain(item: Any) -> Any:
+    return UNKNOWN if isinstance(item, Digest) else unmark(item)[0]
+
+
 def _as_string(item: Any) -> Any:
     plain, marked = unmark(item)
-    if plain is None or isinstance(item, Digest):
+    if plain is None or plain is UNKNOWN:
         return item
     return remark(to_string(plain), marked)
 

@@ -1,5 +1,6 @@
 """format() and replace() take small languages of their own (Go's format verbs, regular
-expressions); whatever is written there is a result or an error at the call, never a crash."""
+expressions); whatever is written there is a result or an error at the call, never a crash. And
+the type conversions take a value known only after apply as an element of any type."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.expressions import EvalContext, evaluate, parse_expression
+from reconciler.expressions import UNKNOWN, EvalContext, evaluate, parse_expression
 
 
 def run(src: str) -> Any:
@@ -54,3 +55,27 @@ def test_what_cannot_be_formatted_or_replaced_is_an_error_at_the_call(src: str, 
         run(src)
     (diag,) = info.value.diagnostics
     assert message in f"{diag.summary}: {diag.detail}" and diag.pos is not None and diag.pos.line == 1
+
+
+U = "(unknown)"
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return U if value is UNKNOWN else value
+
+
+@pytest.mark.parametrize(
+    ("src", "expected"),
+    [
+        ('tolist(["a", local.u])', ["a", U]),  # an unknown element has no type to refuse
+        ('tolist(["a", 1, local.u])', ["a", "1", U]),
+        ("tomap({ a = 1, b = local.u })", {"a": 1, "b": U}),
+    ],
+)
+def test_conversions_keep_unknown_elements(src: str, expected: Any) -> None:
+    ctx = EvalContext(locals={"u": UNKNOWN})
+    assert _shown(evaluate(parse_expression(src, file=Path("main.hcl")), ctx)) == expected
