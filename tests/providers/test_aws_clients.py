@@ -139,8 +139,12 @@ def test_missing_credentials_is_permanent_with_a_hint(
 def test_unparseable_answer_is_permanent(aws_env: str) -> None:
     # moto answers HTTP 500 with an HTML page to a filter it does not implement
     quick = AwsProvider(ProviderSettings(region="us-east-1"), max_attempts=1)
-    quick.clients.call(
-        "ec2", "CreateLaunchTemplate", LaunchTemplateName="any", LaunchTemplateData={"ImageId": "ami-1"}
+    quick.clients.call_once(
+        "ec2",
+        "CreateLaunchTemplate",
+        took_effect=lambda: False,
+        LaunchTemplateName="any",
+        LaunchTemplateData={"ImageId": "ami-1"},
     )
     with pytest.raises(CloudError) as info:
         quick.clients.call(
