@@ -3,7 +3,9 @@
 Pure: the pydantic models (the schema's `model`), `to_launch_data` (config → the
 `LaunchTemplateData` AWS takes), `observed_fields` (AWS launch data → the model's own JSON shape) and
 `config_fields` (config → the same shape). Both sides go through the model's `model_dump(mode="json")`
-so a freshly created template observes exactly equal to its configuration. `user_data` is only ever
+so a freshly created template observes exactly equal to its configuration; `version_digest` names
+what one version holds, so a plan can tell whether a version left by an interrupted apply is the
+one it wants. `user_data` is only ever
 kept as `sensitive_digest(plain text)`: AWS's base64 is decoded before digesting, so comparisons are
 by digest and the secret never reaches state or plans. Callers: `providers.aws.launch_template`.
 """
@@ -12,12 +14,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reconciler.values import SENSITIVE_PREFIX, sensitive_digest
+from reconciler.values import SENSITIVE_PREFIX, contains_unknown, sensitive_digest
 
 # Fields that are not launch data: they never cause a new version.
 NOT_LAUNCH_DATA = frozenset({"name", "tags"})
@@ -195,3 +199,18 @@ def launch_data_differs(current: Mapping[str, Any], wanted: Mapping[str, Any]) -
     """
     keys = set(wanted) - NOT_LAUNCH_DATA
     return any(current.get(k) != wanted.get(k) for k in keys)
+
+
+def version_digest(fields: Mapping[str, Any]) -> str | None:
+    """A digest of what a version holds (its launch data and description), from the model's shape
+    (`observed_fields`, or planned arguments with `user_data` already a digest); None when a value
+    is not known yet. Two versions with equal digests launch the same instances."""
+    wanted = {k: v for k, v in fields.items() if k in LaunchTemplateArgs.model_fields}
+    if contains_unknown(wanted):
+        return None
+    try:
+        normal = _normalise(wanted)
+    except ValueError:  # not valid arguments (the plan reports that elsewhere)
+        return None
+    content = {k: v for k, v in normal.items() if k not in NOT_LAUNCH_DATA}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -34,8 +34,8 @@ def test_schemas_are_keyed_by_mode_and_type() -> None:
     }
     lt = SCHEMAS[(Mode.MANAGED, "aws_launch_template")]
     assert lt.force_new == {"name"} and lt.sensitive == {"user_data"}
-    assert lt.computed == {"id", "arn", "latest_version", "default_version"}
-    assert lt.computed_on_update == {"latest_version", "default_version"}
+    assert lt.computed == {"id", "arn", "latest_version", "default_version", "latest_version_digest"}
+    assert lt.computed_on_update == {"latest_version", "default_version", "latest_version_digest"}
     assert registry.all_schemas() == SCHEMAS
 
 

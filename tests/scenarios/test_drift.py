@@ -173,10 +173,12 @@ def test_a_template_whose_default_version_moved_is_shown_and_planned_forward(sta
     drift = section(plan.out)
     assert "~ aws_launch_template.web was changed" in drift
     assert "default_version  2 → 1" in drift and 'instance_type    "t3.large" → "t3.micro"' in drift
-    assert "update in-place: new version 3 (default)" in plan.out
+    # version 2 already holds t3.large: it becomes the default again, no identical version 3
+    assert "update in-place: existing version 2 (the latest, same launch data) becomes the default" in plan.out
     assert stack("apply", "--auto-approve", "--var", "instance_type=t3.large").code == 0
     versions = ec2.describe_launch_templates(LaunchTemplateNames=["web"])["LaunchTemplates"][0]
-    assert versions["DefaultVersionNumber"] == 3
+    assert (versions["DefaultVersionNumber"], versions["LatestVersionNumber"]) == (2, 2)
+    assert stack("plan", "--var", "instance_type=t3.large", "--detailed-exitcode").code == 0
 
 
 def test_a_removed_ownership_tag_is_shown_and_never_silently_adopted(stack: Cli, boto: Any) -> None:
