@@ -150,6 +150,23 @@ def test_a_fleet_resized_by_hand_is_shown_taken_in_by_refresh_only_then_planned_
     assert stack("plan", "--detailed-exitcode").code == 0
 
 
+def test_an_apply_with_nothing_to_change_records_what_its_refresh_saw(stack: Cli, boto: Any) -> None:
+    victim = sorted(i["id"] for i in state_of(stack, "aws_fleet.web")["attributes"]["instances"])[0]
+    boto("ec2").terminate_instances(InstanceIds=[victim])  # by hand, outside reconciler
+    assert stack("plan", "--refresh-only", "--detailed-exitcode").code == 2  # the refresh sees it
+
+    applied = stack("apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "No changes." in applied.out and "State updated with what the refresh saw." in applied.out
+    recorded = {i["id"]: i for i in state_of(stack, "aws_fleet.web")["attributes"]["instances"]}
+    members = {i["InstanceId"]: i for i in fleet_group(boto)["Instances"]}
+    assert sorted(recorded) == sorted(members)  # the members the cloud reports now, no others
+    assert all(recorded[i]["lifecycle_state"] == m["LifecycleState"] for i, m in members.items())
+    assert stack("plan", "--refresh-only", "--detailed-exitcode").code == 0  # state = cloud
+    again = stack("apply", "--auto-approve")
+    assert again.code == 0 and "State updated" not in again.out  # nothing new to record
+
+
 def test_with_ignore_changes_the_resize_is_shown_but_not_planned_back(
     tmp_path: Path, aws_env: str, boto: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
