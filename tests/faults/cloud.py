@@ -86,12 +86,16 @@ def run_cli(stack: Path, endpoint: str, *args: str, timeout: float = 240) -> Run
     return Run(proc.returncode, out, err)
 
 
-def stack_files(strategy: str, *, keep_previous: str = "1h") -> dict[str, str]:
-    files = fleet_stack(strategy)
-    files["main.hcl"] = files["main.hcl"].replace(
+def stack_files(strategy: str, *, keep_previous: str = "1h", size: int = 4) -> dict[str, str]:
+    """The rollout scenarios' fleet (4 instances behind a target group, alarm-gated) rolled out
+    by `strategy`; `size` 2 makes a smaller fleet (min 1) for the slower suites."""
+    text = fleet_stack(strategy)["main.hcl"].replace(
         'keep_previous  = "1h"', f'keep_previous  = "{keep_previous}"'
     )
-    return files
+    if size != 4:
+        text = text.replace("min_size           = 2", "min_size           = 1")
+        text = text.replace("desired_capacity   = 4", f"desired_capacity   = {size}")
+    return {"main.hcl": text}
 
 
 def write_stack(directory: Path, files: Mapping[str, str]) -> Path:
