@@ -191,7 +191,8 @@ def test_a_template_whose_default_version_moved_is_shown_and_planned_forward(sta
     assert "~ aws_launch_template.web was changed" in drift
     assert "default_version  2 → 1" in drift and 'instance_type    "t3.large" → "t3.micro"' in drift
     # version 2 already holds t3.large: it becomes the default again, no identical version 3
-    assert "update in-place: existing version 2 (the latest, same launch data) becomes the default" in plan.out
+    note = "update in-place: existing version 2 (the latest, same launch data) becomes the default"
+    assert note in plan.out
     assert stack("apply", "--auto-approve", "--var", "instance_type=t3.large").code == 0
     versions = ec2.describe_launch_templates(LaunchTemplateNames=["web"])["LaunchTemplates"][0]
     assert (versions["DefaultVersionNumber"], versions["LatestVersionNumber"]) == (2, 2)
