@@ -9,13 +9,13 @@ caller only ever sees `CloudError`.
 
 Retries. Reads, polls and idempotent writes (`call`, `paginate`) use botocore's adaptive mode
 (standard retries with exponential backoff and jitter, plus a client-side rate limiter that slows
-down after throttling) with `max_attempts` attempts (10 unless RECONCILER_AWS_MAX_ATTEMPTS says
-otherwise), so a cloud that throttles 30 % of requests is routine. The operations in `ONCE_ONLY`
-would be repeated by a blind resend after a lost answer (a second group, an identical template
-version, a second decrement of a group's capacity), so `call` refuses them and `call_once` sends
-them without botocore's resends: after a transient failure it asks `took_effect` (a read) whether
-an earlier attempt went through, and only sends again when it did not. Callers:
-`providers.aws.provider.AwsProvider` and the per-type modules.
+down after throttling) with `max_attempts` attempts (10 unless RECONCILER_AWS_MAX_ATTEMPTS, or
+botocore's AWS_MAX_ATTEMPTS, says otherwise), so a cloud that throttles 30 % of requests is
+routine. The operations in `ONCE_ONLY` would be repeated by a blind resend after a lost answer (a
+second group, an identical template version, a second decrement of a group's capacity), so `call`
+refuses them and `call_once` sends them without botocore's resends: after a transient failure it
+asks `took_effect` (a read) whether an earlier attempt went through, and only sends again when it
+did not. Callers: `providers.aws.provider.AwsProvider` and the per-type modules.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ _TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
 
 
 def max_attempts_from_env(default: int = DEFAULT_MAX_ATTEMPTS) -> int:
-    raw = os.environ.get(MAX_ATTEMPTS_ENV, "").strip()
+    """RECONCILER_AWS_MAX_ATTEMPTS, else botocore's own AWS_MAX_ATTEMPTS, else `default`."""
+    raw = os.environ.get(MAX_ATTEMPTS_ENV, "").strip() or os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
     if not raw:
         return default
     try:
