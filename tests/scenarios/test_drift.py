@@ -167,6 +167,16 @@ def test_an_apply_with_nothing_to_change_records_what_its_refresh_saw(stack: Cli
     assert again.code == 0 and "State updated" not in again.out  # nothing new to record
 
 
+def test_a_computed_attribute_an_older_state_never_recorded_is_not_drift(stack: Cli) -> None:
+    path = stack.dir / ".reconciler" / "state.json"
+    data = json.loads(path.read_text())
+    for resource in data["resources"].values():  # as written before latest_version_digest existed
+        resource["attributes"].pop("latest_version_digest", None)
+    path.write_text(json.dumps(data))
+    plan = stack("plan", "--detailed-exitcode")
+    assert plan.code == 0 and "Changed outside reconciler" not in plan.out, plan.text
+
+
 def test_with_ignore_changes_the_resize_is_shown_but_not_planned_back(
     tmp_path: Path, aws_env: str, boto: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
