@@ -29,8 +29,8 @@ class UpdatePreview:
     note: str = ""
 
 
-# (prior attributes, changed argument paths) → preview; pure, no cloud calls.
-UpdatePreviewer = Callable[[Mapping[str, Any], Sequence[str]], UpdatePreview]
+# (prior attributes, changed argument paths, desired arguments) → preview; pure, no cloud calls.
+UpdatePreviewer = Callable[[Mapping[str, Any], Sequence[str], Mapping[str, Any]], UpdatePreview]
 
 
 @dataclass(frozen=True)

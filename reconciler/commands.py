@@ -81,6 +81,10 @@ def plan_or_apply(args: argparse.Namespace, directory: Path, *, out: Console) ->
         render_plan(plan, out)
         warn(plan)
         if not plan.has_changes:
+            from reconciler.applying.checks import record_refresh
+
+            if record_refresh(plan, StateWriter(backend, state)):
+                out.print("State updated with what the refresh saw.")
             return EXIT_OK
         if not args.auto_approve and not _confirm(out, destroy=destroy):
             out.print("Apply cancelled.")

@@ -3,33 +3,64 @@
 One `AwsClients` per provider instance: a boto3 Session built from ProviderSettings (profile,
 region; boto3's own chain otherwise: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL; an explicit
 `endpoint_url` overrides), clients created lazily under a lock (sessions are not thread-safe,
-clients are) and cached per service, standard-mode retries, and a per-operation call counter fed
-by a botocore `before-call` handler. `call` and `paginate` run inside `translate_errors`, so a
-caller only ever sees `CloudError`. Callers: `providers.aws.provider.AwsProvider` and the per-type
-modules (ami, vpc, subnets, launch_template).
+clients are) and cached per service, and a per-operation call counter fed by a botocore
+`before-call` handler. `call`, `call_once` and `paginate` run inside `translate_errors`, so a
+caller only ever sees `CloudError`.
+
+Retries. Reads, polls and idempotent writes (`call`, `paginate`) use botocore's adaptive mode
+(standard retries with exponential backoff and jitter, plus a client-side rate limiter that slows
+down after throttling) with `max_attempts` attempts (10 unless RECONCILER_AWS_MAX_ATTEMPTS, or
+botocore's AWS_MAX_ATTEMPTS, says otherwise), so a cloud that throttles 30 % of requests is
+routine. The operations in `ONCE_ONLY` would be repeated by a blind resend after a lost answer (a
+second group, an identical template version, a second decrement of a group's capacity), so `call`
+refuses them and `call_once` sends them without botocore's resends: after a transient failure it
+asks `took_effect` (a read) whether an earlier attempt went through, and only sends again when it
+did not. Callers: `providers.aws.provider.AwsProvider` and the per-type modules.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore import xform_name
 from botocore.config import Config
 
+from providers.aws.error_codes import THROTTLING_CODES
 from providers.aws.errors import translate_errors
 from providers.base import ProviderSettings
+from reconciler.errors import CloudError, CloudErrorKind
 
 MAX_ATTEMPTS_ENV = "RECONCILER_AWS_MAX_ATTEMPTS"
-DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_MAX_ATTEMPTS = 10
 PAGE_SIZE = 200  # the AWS maximum for EC2 describes; moto truncates to MaxResults without a token
+MAX_BACKOFF_S = 20.0  # botocore's own cap
+# Operations whose resend after a lost answer would act twice (or fail on what the first did):
+# sent only through `call_once`. Creates without a ClientToken that moto honours, a terminate that
+# decrements capacity, and detach/deregister calls that fail once the first attempt went through.
+ONCE_ONLY = frozenset(
+    {
+        "CreateLaunchTemplate",
+        "CreateLaunchTemplateVersion",
+        "CreateAutoScalingGroup",
+        "CreateTargetGroup",
+        "TerminateInstanceInAutoScalingGroup",
+        "DetachLoadBalancerTargetGroups",
+        "DeregisterTargets",
+    }
+)
+_TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
 
 
 def max_attempts_from_env(default: int = DEFAULT_MAX_ATTEMPTS) -> int:
-    raw = os.environ.get(MAX_ATTEMPTS_ENV, "").strip()
+    """RECONCILER_AWS_MAX_ATTEMPTS, else botocore's own AWS_MAX_ATTEMPTS, else `default`."""
+    raw = os.environ.get(MAX_ATTEMPTS_ENV, "").strip() or os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
     if not raw:
         return default
     try:
@@ -48,14 +79,17 @@ class AwsClients:
         self.max_attempts = max_attempts if max_attempts is not None else max_attempts_from_env()
         self.config = Config(
             # total_max_attempts counts the first attempt; botocore's `max_attempts` key counts retries
-            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
             connect_timeout=5,
             read_timeout=30,
         )
+        # ONCE_ONLY operations: one attempt per send; `call_once` decides about sending again
+        self.once_config = self.config.merge(Config(retries={"mode": "adaptive", "total_max_attempts": 1}))
+        self.sleep: Callable[[float], None] = time.sleep
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._session: boto3.Session | None = None
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, bool], Any] = {}
 
     def _count(self, model: Any = None, **_: Any) -> None:
         if model is not None:
@@ -74,32 +108,69 @@ class AwsClients:
             )
         return self._session
 
-    def client(self, service: str, *, call: str = "CreateClient") -> Any:
-        """The cached client for `service`; errors (no region, bad profile) become CloudError."""
+    def client(self, service: str, *, call: str = "CreateClient", once: bool = False) -> Any:
+        """The cached client for `service` (`once`: the one that never resends by itself); errors
+        (no region, bad profile) become CloudError."""
         with self._lock:
-            cached = self._clients.get(service)
+            cached = self._clients.get((service, once))
             if cached is not None:
                 return cached
             with translate_errors(call, endpoint=self.settings.endpoint_url):
                 client = self._session_locked().client(
                     service,  # type: ignore[call-overload]
                     endpoint_url=self.settings.endpoint_url or None,
-                    config=self.config,
+                    config=self.once_config if once else self.config,
                 )
             client.meta.events.register("before-call", self._count)
-            self._clients[service] = client
+            self._clients[(service, once)] = client
             return client
 
     def region(self, service: str = "ec2") -> str:
         return str(self.client(service).meta.region_name or "")
 
     def call(self, service: str, operation: str, *, address: object = None, **kwargs: Any) -> dict[str, Any]:
-        """One API call by its AWS operation name (`DescribeImages`); returns the parsed response."""
+        """One API call by its AWS operation name (`DescribeImages`); returns the parsed response.
+        Transient failures are retried by botocore (adaptive mode, `max_attempts`)."""
+        if operation in ONCE_ONLY:
+            raise ValueError(f"{operation} may act twice when resent: send it with call_once")
         client = self.client(service, call=operation)
         method = getattr(client, xform_name(operation))
         with translate_errors(operation, address=address, endpoint=client.meta.endpoint_url):
             response: dict[str, Any] = method(**kwargs)
         return response
+
+    def call_once(
+        self,
+        service: str,
+        operation: str,
+        *,
+        took_effect: Callable[[], bool],
+        address: object = None,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        """A call that must act at most once. Sent without botocore's resends; after a failure that
+        may hide a success (throttling, 5xx, a dropped connection, or on a resend an error such as
+        AlreadyExists that an earlier attempt would cause), `took_effect()` reads the cloud: True
+        ends it (returns None: the caller reads what the earlier attempt made), False sends it
+        again, up to `max_attempts` times. Permanent errors of the first attempt are raised as is."""
+        client = self.client(service, call=operation, once=True)
+        method = getattr(client, xform_name(operation))
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with translate_errors(operation, address=address, endpoint=client.meta.endpoint_url):
+                    response: dict[str, Any] = method(**kwargs)
+                return response
+            except CloudError as err:
+                transient = err.kind in _TRANSIENT
+                if not transient and attempt == 1:
+                    raise
+                if took_effect():
+                    return None
+                if not transient or attempt == self.max_attempts:
+                    raise
+                base = 1.0 if err.code in THROTTLING_CODES else 0.05  # botocore's scales
+                self.sleep(random.random() * min(MAX_BACKOFF_S, base * 2 ** (attempt - 1)))
+        raise AssertionError("unreachable")
 
     def paginate(
         self,
@@ -122,4 +193,4 @@ class AwsClients:
         return items
 
 
-__all__ = ["AwsClients", "max_attempts_from_env"]
+__all__ = ["ONCE_ONLY", "AwsClients", "max_attempts_from_env"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from reconciler.errors import CloudError, CloudErrorKind
 
-# Error codes AWS uses for "slow down" and for its own transient failures.
-RETRYABLE_CODES = frozenset(
+# Error codes AWS uses for "slow down".
+THROTTLING_CODES = frozenset(
     {
         "Throttling",
         "ThrottlingException",
@@ -24,6 +24,11 @@ RETRYABLE_CODES = frozenset(
         "SlowDown",
         "PriorRequestNotComplete",
         "ProvisionedThroughputExceededException",
+    }
+)
+# ... and for its own transient failures.
+RETRYABLE_CODES = THROTTLING_CODES | frozenset(
+    {
         "RequestTimeout",
         "RequestTimeoutException",
         "InternalError",

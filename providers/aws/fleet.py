@@ -3,7 +3,9 @@
 A fleet is one or more auto-scaling groups `NAME-gNNNN` (see fleet_model); this module handles the
 changes that need no rollout. Create always reads first, because re-creating a group of an existing
 name silently replaces it in moto: a group of this fleet tagged with this stack and address is
-adopted (and brought to the configuration), any other is refused with OwnershipError. Every group
+adopted (and brought to the configuration), any other is refused with OwnershipError; the create
+itself goes through `call_once` (a resent create would replace the group), and a group made by an
+attempt whose answer was lost is adopted the same way. Every group
 pins a numbered launch template version; an unset `launch_template_version` pins the template's
 default version. Update changes the active group in place (sizes, health check, version, target
 groups, tags); delete detaches and force-deletes every generation. Rollouts go through
@@ -222,12 +224,24 @@ def _placement(args: FleetArgs) -> dict[str, Any]:
 
 def _target_groups(clients: AwsClients, operation: str, *, group: str, arns: list[str], address: str) -> None:
     for start in range(0, len(arns), ATTACH_CHUNK):
-        clients.call(
+        chunk = arns[start : start + ATTACH_CHUNK]
+        if operation != "DetachLoadBalancerTargetGroups":  # attaching twice is harmless
+            clients.call(
+                "autoscaling", operation, address=address, AutoScalingGroupName=group, TargetGroupARNs=chunk
+            )
+            continue
+
+        def detached(chunk: list[str] = chunk) -> bool:
+            found = group_named(clients, group, address=address)
+            return found is None or not set(chunk) & set(found.get("TargetGroupARNs") or [])
+
+        clients.call_once(
             "autoscaling",
             operation,
+            took_effect=detached,
             address=address,
             AutoScalingGroupName=group,
-            TargetGroupARNs=arns[start : start + ATTACH_CHUNK],
+            TargetGroupARNs=chunk,
         )
 
 
@@ -324,9 +338,10 @@ def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSet
         fleet=args.name,
         generation=1,
     )
-    clients.call(
+    created = clients.call_once(  # a resent create would silently replace the group in moto
         "autoscaling",
         "CreateAutoScalingGroup",
+        took_effect=lambda: group_named(clients, first, address=address) is not None,
         address=address,
         AutoScalingGroupName=first,
         LaunchTemplate={"LaunchTemplateId": args.launch_template, "Version": str(version)},
@@ -339,6 +354,10 @@ def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSet
         Tags=asg_tag_list(first, tags),
         **_placement(args),
     )
+    if created is None:  # an earlier attempt made it: adopt it as a crashed run's group
+        groups = groups_of_fleet(clients, args.name, address=address)
+        _check_owned(groups, stack=request.stack, address=address, verb="adopt", exact=True)
+        return _converge(clients, groups, args=args, request=request, settings=settings)
     return _read(clients, args.name, settings=settings, address=address)
 
 

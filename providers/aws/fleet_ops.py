@@ -5,6 +5,8 @@ counted with the provider's). Idempotent where AWS allows: describing or deletin
 gone, attaching what is attached, detaching what is not, deregistering what is not registered and
 terminating an instance that already left its group are all quiet no-ops (a detach of a target
 group that is not attached is filtered out first, because moto answers it with InvalidTarget).
+Creating a group, terminating an instance, detaching and deregistering go through `call_once`:
+after a lost answer they read whether the first attempt went through instead of resending.
 
 Choices worth knowing:
 - a member's `image_id`/`instance_state` come from EC2; a member EC2 no longer knows reports
@@ -227,9 +229,10 @@ class AwsFleetOps:
         where: dict[str, Any] = (
             {"VPCZoneIdentifier": ",".join(subnets)} if subnets else {"AvailabilityZones": zones}
         )
-        self.clients.call(
+        self.clients.call_once(  # a resent create would silently replace the group in moto
             "autoscaling",
             "CreateAutoScalingGroup",
+            took_effect=lambda: self._group(name) is not None,
             address=name,
             AutoScalingGroupName=name,
             LaunchTemplate={"LaunchTemplateId": launch_template_id, "Version": str(launch_template_version)},
@@ -268,9 +271,15 @@ class AwsFleetOps:
             return
         attached = set(found.get("TargetGroupARNs") or []) & set(target_group_arns)
         for chunk in _chunks(sorted(attached), 10):
-            self.clients.call(
+
+            def detached(chunk: list[str] = chunk) -> bool:
+                now = self._group(group)
+                return now is None or not set(chunk) & set(now.get("TargetGroupARNs") or [])
+
+            self.clients.call_once(
                 "autoscaling",
                 "DetachLoadBalancerTargetGroups",
+                took_effect=detached,
                 address=group,
                 AutoScalingGroupName=group,
                 TargetGroupARNs=chunk,
@@ -295,8 +304,17 @@ class AwsFleetOps:
         for arn, states in self._health(sorted(set(target_group_arns)), instance_ids).items():
             registered = sorted(i for i, state in states.items() if state in REGISTERED)
             for chunk in _chunks(registered, TARGET_CHUNK):
-                self.clients.call(
-                    "elbv2", "DeregisterTargets", TargetGroupArn=arn, Targets=[{"Id": i} for i in chunk]
+
+                def gone(arn: str = arn, chunk: list[str] = chunk) -> bool:
+                    now = self._health([arn], chunk)[arn]
+                    return not any(now.get(i) in REGISTERED - {TargetHealth.DRAINING} for i in chunk)
+
+                self.clients.call_once(
+                    "elbv2",
+                    "DeregisterTargets",
+                    took_effect=gone,
+                    TargetGroupArn=arn,
+                    Targets=[{"Id": i} for i in chunk],
                 )
 
     def wait_drained(
@@ -336,9 +354,19 @@ class AwsFleetOps:
             LifecycleState.TERMINATED,
         ):
             return
-        self.clients.call(
+        def leaving() -> bool:  # a resend would decrement the group's capacity a second time
+            rows = self.clients.call(
+                "autoscaling", "DescribeAutoScalingInstances", address=instance_id, InstanceIds=[instance_id]
+            )["AutoScalingInstances"]
+            return not rows or _lifecycle(str(rows[0].get("LifecycleState") or "")) in (
+                LifecycleState.TERMINATING,
+                LifecycleState.TERMINATED,
+            )
+
+        self.clients.call_once(
             "autoscaling",
             "TerminateInstanceInAutoScalingGroup",
+            took_effect=leaving,
             address=instance_id,
             InstanceId=instance_id,
             ShouldDecrementDesiredCapacity=decrement,

@@ -12,11 +12,22 @@ looked up by id, which only happens for deleted or imported templates), one Desc
 DescribeLaunchTemplateVersions for the default versions of all of them. `find_owned` (state
 recovery) starts from one DescribeTags filtered on the stack tag, because moto 5.2 filters
 DescribeLaunchTemplates on the tags a template was created with; `import_resource` adopts a
-template by id or name and adds the ownership tags. Callers: `providers.aws.provider.AwsProvider`.
+template by id or name and adds the ownership tags.
+
+Idempotent across a lost answer: CreateLaunchTemplate carries a ClientToken and goes through
+`call_once`, whose check after a transient failure is "does a template of this name exist now"
+(then it is adopted like a crashed run's, ownership checked). A new version is made only when the
+launch data differs from the latest version: a latest version that already holds it (left by an
+interrupted apply) just becomes the default, and a lost CreateLaunchTemplateVersion answer is
+recognised by a newer latest version with that content. `preview_update` tells the plan which of
+the two will happen, from the observed `latest_version_digest` (the latest version's launch data
+but its user data) and `latest_version_user_data` (sensitive: compared by the engine's keyed digest).
+Callers: `providers.aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +37,15 @@ from providers.aws.launch_template_data import (
     config_fields,
     launch_data_differs,
     to_launch_data,
+    version_digest,
 )
 from providers.aws.launch_template_reads import (
     default_versions,
+    latest_versions,
     observe,
     template_by_name,
     templates_by_ids,
+    version_fields,
     with_live_tags,
 )
 from providers.aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_dict, tag_list
@@ -56,34 +70,71 @@ if TYPE_CHECKING:
 TYPE_NAME = "aws_launch_template"
 
 
-def preview_update(prior: Mapping[str, Any], changed: Sequence[str]) -> UpdatePreview:
-    """A change of launch data makes version latest+1 the default; a tag-only change makes none."""
+def client_token() -> str:
+    """The idempotency token of one logical create (every attempt of it sends the same)."""
+    return uuid.uuid4().hex
+
+
+def preview_update(
+    prior: Mapping[str, Any], changed: Sequence[str], desired: Mapping[str, Any]
+) -> UpdatePreview:
+    """A change of launch data makes version latest+1 the default, unless the latest version
+    (not the default: left by an interrupted apply) already holds exactly that, in which case it
+    becomes the default; a tag-only change makes none."""
     if all(path == "tags" or path.startswith("tags.") for path in changed):
         return UpdatePreview(
             computed={
                 "latest_version": prior.get("latest_version"),
                 "default_version": prior.get("default_version"),
+                "latest_version_digest": prior.get("latest_version_digest"),
+                "latest_version_user_data": prior.get("latest_version_user_data"),
             },
             note="tags only, no new version",
         )
     latest = prior.get("latest_version")
     if not isinstance(latest, int):
         return UpdatePreview()
-    return UpdatePreview(
-        computed={"latest_version": latest + 1, "default_version": latest + 1},
-        note=f"new version {latest + 1} (default)",
-    )
+    digest = version_digest(desired)
+    user_data = desired.get("user_data")
+    if latest != prior.get("default_version"):  # an interrupted apply may have made the one wanted
+        if digest is None:  # cannot tell from here (a value known only after apply, or sensitive)
+            return UpdatePreview(note="new version, or the latest one if it holds exactly this")
+        same_user_data = user_data == prior.get("latest_version_user_data")
+        if digest == prior.get("latest_version_digest") and same_user_data:
+            return UpdatePreview(
+                computed={
+                    "latest_version": latest,
+                    "default_version": latest,
+                    "latest_version_digest": digest,
+                    "latest_version_user_data": user_data,
+                },
+                note=f"existing version {latest} (the latest, same launch data) becomes the default",
+            )
+    computed: dict[str, Any] = {
+        "latest_version": latest + 1,
+        "default_version": latest + 1,
+        "latest_version_user_data": user_data,
+    }
+    if digest is not None:
+        computed["latest_version_digest"] = digest
+    return UpdatePreview(computed=computed, note=f"new version {latest + 1} (default)")
 
+
+# What a change of launch data moves: the numbers, and what the latest version holds.
+VERSION_ATTRIBUTES = frozenset(
+    {"latest_version", "default_version", "latest_version_digest", "latest_version_user_data"}
+)
 
 SCHEMA = ResourceSchema(
     type_name=TYPE_NAME,
     mode=Mode.MANAGED,
     model=LaunchTemplateArgs,
-    computed=frozenset({"id", "arn", "latest_version", "default_version"}),
-    computed_on_update=frozenset({"latest_version", "default_version"}),  # a change of launch data
+    computed=frozenset({"id", "arn"}) | VERSION_ATTRIBUTES,
+    # a change of launch data
+    computed_on_update=VERSION_ATTRIBUTES,
     force_new=frozenset({"name"}),
     cloud_name="name",
-    sensitive=frozenset({"user_data"}),
+    sensitive=frozenset({"user_data", "latest_version_user_data"}),
     preview_update=preview_update,
     description="An EC2 launch template; every change of launch data is a new default version.",
     terraform_types=(
@@ -113,13 +164,14 @@ def refresh(
         templates.update(templates_by_ids(clients, missing))
     templates = with_live_tags(clients, templates)
     versions = default_versions(clients, templates.values())
+    latest = latest_versions(clients, templates.values())
     region = clients.region()
     out: dict[str, ObservedResource | None] = {}
     for tid in request.ids:
         template = templates.get(tid)
         version = versions.get(tid)
         out[tid] = (
-            observe(template, version, settings=settings, region=region)
+            observe(template, version, settings=settings, region=region, latest=latest.get(tid))
             if template is not None and version is not None
             else None
         )
@@ -144,9 +196,10 @@ def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -
         return []
     templates = with_live_tags(clients, templates_by_ids(clients, ids))
     versions = default_versions(clients, templates.values())
+    latest = latest_versions(clients, templates.values())
     region = clients.region()
     return [
-        observe(template, versions[tid], settings=settings, region=region)
+        observe(template, versions[tid], settings=settings, region=region, latest=latest.get(tid))
         for tid, template in sorted(templates.items())
         if tid in versions
     ]
@@ -178,7 +231,8 @@ def import_resource(
         clients.call("ec2", "CreateTags", address=address, Resources=[tid], Tags=tag_list(to_set))
     template = {**template, "Tags": tag_list(merged)}
     version = default_versions(clients, [template], address=address)[tid]
-    return observe(template, version, settings=settings, region=clients.region())
+    latest = latest_versions(clients, [template], address=address).get(tid)
+    return observe(template, version, settings=settings, region=clients.region(), latest=latest)
 
 
 # --- changes -----------------------------------------------------------------------------------
@@ -208,21 +262,18 @@ def _converge(
     settings: ProviderSettings,
     address: object,
 ) -> ObservedResource:
-    """Bring an existing template to `args` (new default version if launch data differs) and `tags`."""
+    """Bring an existing template to `args` and `tags`: when the default version's launch data
+    differs, the latest version becomes the default if it holds exactly `args` (an interrupted
+    apply made it), else a new version is made; then the tags are set."""
     tid = str(template["LaunchTemplateId"])
     version = default_versions(clients, [template], address=address)[tid]
+    latest = latest_versions(clients, [template], address=address).get(tid)
     region = clients.region()
-    current = observe(template, version, settings=settings, region=region).attributes
-    if launch_data_differs(current, config_fields(args)):
-        extra = {"VersionDescription": args.description} if args.description else {}
-        version = clients.call(
-            "ec2",
-            "CreateLaunchTemplateVersion",
-            address=address,
-            LaunchTemplateId=tid,
-            LaunchTemplateData=to_launch_data(args),
-            **extra,
-        )["LaunchTemplateVersion"]
+    wanted = config_fields(args)
+    if launch_data_differs(version_fields(template, version, user={}), wanted):
+        if latest is None or launch_data_differs(version_fields(template, latest, user={}), wanted):
+            latest = _new_version(clients, template, args=args, wanted=wanted, address=address)
+        version = latest
         number = int(version["VersionNumber"])
         modified = clients.call(
             "ec2",
@@ -234,8 +285,9 @@ def _converge(
         template = {
             **template,
             "DefaultVersionNumber": number,
-            "LatestVersionNumber": modified.get("LatestVersionNumber", number),
+            "LatestVersionNumber": max(int(modified.get("LatestVersionNumber") or 0), number),
         }
+        latest = version if template["LatestVersionNumber"] == number else None
     to_set, to_delete = tag_changes(tag_dict(template.get("Tags")), tags)
     if to_set:
         clients.call("ec2", "CreateTags", address=address, Resources=[tid], Tags=tag_list(to_set))
@@ -244,40 +296,102 @@ def _converge(
             "ec2", "DeleteTags", address=address, Resources=[tid], Tags=[{"Key": k} for k in to_delete]
         )
     template = {**template, "Tags": tag_list(tags)}
-    return observe(template, version, settings=settings, region=region)
+    return observe(template, version, settings=settings, region=region, latest=latest)
+
+
+def _new_version(
+    clients: AwsClients,
+    template: Mapping[str, Any],
+    *,
+    args: LaunchTemplateArgs,
+    wanted: Mapping[str, Any],
+    address: object,
+) -> dict[str, Any]:
+    """CreateLaunchTemplateVersion, at most once: after a lost answer, a latest version newer than
+    the one seen before and holding `wanted` is the one it made."""
+    tid = str(template["LaunchTemplateId"])
+    before = int(template.get("LatestVersionNumber") or 0)
+    made: list[dict[str, Any]] = []
+
+    def took_effect() -> bool:
+        rows = clients.call(
+            "ec2",
+            "DescribeLaunchTemplateVersions",
+            address=address,
+            LaunchTemplateId=tid,
+            Versions=["$Latest"],
+        )["LaunchTemplateVersions"]
+        newer = [r for r in rows if int(r["VersionNumber"]) > before]
+        if newer and not launch_data_differs(version_fields(template, newer[0], user={}), wanted):
+            made.append(newer[0])
+            return True
+        return False
+
+    extra = {"VersionDescription": args.description} if args.description else {}
+    response = clients.call_once(
+        "ec2",
+        "CreateLaunchTemplateVersion",
+        took_effect=took_effect,
+        address=address,
+        LaunchTemplateId=tid,
+        LaunchTemplateData=to_launch_data(args),
+        ClientToken=client_token(),
+        **extra,
+    )
+    return dict(response["LaunchTemplateVersion"]) if response is not None else made[-1]
+
+
+def _adoptable(
+    clients: AwsClients, name: str, *, stack: str, address: str
+) -> dict[str, Any] | None:
+    """The template named `name` if it exists, with live tags; OwnershipError unless it is tagged
+    with this stack and address (then it was left by an interrupted run of this very resource)."""
+    existing = template_by_name(clients, name, address=address)
+    if existing is None:
+        return None
+    tid = existing["LaunchTemplateId"]
+    existing = with_live_tags(clients, {tid: existing}, address=address)[tid]
+    owner = ownership_of(tag_dict(existing.get("Tags")))
+    if owner.stack != stack or owner.address != address:
+        raise OwnershipError(
+            f'launch template "{name}" ({tid}) already exists and is '
+            f"not owned by {address} in stack {stack!r} (it is tagged "
+            f"stack={owner.stack!r}, address={owner.address!r}); import it or choose another name"
+        )
+    return existing
 
 
 def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
     args = _args(request)
     address = str(request.address)
     tags = desired_tags(user=args.tags, default=settings.default_tags, stack=request.stack, address=address)
-    existing = template_by_name(clients, args.name, address=address)
-    if existing is not None:
-        existing = with_live_tags(clients, {existing["LaunchTemplateId"]: existing}, address=address)[
-            existing["LaunchTemplateId"]
-        ]
-        owner = ownership_of(tag_dict(existing.get("Tags")))
-        if owner.stack != request.stack or owner.address != address:
-            raise OwnershipError(
-                f'launch template "{args.name}" ({existing["LaunchTemplateId"]}) already exists and is '
-                f"not owned by {address} in stack {request.stack!r} (it is tagged "
-                f"stack={owner.stack!r}, address={owner.address!r}); import it or choose another name"
+    existing = _adoptable(clients, args.name, stack=request.stack, address=address)
+    if existing is None:
+        data = to_launch_data(args)
+        extra = {"VersionDescription": args.description} if args.description else {}
+        created = clients.call_once(
+            "ec2",
+            "CreateLaunchTemplate",
+            took_effect=lambda: template_by_name(clients, args.name, address=address) is not None,
+            address=address,
+            LaunchTemplateName=args.name,
+            LaunchTemplateData=data,
+            TagSpecifications=[{"ResourceType": "launch-template", "Tags": tag_list(tags)}],
+            ClientToken=client_token(),
+            **extra,
+        )
+        if created is not None:
+            template = {**created["LaunchTemplate"], "Tags": tag_list(tags)}
+            version = {"LaunchTemplateData": data, "VersionDescription": args.description}
+            return observe(template, version, settings=settings, region=clients.region())
+        existing = _adoptable(clients, args.name, stack=request.stack, address=address)
+        if existing is None:
+            raise CloudError(
+                call="CreateLaunchTemplate",
+                message=f'launch template "{args.name}" was created, then vanished before it could be read',
+                address=address,
             )
-        return _converge(clients, existing, args=args, tags=tags, settings=settings, address=address)
-    data = to_launch_data(args)
-    extra = {"VersionDescription": args.description} if args.description else {}
-    created = clients.call(
-        "ec2",
-        "CreateLaunchTemplate",
-        address=address,
-        LaunchTemplateName=args.name,
-        LaunchTemplateData=data,
-        TagSpecifications=[{"ResourceType": "launch-template", "Tags": tag_list(tags)}],
-        **extra,
-    )["LaunchTemplate"]
-    template = {**created, "Tags": tag_list(tags)}
-    version = {"LaunchTemplateData": data, "VersionDescription": args.description}
-    return observe(template, version, settings=settings, region=clients.region())
+    return _converge(clients, existing, args=args, tags=tags, settings=settings, address=address)
 
 
 def _owned_template(

@@ -6,17 +6,24 @@ Pure: the pydantic models (the schema's `model`), `to_launch_data` (config → t
 so a freshly created template observes exactly equal to its configuration. `user_data` is observed
 as its plain text (AWS's base64 decoded), as it was configured: the schema names it sensitive, so
 the engine marks it on arrival and keeps only a keyed digest of it in plans and state (see
-reconciler.sensitive). Callers: `providers.aws.launch_template`.
+reconciler.sensitive). `version_digest` names what one version holds apart from its user data, so a
+plan can tell whether a version left by an interrupted apply is the one it wants; it never covers
+user_data, whose comparison is the engine's (by keyed digest: `latest_version_user_data`).
+Callers: `providers.aws.launch_template`, `providers.aws.launch_template_reads`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from reconciler.values import contains_unknown
 
 DIGEST_PREFIXES = ("sha256:", "hmac-sha256:")  # what the engine stores instead of a secret
 
@@ -194,3 +201,21 @@ def launch_data_differs(current: Mapping[str, Any], wanted: Mapping[str, Any]) -
     """
     keys = set(wanted) - NOT_LAUNCH_DATA
     return any(current.get(k) != wanted.get(k) for k in keys)
+
+
+def version_digest(fields: Mapping[str, Any]) -> str | None:
+    """A digest of what a version holds apart from its user data (its launch data and description),
+    from the model's shape (`observed_fields`, or planned arguments); None when a value is not known
+    yet. Two versions with equal digests and equal user data launch the same instances."""
+    wanted = {k: v for k, v in fields.items() if k in LaunchTemplateArgs.model_fields and k != "user_data"}
+    if contains_unknown(wanted):
+        return None
+    try:
+        normal = _normalise(wanted)
+    except ValueError:  # not valid arguments (the plan reports that elsewhere)
+        return None
+    # user_data is left out: a digest of a secret (even inside other data) would let anyone with
+    # the state test guesses of it; the engine compares it by keyed digest instead. A value that is
+    # itself a sensitive stand-in fails validation above: None, the plan cannot tell.
+    content = {k: v for k, v in normal.items() if k not in NOT_LAUNCH_DATA and k != "user_data"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

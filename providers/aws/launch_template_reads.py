@@ -5,7 +5,9 @@ are described by ownership-tag filter (or by id in chunks), default versions com
 DescribeLaunchTemplateVersions with `Versions=["$Default"]` and no template id (AWS and moto answer
 with the default version of every template in the region), and tags from one DescribeTags. Tags are
 read from DescribeTags because moto 5.2 reports a launch template's tags as they were at creation in
-DescribeLaunchTemplates (CreateTags/DeleteTags never show there). Callers:
+DescribeLaunchTemplates (CreateTags/DeleteTags never show there). A template whose latest version is
+not its default (an interrupted apply, or another writer) costs one more DescribeLaunchTemplateVersions
+for the latest versions, whose digest the observation carries (`latest_version_digest`). Callers:
 `providers.aws.launch_template`.
 """
 
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from providers.aws.error_codes import is_not_found
-from providers.aws.launch_template_data import observed_fields
+from providers.aws.launch_template_data import observed_fields, version_digest
 from providers.aws.tags import ownership_of, tag_dict, tag_list, user_tags
 from providers.base import ObservedResource, ProviderSettings
 from reconciler.errors import CloudError
@@ -42,22 +44,46 @@ def arn_of(template: Mapping[str, Any], *, region: str) -> str:
     return f"arn:{partition}:ec2:{region}:{account}:launch-template/{template['LaunchTemplateId']}"
 
 
-def observe(
-    template: Mapping[str, Any], version: Mapping[str, Any], *, settings: ProviderSettings, region: str
-) -> ObservedResource:
-    """One template and its default version → ObservedResource in the schema's shape."""
-    tags = tag_dict(template.get("Tags"))
-    attributes = observed_fields(
+def version_fields(
+    template: Mapping[str, Any], version: Mapping[str, Any], *, user: Mapping[str, str]
+) -> dict[str, Any]:
+    """One version of `template` in the schema's shape (with the template's name and `user` tags)."""
+    return observed_fields(
         version.get("LaunchTemplateData") or {},
         name=str(template.get("LaunchTemplateName")),
         description=version.get("VersionDescription"),
-        tags=user_tags(tags, default=settings.default_tags),
+        tags=user,
     )
+
+
+def observe(
+    template: Mapping[str, Any],
+    version: Mapping[str, Any],
+    *,
+    settings: ProviderSettings,
+    region: str,
+    latest: Mapping[str, Any] | None = None,
+) -> ObservedResource:
+    """One template and its default version (and its latest one, when that is another) →
+    ObservedResource in the schema's shape."""
+    tags = tag_dict(template.get("Tags"))
+    user = user_tags(tags, default=settings.default_tags)
+    attributes = version_fields(template, version, user=user)
+    latest_number = int(template.get("LatestVersionNumber") or 0)
+    default_number = int(template.get("DefaultVersionNumber") or 0)
+    if latest is None and latest_number == default_number:
+        latest = version
     attributes.update(
         id=template["LaunchTemplateId"],
         arn=arn_of(template, region=region),
-        latest_version=int(template.get("LatestVersionNumber") or 0),
-        default_version=int(template.get("DefaultVersionNumber") or 0),
+        latest_version=latest_number,
+        default_version=default_number,
+    )
+    latest_fields = version_fields(template, latest, user=user) if latest is not None else None
+    attributes.update(
+        latest_version_digest=version_digest(latest_fields) if latest_fields is not None else None,
+        # sensitive in the schema: the engine keeps a keyed digest, to compare with the plan's
+        latest_version_user_data=latest_fields.get("user_data") if latest_fields is not None else None,
     )
     return ObservedResource(
         id=str(template["LaunchTemplateId"]),
@@ -109,7 +135,21 @@ def default_versions(
     clients: AwsClients, templates: Iterable[Mapping[str, Any]], *, address: object = None
 ) -> dict[str, dict[str, Any]]:
     """The default version (with launch data) of each template: one call, whatever their number."""
-    wanted = {str(t["LaunchTemplateId"]): int(t["DefaultVersionNumber"]) for t in templates}
+    return _versions(clients, templates, which="Default", address=address)
+
+
+def latest_versions(
+    clients: AwsClients, templates: Iterable[Mapping[str, Any]], *, address: object = None
+) -> dict[str, dict[str, Any]]:
+    """The latest version of each template whose latest is not its default (no call when none)."""
+    others = [t for t in templates if t.get("LatestVersionNumber") != t.get("DefaultVersionNumber")]
+    return _versions(clients, others, which="Latest", address=address) if others else {}
+
+
+def _versions(
+    clients: AwsClients, templates: Iterable[Mapping[str, Any]], *, which: str, address: object = None
+) -> dict[str, dict[str, Any]]:
+    wanted = {str(t["LaunchTemplateId"]): int(t[f"{which}VersionNumber"]) for t in templates}
     found: dict[str, dict[str, Any]] = {}
     if len(wanted) > 1:
         rows = clients.paginate(
@@ -117,7 +157,7 @@ def default_versions(
             "DescribeLaunchTemplateVersions",
             result_key="LaunchTemplateVersions",
             address=address,
-            Versions=["$Default"],
+            Versions=[f"${which}"],
         )
         for row in rows:
             tid = str(row.get("LaunchTemplateId"))

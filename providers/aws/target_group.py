@@ -292,38 +292,61 @@ def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSet
     address = str(request.address)
     tags = desired_tags(user=args.tags, default=settings.default_tags, stack=request.stack, address=address)
     existing = group_by_name(clients, args.name, address=address)
-    if existing is not None:
-        arn = str(existing["TargetGroupArn"])
-        current_tags = tags_of(clients, [arn], address=address).get(arn, {})
-        owner = ownership_of(current_tags)
-        if owner.stack != request.stack or owner.address != address:
-            raise OwnershipError(
-                f'target group "{args.name}" ({arn}) already exists and is not owned by {address} in '
-                f"stack {request.stack!r} (it is tagged stack={owner.stack!r}, address={owner.address!r}); "
-                "import it or choose another name"
-            )
-        return _converge(
-            clients,
-            existing,
-            args=args,
-            tags=tags,
-            current_tags=current_tags,
-            settings=settings,
+    if existing is None:
+        assert args.health_check is not None
+        created = clients.call_once(  # moto answers a resent create with DuplicateTargetGroupName
+            "elbv2",
+            "CreateTargetGroup",
+            took_effect=lambda: group_by_name(clients, args.name, address=address) is not None,
             address=address,
+            Name=args.name,
+            Protocol=args.protocol,
+            Port=args.port,
+            VpcId=args.vpc_id,
+            TargetType=args.target_type,
+            Tags=tag_list(tags),
+            **health_check_params(args.health_check),
         )
-    assert args.health_check is not None
-    group = clients.call(
-        "elbv2",
-        "CreateTargetGroup",
+        if created is not None:
+            group = created["TargetGroups"][0]
+            return _finish_create(clients, group, args=args, tags=tags, settings=settings, address=address)
+        existing = group_by_name(clients, args.name, address=address)  # made by a lost attempt
+        if existing is None:
+            raise CloudError(
+                call="CreateTargetGroup",
+                message=f'target group "{args.name}" was created, then vanished before it could be read',
+                address=address,
+            )
+    arn = str(existing["TargetGroupArn"])
+    current_tags = tags_of(clients, [arn], address=address).get(arn, {})
+    owner = ownership_of(current_tags)
+    if owner.stack != request.stack or owner.address != address:
+        raise OwnershipError(
+            f'target group "{args.name}" ({arn}) already exists and is not owned by {address} in '
+            f"stack {request.stack!r} (it is tagged stack={owner.stack!r}, address={owner.address!r}); "
+            "import it or choose another name"
+        )
+    return _converge(
+        clients,
+        existing,
+        args=args,
+        tags=tags,
+        current_tags=current_tags,
+        settings=settings,
         address=address,
-        Name=args.name,
-        Protocol=args.protocol,
-        Port=args.port,
-        VpcId=args.vpc_id,
-        TargetType=args.target_type,
-        Tags=tag_list(tags),
-        **health_check_params(args.health_check),
-    )["TargetGroups"][0]
+    )
+
+
+def _finish_create(
+    clients: AwsClients,
+    group: dict[str, Any],
+    *,
+    args: TargetGroupArgs,
+    tags: dict[str, str],
+    settings: ProviderSettings,
+    address: str,
+) -> ObservedResource:
+    """A group just made: set the deregistration delay when it is not AWS's default."""
     arn = str(group["TargetGroupArn"])
     if args.deregistration_delay != 300:  # AWS's default
         clients.call(

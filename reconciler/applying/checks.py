@@ -1,6 +1,8 @@
-"""Two small apply-time rules: the configuration evaluated during apply must match what the plan
-showed (else nothing is changed for that resource), and `apply --refresh-only` takes what changed
-outside reconciler into state without touching the cloud. Callers: applying.executor.
+"""Small apply-time rules: the configuration evaluated during apply must match what the plan
+showed (else nothing is changed for that resource); `apply --refresh-only` takes what changed
+outside reconciler into state without touching the cloud; and an `apply` with nothing to change
+still records what its refresh saw (`record_refresh`), so state never goes on saying what was.
+Callers: applying.executor, cli (apply with no changes).
 """
 
 from __future__ import annotations
@@ -44,3 +46,15 @@ def accept_refresh(plan: Plan, writer: StateWriter) -> None:
             continue
         rs.attributes = dict(entry.after)
         writer.set_resource(rs)
+
+
+def record_refresh(plan: Plan, writer: StateWriter) -> int:
+    """An apply with nothing to change: take in what the refresh saw (objects changed or gone
+    outside reconciler, data sources read anew); returns how many entries of state changed."""
+    before = writer.serial
+    accept_refresh(plan, writer)
+    recorded = writer.snapshot().data
+    for read in plan.data:
+        if not read.deferred and recorded.get(str(read.address)) != read.attributes:
+            writer.set_data(str(read.address), read.attributes)
+    return writer.serial - before

@@ -3,24 +3,34 @@ recording progress in state after every step, then read the fleet back.
 
 A rollout that fails its health gates is rolled back (when auto_rollback is on) and reported as
 an error naming what failed and what was restored; state keeps the rollout record either way so
-`rollout status` can show it and a killed apply resumes it. Callers: applying.executor.
+`rollout status` can show it and a killed apply resumes it. With `keep_previous = "0s"` the old
+group is deleted as soon as the rollout is complete, inside the same apply.
+
+The fleet is read back after the rollout, read again after transient failures; if it still cannot
+be read, a complete rollout is recorded from what it made (serving group, generation, launch
+template version and the members last seen), so state never goes on naming the old group; the
+apply then fails saying so. Callers: applying.executor.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from providers.base import ObservedResource, Provider, RefreshRequest
+from providers.base import ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.address import Address
-from reconciler.errors import ReconcilerError
+from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError
 from reconciler.planning.model import ResourceChange
-from reconciler.rollout.executor import RolloutEvent, run_rollout
+from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, run_rollout
 from reconciler.rollout.model import RolloutPlan
-from reconciler.rollout.progress import Phase, RolloutProgress
+from reconciler.rollout.plan import parse_generation
+from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due
 from reconciler.rollout.protocol import FleetOps
 from reconciler.state import ResourceState, StateWriter
+
+READ_BACK_ATTEMPTS = 4  # reads of the fleet after its rollout (each with the client's own retries)
 
 
 class RolloutFailedError(ReconcilerError):
@@ -98,12 +108,65 @@ def roll_out(
         else (lambda e: emit(address, describe_event(e))),
         poll_s=poll_seconds(),
     )
-    observed = _read_back(provider, change, current, stack)
+    cleanup: Exception | None = None
+    done = outcome.progress if outcome.phase is Phase.COMPLETE else None
+    if done is not None and cleanup_due(plan, done, now=time.time()):
+        emit(address, f"Deleting {plan.group} (keep_previous = 0s: not kept for rollback)...")
+        try:
+            provider.fleet_ops().delete_group(plan.group, force=True)
+        except CloudError as err:  # the rollout stands; the next plan deletes the group
+            cleanup = err
+    try:
+        observed = _read_back(provider, change, current, stack)
+    except CloudError as err:
+        if outcome.phase is not Phase.COMPLETE:
+            raise
+        observed = made_by(plan, outcome, current=current, stack=stack)
+        return observed, RolloutFailedError(
+            f"the rollout completed ({outcome.message}), but reading the fleet back failed: {err}; "
+            "state records what the rollout made, and the next plan reads the fleet again"
+        )
     if outcome.phase is not Phase.COMPLETE:
         verdict = "rolled back" if outcome.phase is Phase.ROLLED_BACK else "failed"
         return observed, RolloutFailedError(f"rollout {verdict}: {outcome.message}")
     emit(address, f"Rollout complete: {outcome.message}")
+    if cleanup is not None:
+        return observed, RolloutFailedError(
+            f"the rollout completed ({outcome.message}), but deleting {plan.group} failed: {cleanup}; "
+            "the next plan deletes it"
+        )
     return observed, None
+
+
+def made_by(
+    plan: RolloutPlan, outcome: RolloutOutcome, *, current: ResourceState, stack: str
+) -> ObservedResource:
+    """The fleet as a complete rollout left it, from the plan and the members it saw last (used
+    only when the fleet cannot be read back)."""
+    serving = plan.green_group or plan.group
+    attributes = dict(current.attributes)
+    generation = parse_generation(serving, plan.fleet_name)
+    previous = [plan.group] if plan.green_group and plan.keep_previous_s else []
+    attributes.update(
+        group_name=serving,
+        launch_template_version=plan.new.launch_template_version,
+        previous_groups=previous,
+        instances=[
+            {
+                "id": m.instance_id,
+                "image_id": m.image_id,
+                "instance_type": m.instance_type,
+                "lifecycle_state": str(m.lifecycle_state),
+                "health_status": m.health_status,
+            }
+            for m in sorted(outcome.serving, key=lambda m: m.instance_id)
+        ],
+    )
+    if generation is not None:
+        attributes["generation"] = generation
+    return ObservedResource(
+        id=current.id, attributes=attributes, ownership=Ownership(stack=stack, address=current.address)
+    )
 
 
 def clean_up(
@@ -127,10 +190,18 @@ def clean_up(
 def _read_back(
     provider: Provider, change: ResourceChange, current: ResourceState, stack: str
 ) -> ObservedResource:
+    """The fleet as the cloud reports it now; transient failures are read again."""
     ids = {current.id: Address.parse(str(change.address))}
-    observed = provider.refresh(RefreshRequest(type_name=change.type_name, ids=ids, stack=stack)).get(
-        current.id
-    )
+    request = RefreshRequest(type_name=change.type_name, ids=ids, stack=stack)
+    for attempt in range(1, READ_BACK_ATTEMPTS + 1):
+        try:
+            observed = provider.refresh(request).get(current.id)
+            break
+        except CloudError as err:
+            transient = err.kind in (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
+            if not transient or attempt == READ_BACK_ATTEMPTS:
+                raise
+            time.sleep(poll_seconds() * attempt)
     if observed is None:
         raise ReconcilerError(f"{change.address}: the fleet is gone after its rollout")
     return observed

@@ -143,7 +143,7 @@ def planned_value(
     value = dict(desired)
     preview = None
     if prior is not None and in_place and changed and schema.preview_update is not None:
-        preview = schema.preview_update(prior, changed)
+        preview = schema.preview_update(prior, changed, desired)
     for name in schema.computed:
         if prior is not None and in_place and (not changed or name not in schema.computed_on_update):
             value[name] = prior.get(name)

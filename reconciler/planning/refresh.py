@@ -95,6 +95,8 @@ def detect_drift(*, state: State, observed: Observed) -> list[DriftEntry]:
             continue
         schema = schemas.get((Mode.MANAGED, rs.type))
         names: list[str] = sorted(now.attributes)  # config-only arguments (rollout) are not read
+        if schema is not None:  # a computed attribute state never held (a newer provider's) is no drift
+            names = [n for n in names if n in rs.attributes or n not in schema.computed]
         sensitive = schema.sensitive if schema else frozenset()
         paths = [*digest_paths(rs.attributes), *((n,) for n in sensitive)]
         seen = conceal_like(now.attributes, paths, state.digest_key)

@@ -37,7 +37,8 @@ from reconciler.rollout.waits import FailureKind, Observation, StepEnv, StepFail
 
 __all__ = ["RollbackUnavailable", "RolloutEvent", "RolloutOutcome", "rollback_completed", "run_rollout"]
 
-_ATTEMPTS = 3  # a step hit by a retryable cloud error is run again (it is idempotent) this often
+_ATTEMPTS = 3  # a step hit by a transient cloud error is run again (it is idempotent) this often
+_TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
 # what fails a step (and so starts a rollback); anything else (a crash, a bug) stops the run as is
 _STEP_ERRORS = (StepFailed, CloudError, OwnershipError)
 
@@ -115,7 +116,7 @@ class _Runner:
                 run_step(step, self.env)
                 break
             except CloudError as err:
-                if err.kind is not CloudErrorKind.RETRYABLE or attempt == _ATTEMPTS:
+                if err.kind not in _TRANSIENT or attempt == _ATTEMPTS:
                     raise
                 self._emit(detail=f"{err}; trying again")
                 self.sleep(self.poll_s * attempt)

@@ -294,6 +294,8 @@ def describe_step(step: RolloutStep, *, after: RolloutStep | None = None) -> str
     if k is StepKind.PAUSE:
         return f"pause {format_duration(step.duration_s, compact=True)}"
     if k is StepKind.KEEP_PREVIOUS:
+        if not step.duration_s:  # keep_previous = "0s": the apply deletes it once the rollout is done
+            return f"delete {'it' if same else step.group} once the rollout is complete"
         period = format_duration(step.duration_s, compact=True)
         return f"keep {'it' if same else step.group} {period} for rollback"
     if k is StepKind.DELETE_GROUP:

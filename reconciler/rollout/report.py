@@ -50,6 +50,7 @@ class RolloutOutcome:
     replaced: int = 0  # old instances replaced by new ones that stay
     new_group: str = ""  # the group made for the new version (blue_green/canary); "" for rolling
     progress: RolloutProgress | None = None
+    serving: tuple[GroupMember, ...] = ()  # after a COMPLETE rollout: live members of the serving group
 
 
 class FleetView:
@@ -104,9 +105,15 @@ class FleetView:
             )
         text = f"{plan.group} restored at {count} instances ({old.image_name})"
         deletes = any(s.kind is StepKind.DELETE_GROUP for s in rollback_steps(plan, progress))
-        if plan.green_group and deletes and self.ops.describe_group(plan.green_group) is None:
+        if plan.green_group and deletes and self._gone(plan.green_group):
             text += f", {plan.green_group} deleted"
         return text
+
+    def _gone(self, group: str) -> bool:
+        try:
+            return self.ops.describe_group(group) is None
+        except CloudError:  # display only: say nothing rather than guess
+            return False
 
     def completed(self) -> str:
         plan, new = self.plan, self.plan.new
@@ -119,6 +126,8 @@ class FleetView:
             replaced = f"{plan.replace_count} of {plan.total_instances} instances replaced"
             return f"{head}: {replaced}, {plan.group} at {count}"
         count = len(self.live(plan.green_group, new.image_id))
+        if not plan.keep_previous_s:
+            return f"{head}: {plan.green_group} serving {count} instances; {plan.group} is not kept"
         keep = format_duration(plan.keep_previous_s, compact=True)
         return f"{head}: {plan.green_group} serving {count} instances; {plan.group} kept {keep} for rollback"
 
@@ -143,6 +152,9 @@ def outcome_of(progress: RolloutProgress, view: FleetView, *, requested: bool) -
         message = f"{progress.failure}; left as is: {view.state()}"
     else:
         message = f"{plan.fleet_name}: rollout {phase}"
+    serving: tuple[GroupMember, ...] = ()
+    if phase is Phase.COMPLETE:
+        serving = tuple(view.live(plan.green_group or plan.group))
     return RolloutOutcome(
         phase=phase,
         message=message,
@@ -151,4 +163,5 @@ def outcome_of(progress: RolloutProgress, view: FleetView, *, requested: bool) -
         replaced=replaced,
         new_group=plan.green_group,
         progress=progress,
+        serving=serving,
     )

@@ -4,6 +4,10 @@ Also the small vocabulary every step execution shares: `StepEnv` (plan, cloud, c
 where observations go), `StepFailed` with its `FailureKind`, and `Observation` (what a progress
 display is told while a step waits). Never calls `time.sleep`: every wait goes through
 `StepEnv.sleep`, so tests run on a fake clock and finish at once.
+
+A poll that fails transiently (throttled, 5xx, connection lost, after the cloud client's own
+retries) is no verdict: it is reported and polled again. Only `POLL_FAILURES` transient failures
+in a row fail the step, with the cloud's error.
 Callers: rollout.actions (step execution), rollout.executor (builds the env, reads failures).
 """
 
@@ -12,11 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
+from reconciler.errors import CloudError, CloudErrorKind
 from reconciler.rollout.config import format_duration
 from reconciler.rollout.health import HealthVerdict, evaluate_gate
 from reconciler.rollout.model import RolloutPlan, RolloutStep
 from reconciler.rollout.protocol import AlarmState, FleetOps, GroupMember
+
+T = TypeVar("T")
+POLL_FAILURES = 5  # transient failures in a row of one poll's reads before the step fails
+TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
 
 __all__ = [
     "FailureKind",
@@ -25,6 +35,7 @@ __all__ = [
     "StepFailed",
     "firing_alarms",
     "pause",
+    "poll",
     "wait_healthy",
 ]
 
@@ -71,11 +82,31 @@ class StepEnv:
     watch_alarms: bool = True  # forward steps: the plan's alarms are watched while pausing
 
 
-def firing_alarms(ops: FleetOps, names: Sequence[str]) -> list[str]:
-    """Names among `names` whose alarm is in ALARM now (no call when there are none)."""
+def poll(read: Callable[[], T], env: StepEnv, *, group: str, started: float) -> T:
+    """`read()`, read again after each transient cloud failure (reported, then `poll_s` later);
+    the error is raised once `POLL_FAILURES` reads in a row failed, or at once if permanent."""
+    failures = 0
+    while True:
+        try:
+            return read()
+        except CloudError as err:
+            failures += 1
+            if err.kind not in TRANSIENT or failures >= POLL_FAILURES:
+                raise
+            detail = f"reading health failed ({err}); reading again"
+            env.observe(Observation(group=group, waited_s=env.clock() - started, detail=detail))
+            env.sleep(env.poll_s)
+
+
+def firing_alarms(ops: FleetOps, names: Sequence[str], env: StepEnv | None = None) -> list[str]:
+    """Names among `names` whose alarm is in ALARM now (no call when there are none); with `env`,
+    a transient failure of the read is read again (see `poll`)."""
     if not names:
         return []
-    states = ops.alarm_states(list(names))
+    if env is None:
+        states = ops.alarm_states(list(names))
+    else:
+        states = poll(lambda: ops.alarm_states(list(names)), env, group="", started=env.clock())
     return [name for name in names if states.get(name) is AlarmState.ALARM]
 
 
@@ -94,8 +125,12 @@ def wait_healthy(step: RolloutStep, env: StepEnv) -> None:
     arns = list(env.plan.target_group_arns) if env.plan.target_groups else []
     started = env.clock()
     while True:
-        members = env.ops.members_and_health(step.group)
-        alarms = env.ops.alarm_states(list(step.alarms)) if step.alarms else {}
+        members = poll(lambda: env.ops.members_and_health(step.group), env, group=step.group, started=started)
+        alarms = (
+            poll(lambda: env.ops.alarm_states(list(step.alarms)), env, group=step.group, started=started)
+            if step.alarms
+            else {}
+        )
         verdict = evaluate_gate(step, members, alarms, target_group_arns=arns)
         waited = env.clock() - started
         env.observe(Observation(group=step.group, members=members, waited_s=waited, detail=str(verdict)))
@@ -120,7 +155,7 @@ def pause(step: RolloutStep, env: StepEnv) -> None:
     end = max(min(since, now), now - step.duration_s) + step.duration_s
     alarms = list(env.plan.alarms) if env.watch_alarms else []
     while True:
-        firing = firing_alarms(env.ops, alarms)
+        firing = firing_alarms(env.ops, alarms, env)
         if firing:
             names = ", ".join(f"alarm {n} is in ALARM" for n in firing)
             raise StepFailed(FailureKind.ALARM, f"{names} (during the pause)")

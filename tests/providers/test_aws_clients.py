@@ -139,8 +139,12 @@ def test_missing_credentials_is_permanent_with_a_hint(
 def test_unparseable_answer_is_permanent(aws_env: str) -> None:
     # moto answers HTTP 500 with an HTML page to a filter it does not implement
     quick = AwsProvider(ProviderSettings(region="us-east-1"), max_attempts=1)
-    quick.clients.call(
-        "ec2", "CreateLaunchTemplate", LaunchTemplateName="any", LaunchTemplateData={"ImageId": "ami-1"}
+    quick.clients.call_once(
+        "ec2",
+        "CreateLaunchTemplate",
+        took_effect=lambda: False,
+        LaunchTemplateName="any",
+        LaunchTemplateData={"ImageId": "ami-1"},
     )
     with pytest.raises(CloudError) as info:
         quick.clients.call(
@@ -166,3 +170,21 @@ def test_not_found_keeps_the_service_code_and_words(provider: AwsProvider) -> No
 def test_clients_are_cached_per_service(provider: AwsProvider) -> None:
     assert provider.clients.client("ec2") is provider.clients.client("ec2")
     assert provider.clients.client("autoscaling") is not provider.clients.client("ec2")
+
+
+def test_attempts_default_to_ten_and_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("RECONCILER_AWS_MAX_ATTEMPTS", "AWS_MAX_ATTEMPTS"):
+        monkeypatch.delenv(var, raising=False)
+    provider = AwsProvider(ProviderSettings(region="us-east-1"))
+    assert provider.clients.max_attempts == 10
+    assert provider.clients.config.retries == {"mode": "adaptive", "total_max_attempts": 10}
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")  # botocore's own variable
+    assert AwsProvider(ProviderSettings(region="us-east-1")).clients.max_attempts == 3
+    monkeypatch.setenv("RECONCILER_AWS_MAX_ATTEMPTS", "4")  # ours wins
+    assert AwsProvider(ProviderSettings(region="us-east-1")).clients.max_attempts == 4
+
+
+def test_writes_that_a_resend_would_repeat_are_refused_by_call(provider: AwsProvider) -> None:
+    with pytest.raises(ValueError, match="call_once"):
+        provider.clients.call("autoscaling", "TerminateInstanceInAutoScalingGroup", InstanceId="i-1")
+    assert provider.calls["TerminateInstanceInAutoScalingGroup"] == 0

@@ -94,7 +94,8 @@ def test_user_data_is_reported_as_text_and_marked_by_the_engine(provider: AwsPro
     for attrs in (observed.attributes, again.attributes):  # the provider compares like with like
         assert attrs["user_data"] == SCRIPT
     # the schema names it sensitive: the engine marks it as it arrives, and keeps only digests
-    assert SCHEMA.sensitive == {"user_data"}
+    assert SCHEMA.sensitive == {"user_data", "latest_version_user_data"}
+    assert attrs["latest_version_user_data"] == SCRIPT  # kept only as a keyed digest too
     marked = marked_observation(again, SCHEMA.sensitive)
     assert marked is not None and "secret-token-123" not in repr(marked.attributes)
     assert marked.attributes["user_data"] == mark(SCRIPT)

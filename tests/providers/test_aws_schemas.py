@@ -32,9 +32,10 @@ def test_schemas_are_keyed_by_mode_and_type() -> None:
         (Mode.MANAGED, "aws_fleet"),
     }
     lt = SCHEMAS[(Mode.MANAGED, "aws_launch_template")]
-    assert lt.force_new == {"name"} and lt.sensitive == {"user_data"}
-    assert lt.computed == {"id", "arn", "latest_version", "default_version"}
-    assert lt.computed_on_update == {"latest_version", "default_version"}
+    assert lt.force_new == {"name"} and lt.sensitive == {"user_data", "latest_version_user_data"}
+    versions = {"latest_version", "default_version", "latest_version_digest", "latest_version_user_data"}
+    assert lt.computed == {"id", "arn"} | versions
+    assert lt.computed_on_update == versions
     assert registry.all_schemas() == SCHEMAS
 
 

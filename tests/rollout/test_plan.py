@@ -243,3 +243,11 @@ def test_group_names(fleet_name: str, generation: int, group: str) -> None:
 @pytest.mark.parametrize(("group", "generation"), [("web", 0), ("web-blue", None), ("webx-g0002", None)])
 def test_parse_generation_of_other_names(group: str, generation: int | None) -> None:
     assert parse_generation(group, "web") == generation
+
+
+@pytest.mark.parametrize("strategy", ["blue_green", "canary"])
+def test_keep_previous_0s_says_the_old_group_is_deleted_once_the_rollout_is_complete(strategy: str) -> None:
+    plan = plan_for(4, strategy=strategy, keep_previous="0s")
+    assert plan.outline()[-1].endswith(
+        "detach web-g0007, drain 300 s, scale to 0; delete it once the rollout is complete"
+    )

@@ -150,6 +150,33 @@ def test_a_fleet_resized_by_hand_is_shown_taken_in_by_refresh_only_then_planned_
     assert stack("plan", "--detailed-exitcode").code == 0
 
 
+def test_an_apply_with_nothing_to_change_records_what_its_refresh_saw(stack: Cli, boto: Any) -> None:
+    victim = sorted(i["id"] for i in state_of(stack, "aws_fleet.web")["attributes"]["instances"])[0]
+    boto("ec2").terminate_instances(InstanceIds=[victim])  # by hand, outside reconciler
+    assert stack("plan", "--refresh-only", "--detailed-exitcode").code == 2  # the refresh sees it
+
+    applied = stack("apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    assert "No changes." in applied.out and "State updated with what the refresh saw." in applied.out
+    recorded = {i["id"]: i for i in state_of(stack, "aws_fleet.web")["attributes"]["instances"]}
+    members = {i["InstanceId"]: i for i in fleet_group(boto)["Instances"]}
+    assert sorted(recorded) == sorted(members)  # the members the cloud reports now, no others
+    assert all(recorded[i]["lifecycle_state"] == m["LifecycleState"] for i, m in members.items())
+    assert stack("plan", "--refresh-only", "--detailed-exitcode").code == 0  # state = cloud
+    again = stack("apply", "--auto-approve")
+    assert again.code == 0 and "State updated" not in again.out  # nothing new to record
+
+
+def test_a_computed_attribute_an_older_state_never_recorded_is_not_drift(stack: Cli) -> None:
+    path = stack.dir / ".reconciler" / "state.json"
+    data = json.loads(path.read_text())
+    for resource in data["resources"].values():  # as written before latest_version_digest existed
+        resource["attributes"].pop("latest_version_digest", None)
+    path.write_text(json.dumps(data))
+    plan = stack("plan", "--detailed-exitcode")
+    assert plan.code == 0 and "Changed outside reconciler" not in plan.out, plan.text
+
+
 def test_with_ignore_changes_the_resize_is_shown_but_not_planned_back(
     tmp_path: Path, aws_env: str, boto: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -173,10 +200,13 @@ def test_a_template_whose_default_version_moved_is_shown_and_planned_forward(sta
     drift = section(plan.out)
     assert "~ aws_launch_template.web was changed" in drift
     assert "default_version  2 → 1" in drift and 'instance_type    "t3.large" → "t3.micro"' in drift
-    assert "update in-place: new version 3 (default)" in plan.out
+    # version 2 already holds t3.large: it becomes the default again, no identical version 3
+    note = "update in-place: existing version 2 (the latest, same launch data) becomes the default"
+    assert note in plan.out
     assert stack("apply", "--auto-approve", "--var", "instance_type=t3.large").code == 0
     versions = ec2.describe_launch_templates(LaunchTemplateNames=["web"])["LaunchTemplates"][0]
-    assert versions["DefaultVersionNumber"] == 3
+    assert (versions["DefaultVersionNumber"], versions["LatestVersionNumber"]) == (2, 2)
+    assert stack("plan", "--var", "instance_type=t3.large", "--detailed-exitcode").code == 0
 
 
 def test_a_removed_ownership_tag_is_shown_and_never_silently_adopted(stack: Cli, boto: Any) -> None:

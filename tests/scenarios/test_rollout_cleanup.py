@@ -1,8 +1,10 @@
 """A blue/green rollout keeps the old group for keep_previous; once that has passed, the next plan
-deletes it; `rollout status` and `rollout rollback` report and steer a recorded rollout."""
+deletes it (with keep_previous = "0s" the apply itself does, and the next plan is empty);
+`rollout status` and `rollout rollback` report and steer a recorded rollout."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -56,15 +58,27 @@ def rolled(tmp_path: Path, aws_env: str, boto, capsys, monkeypatch, request) -> 
     register_ami(boto, name="app-1.1.0", version="1.1.0")
     result = cli("apply", "--auto-approve")
     assert result.code == 0, result.text
-    assert _groups(boto) == {"web-g0001": 0, "web-g0002": 2}
+    if keep == "0s":
+        assert "Deleting web-g0001 (keep_previous = 0s: not kept for rollback)" in result.out
+        assert _groups(boto) == {"web-g0002": 2}
+    else:
+        assert _groups(boto) == {"web-g0001": 0, "web-g0002": 2}
     return cli
 
 
 @pytest.mark.parametrize("rolled", ["0s"], indirect=True)
+def test_keep_previous_0s_deletes_the_old_group_inside_the_apply(rolled: Cli, boto) -> None:
+    plan = rolled("plan", "--detailed-exitcode")
+    assert plan.code == 0, plan.text  # nothing left for a later plan to clean up
+    assert "web-g0001" not in plan.out
+
+
+@pytest.mark.parametrize("rolled", ["1s"], indirect=True)
 def test_old_group_is_deleted_once_keep_previous_has_passed(rolled: Cli, boto) -> None:
+    time.sleep(1.1)  # keep_previous = "1s" has passed
     plan = rolled("plan", "--detailed-exitcode")
     assert plan.code == 2, plan.text
-    assert "delete web-g0001, kept 0s for rollback" in plan.out
+    assert "delete web-g0001, kept 1s for rollback" in plan.out
     assert rolled("apply", "--auto-approve").code == 0
     assert _groups(boto) == {"web-g0002": 2}
     assert rolled("plan", "--detailed-exitcode").code == 0

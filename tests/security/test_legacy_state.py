@@ -56,6 +56,8 @@ def as_written_by_format_1(path: Path) -> None:
     del state["digest_key"]
     attributes = state["resources"]["aws_launch_template.web"]["attributes"]
     attributes["user_data"] = "sha256:" + hashlib.sha256(f"TOKEN={SECRET}".encode()).hexdigest()
+    for newer in ("latest_version_digest", "latest_version_user_data"):  # format 1 had neither
+        attributes.pop(newer, None)
     state["outputs"]["token"]["value"] = SECRET
     path.write_text(json.dumps(state))
 
