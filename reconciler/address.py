@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from reconciler.errors import AddressError
+
 
 class Mode(StrEnum):
     MANAGED = "managed"
@@ -24,10 +26,6 @@ _ADDR = re.compile(
         (?:\[(?P<key>\d+|"(?:[^"\\]|\\.)*")\])?$""",
     re.VERBOSE,
 )
-
-
-class AddressError(ValueError):
-    """Text that is not a resource address."""
 
 
 @dataclass(frozen=True, order=True)

@@ -19,9 +19,9 @@ from typing import Any
 from rich.console import Console
 
 from reconciler import __version__
-from reconciler.address import Address, AddressError
-from reconciler.cli_args import Parser, UsageError, port, positive_int, seconds
-from reconciler.errors import ApplyError, ConfigError, ReconcilerError
+from reconciler.address import Address
+from reconciler.cli_args import Parser, port, positive_int, seconds
+from reconciler.errors import ApplyError, ConfigError, ReconcilerError, RolloutFailedError, UsageError
 from reconciler.render.diagnostics import format_diagnostics
 from reconciler.sensitive import REGISTRY
 
@@ -222,14 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for addr, failure in e.failures:
             text = str(failure)
             say(f"Error: {text}" if text.startswith(addr) else f"Error: {addr}: {text}")
-        from reconciler.applying.rollout import RolloutFailedError
-
         if all(isinstance(f, RolloutFailedError) for _, f in e.failures):
             say("Apply stopped. State records what happened; fix the cause, then plan and apply again.")
         else:
             say("Apply stopped. State records every step that finished; run apply again to continue.")
         return EXIT_ERROR
-    except (ReconcilerError, AddressError) as e:
+    except ReconcilerError as e:
         say(f"Error: {e}")
         return EXIT_ERROR
     except KeyboardInterrupt:

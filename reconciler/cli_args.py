@@ -1,7 +1,7 @@
 """Command-line argument checking: the parser class and the value types of numeric options.
 
 Every usage error (an unknown option or command, a missing argument, a number out of range) is a
-`UsageError`, which `cli.main` prints with the usage line and answers with exit code 1, the
+`reconciler.errors.UsageError`, which `cli.main` prints with the usage line and answers with exit code 1, the
 product's one error code: argparse's own exit code 2 would read as "changes pending" to a pipeline
 running `plan --detailed-exitcode`. Numbers are checked here, before anything is loaded or locked:
 `--parallelism` is a whole number of at least 1, `--lock-timeout` a finite number of seconds of at
@@ -15,17 +15,9 @@ import argparse
 import math
 from typing import NoReturn
 
+from reconciler.errors import UsageError
+
 MAX_PORT = 65535
-
-
-class UsageError(Exception):
-    """The command line is wrong; `usage` is the usage line of the (sub)command concerned."""
-
-    def __init__(self, message: str, *, usage: str, prog: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.usage = usage
-        self.prog = prog
 
 
 class Parser(argparse.ArgumentParser):

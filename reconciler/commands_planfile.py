@@ -24,12 +24,11 @@ from providers.base import Provider
 from reconciler.address import Address
 from reconciler.commands import EXIT_CHANGES, EXIT_OK, run_apply, show_state, warn
 from reconciler.config import Stack, load_stack, resolve_variables
-from reconciler.errors import ConfigError, OwnershipError, ReconcilerError
+from reconciler.errors import ConfigError, OwnershipError, PlanFileError, ReconcilerError, StalePlanError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planfile import (
     ConfigDigest,
     PlanFile,
-    PlanFileError,
     config_digest,
     load_plan,
     new_salt,
@@ -38,7 +37,7 @@ from reconciler.planning.planfile import (
     write_plan_file,
 )
 from reconciler.planning.planner import PlanOptions, make_plan
-from reconciler.planning.staleness import StalePlanError, stale_reasons
+from reconciler.planning.staleness import stale_reasons
 from reconciler.render.human import render_plan, summary_line
 from reconciler.session import Loaded, backend_for, providers_for, read_state
 from reconciler.state import Backend, State, StateWriter

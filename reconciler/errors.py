@@ -1,8 +1,39 @@
 """The one exception tree of reconciler, and the Diagnostic that user mistakes become.
 
-Callers: every package raises these; `cli.py` is the only place that turns them into text and exit
-codes (via `render.diagnostics`). User mistakes are collected as `Diagnostic`s so a run reports them
-all at once; cloud errors say which call failed on which resource and whether a retry may help.
+Every error a user can see derives from `ReconcilerError`; the CLI (`reconciler.cli`) is the only
+place that turns one into text and an exit code (1), never a traceback. User mistakes are
+collected as `Diagnostic`s so a run reports them all at once; cloud errors say which call failed
+on which resource and whether a retry may help. Every message is scrubbed of the run's secrets
+before it is printed.
+
+    ReconcilerError                  every error a user sees: "Error: ..." and exit code 1
+    ├── UsageError                   a bad command line: option, value, address; printed with usage
+    │   └── AddressError             "x" is not a resource address (also a ValueError)
+    ├── ConfigError                  file:line diagnostics, every one of a run at once
+    │   ├── ExprParseError           an expression this tool cannot parse
+    │   └── EvalError                an expression that cannot be evaluated (one diagnostic)
+    ├── FunctionError                a function refused its arguments; the evaluator turns it into
+    │                                an EvalError at the call's position
+    ├── CloudError                   a cloud call failed: retryable, permanent or unreachable
+    ├── OwnershipError               the object lacks this stack's ownership tag
+    ├── StateError                   the state is unreadable, foreign, or could not be written
+    │   └── LockError                the state lock is held; names the holder
+    ├── PlanFileError                a plan file that is missing, foreign, older or newer
+    │   └── StalePlanError           a saved plan the world has moved away from
+    ├── InconsistentPlanError        apply evaluates the configuration differently from the plan
+    ├── NameClashError               two resources of the stack would name one cloud object
+    ├── RolloutError
+    │   ├── RolloutFailedError       a rollout did not complete; says what failed and was restored
+    │   └── RollbackUnavailable      a requested rollback cannot be done
+    ├── SandboxError                 the local sandbox could not be started, reached or used
+    └── ApplyError                   apply stopped; carries each failure (one of the above)
+
+Internal signals, never shown to a user, each converted by the module named:
+`ConversionError` (expressions.coerce; callers word it as a diagnostic), `NumberError`
+(expressions.numbers → EvalError), `TemplateSyntaxError` (expressions.templates → ExprParseError),
+`SourceEncodingError` (sourcetext → a Diagnostic naming the byte), `TypeSpecError` (config.types →
+Diagnostic), `StepFailed` (rollout.waits → a rollout's failure text), `_InstanceFailures` and
+`_Skipped` (applying.executor → ApplyError). Callers: every package raises these.
 """
 
 from __future__ import annotations
@@ -45,6 +76,21 @@ class ReconcilerError(Exception):
     """Root of every error reconciler raises on purpose."""
 
 
+class UsageError(ReconcilerError):
+    """The command line is wrong. `usage` is the usage line of the (sub)command concerned, when
+    the parser found the mistake ("" for a value found wrong later, such as an address)."""
+
+    def __init__(self, message: str, *, usage: str = "", prog: str = "reconciler") -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+        self.prog = prog
+
+
+class AddressError(UsageError, ValueError):
+    """Text that is not a resource address."""
+
+
 class ConfigError(ReconcilerError):
     """The configuration (or variables) is invalid; carries every diagnostic found in the run."""
 
@@ -52,6 +98,27 @@ class ConfigError(ReconcilerError):
         self.diagnostics = list(diagnostics)
         first = diagnostics[0].summary if diagnostics else "invalid configuration"
         super().__init__(first)
+
+
+class ExprParseError(ConfigError):
+    """An expression that hcl2 parsed but this tool does not support (or invalid text)."""
+
+
+class EvalError(ConfigError):
+    """An expression could not be evaluated; carries exactly one Diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__([diagnostic])
+        self.diagnostic = diagnostic
+
+
+class FunctionError(ReconcilerError):
+    """A function refused its arguments; `arg` is the 0-based index of the culprit if known."""
+
+    def __init__(self, message: str, arg: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.arg = arg
 
 
 class CloudErrorKind(StrEnum):
@@ -102,7 +169,7 @@ class LockHolder:
         return f"{self.who}@{self.host} (pid {self.pid}) running '{self.command}' since {self.created}"
 
 
-class LockError(ReconcilerError):
+class LockError(StateError):
     """The state lock is held by someone else."""
 
     def __init__(self, message: str, holder: LockHolder | None = None) -> None:
@@ -110,8 +177,52 @@ class LockError(ReconcilerError):
         super().__init__(message)
 
 
-class StalePlanError(ReconcilerError):
-    """A saved plan no longer matches the world it was made against."""
+class PlanFileError(ReconcilerError):
+    """A plan file that cannot be read: missing, not JSON, another format, a newer version."""
+
+
+class StalePlanError(PlanFileError):
+    """apply PLAN_FILE refused: the world moved since the plan was made."""
+
+    def __init__(self, path: str, reasons: list[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__(stale_message(path, reasons))
+
+
+def stale_message(path: str, reasons: list[str]) -> str:
+    lines = [f"the saved plan {path} is stale; nothing was applied:"]
+    lines += [f"  - {r}" for r in reasons]
+    lines.append(f"Run `reconciler plan --out {path}` again and review the new plan.")
+    return "\n".join(lines)
+
+
+class InconsistentPlanError(ReconcilerError):
+    """The configuration evaluated during apply differs from what the plan showed."""
+
+
+class NameClashError(ReconcilerError):
+    """Apply refused to create an object whose name another resource of the stack claims."""
+
+    def __init__(self, clash: Diagnostic) -> None:
+        where = f" (at {clash.pos})" if clash.pos is not None else ""
+        super().__init__(f"{clash.summary}{where}: {clash.detail} Nothing was created for it.")
+        self.diagnostic = clash
+
+
+class RolloutError(ReconcilerError):
+    """A fleet rollout went wrong."""
+
+
+class RolloutFailedError(RolloutError):
+    """A rollout did not complete; the message says what failed and what was restored."""
+
+
+class RollbackUnavailable(RolloutError):
+    """A requested rollback cannot be done (the kept previous group is gone)."""
+
+
+class SandboxError(ReconcilerError):
+    """The sandbox could not be started, reached or stopped."""
 
 
 class ApplyError(ReconcilerError):

@@ -28,8 +28,8 @@ from typing import Any
 
 from providers.base import ImportRequest, ObservedResource, Provider
 from providers.registry import all_schemas
-from reconciler.address import Address, AddressError, Mode
-from reconciler.errors import ReconcilerError, StateError
+from reconciler.address import Address, Mode
+from reconciler.errors import AddressError, ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.planning.rollouts import is_fleet

@@ -24,13 +24,9 @@ from typing import Any
 
 from rich.console import Console
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import SandboxError
 
 SANDBOX_REGION = "us-east-1"
-
-
-class SandboxError(ReconcilerError):
-    """The sandbox could not be started, reached or stopped."""
 
 
 def _paths(directory: Path) -> tuple[Path, Path]:

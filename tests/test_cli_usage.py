@@ -83,3 +83,17 @@ def test_parallelism_and_port_bounds() -> None:
     for bad in ("0", "65536", "http"):
         with pytest.raises(argparse.ArgumentTypeError):
             port(bad)
+
+
+@pytest.mark.parametrize("argv", [("state", "show", "x..y"), ("plan", "--target", "x..y")])
+def test_a_bad_address_is_a_designed_error(argv, tmp_path: Path, capsys) -> None:
+    """An address is checked once the command runs: an AddressError, which is a ReconcilerError
+    like every error a user sees, printed as one line with exit code 1."""
+    (tmp_path / "main.hcl").write_text(STACK)
+    code = main(["--chdir", str(tmp_path), *argv])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err.strip() == (
+        'Error: "x..y" is not a resource address (expected TYPE.NAME or TYPE.NAME[KEY])'
+    )
+    assert captured.out == ""

@@ -10,14 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import InconsistentPlanError
 from reconciler.planning.model import Plan, ResourceChange
 from reconciler.state import StateWriter
 from reconciler.values import contains_unknown
-
-
-class InconsistentPlanError(ReconcilerError):
-    """The configuration evaluated during apply differs from what the plan showed."""
 
 
 def check_consistent(change: ResourceChange, actual: Mapping[str, Any]) -> None:

@@ -24,19 +24,13 @@ from providers.registry import all_schemas
 from reconciler.address import Address, InstanceKey, Mode
 from reconciler.applying.checks import accept_refresh, check_consistent
 from reconciler.applying.rollout import clean_up, roll_out
-from reconciler.errors import ApplyError, ConfigError, Diagnostic
+from reconciler.errors import ApplyError, ConfigError, Diagnostic, NameClashError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
 from reconciler.planning.instances import assemble, evaluate_instance, expand
 from reconciler.planning.model import Action, Plan, ResourceChange
-from reconciler.planning.names import (
-    NameClashError,
-    NameRegistry,
-    instance_claim,
-    planned_claims,
-    provider_scopes,
-)
+from reconciler.planning.names import NameRegistry, instance_claim, planned_claims, provider_scopes
 from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
 from reconciler.planning.sensitivity import marked_result, output_value
 from reconciler.rollout.report import RolloutEvent

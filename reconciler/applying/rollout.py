@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from providers.base import ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.address import Address
-from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError
+from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
 from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, run_rollout
 from reconciler.rollout.model import RolloutPlan
@@ -31,10 +31,6 @@ from reconciler.rollout.protocol import FleetOps
 from reconciler.state import ResourceState, StateWriter
 
 READ_BACK_ATTEMPTS = 4  # reads of the fleet after its rollout (each with the client's own retries)
-
-
-class RolloutFailedError(ReconcilerError):
-    """A rollout did not complete; the message says what failed and what was restored."""
 
 
 @runtime_checkable

@@ -4,6 +4,7 @@ Callers: config (parsing attribute values, static reference checks), planning an
 (evaluating bodies per instance). See `evaluator` for the UNKNOWN rules.
 """
 
+from reconciler.errors import EvalError, ExprParseError
 from reconciler.expressions.ast import (
     Binary,
     Conditional,
@@ -24,9 +25,9 @@ from reconciler.expressions.ast import (
     Variable,
     traversal_parts,
 )
-from reconciler.expressions.evaluator import EvalContext, EvalError, evaluate, suggest
+from reconciler.expressions.evaluator import EvalContext, evaluate, suggest
 from reconciler.expressions.functions import FUNCTIONS
-from reconciler.expressions.parse import ExprParseError, TreeConverter, parse_expression, parse_template
+from reconciler.expressions.parse import TreeConverter, parse_expression, parse_template
 from reconciler.values import UNKNOWN
 
 __all__ = [

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from reconciler.errors import EvalError, FunctionError
 from reconciler.expressions import ast as A
 from reconciler.expressions.coerce import ConversionError
-from reconciler.expressions.context import EvalError, error
-from reconciler.expressions.functions_base import FunctionEnv, FunctionError, FunctionSpec, MarkMode, nfc
+from reconciler.expressions.context import error
+from reconciler.expressions.functions_base import FunctionEnv, FunctionSpec, MarkMode, nfc
 from reconciler.sensitive import secret_texts
 from reconciler.values import UNKNOWN, contains_unknown, has_marks, mark, remark, unmark, unmark_deep
 

@@ -14,16 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.address import Address, Mode
-from reconciler.errors import ConfigError, Diagnostic, SourcePos
+from reconciler.errors import Diagnostic, EvalError, SourcePos
 from reconciler.expressions import ast as A
-
-
-class EvalError(ConfigError):
-    """An expression could not be evaluated; carries exactly one Diagnostic."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__([diagnostic])
-        self.diagnostic = diagnostic
 
 
 @dataclass

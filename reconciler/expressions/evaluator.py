@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ConfigError, SourcePos
+from reconciler.errors import ConfigError, EvalError, SourcePos
 from reconciler.expressions import ast as A
 from reconciler.expressions import numbers
 from reconciler.expressions.calls import call_function, check_arity, try_or_can
@@ -35,13 +35,7 @@ from reconciler.expressions.coerce import (
     to_string,
     type_name,
 )
-from reconciler.expressions.context import (
-    EvalContext,
-    EvalError,
-    error,
-    resolve_root,
-    suggest,
-)
+from reconciler.expressions.context import EvalContext, error, resolve_root, suggest
 from reconciler.expressions.functions import FUNCTIONS, SPECIAL_FUNCTIONS, FunctionEnv
 from reconciler.expressions.functions_base import nfc
 from reconciler.expressions.indexing import conversion_message, index_value, quoted

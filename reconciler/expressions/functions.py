@@ -19,17 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import sourcetext
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, FunctionError
 from reconciler.expressions.coerce import format_number
-from reconciler.expressions.functions_base import (
-    FunctionEnv,
-    FunctionError,
-    FunctionSpec,
-    MarkMode,
-    arg_map,
-    arg_str,
-    spec,
-)
+from reconciler.expressions.functions_base import FunctionEnv, FunctionSpec, MarkMode, arg_map, arg_str, spec
 from reconciler.expressions.functions_collections import COLLECTION_FUNCTIONS
 from reconciler.expressions.functions_encoding import ENCODING_FUNCTIONS
 from reconciler.expressions.functions_format import FORMAT_FUNCTIONS

@@ -18,18 +18,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import FunctionError
 from reconciler.expressions import numbers
 from reconciler.expressions.coerce import ConversionError, show, to_bool, to_number, to_string, type_name
 from reconciler.values import UNKNOWN, Digest, remark, unmark
-
-
-class FunctionError(Exception):
-    """A function refused its arguments; `arg` is the 0-based index of the culprit if known."""
-
-    def __init__(self, message: str, arg: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.arg = arg
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.errors import FunctionError
 from reconciler.expressions import numbers
 from reconciler.expressions.coerce import HclSet, hcl_equal, type_name
 from reconciler.expressions.functions_base import (
     FunctionEnv,
-    FunctionError,
     FunctionSpec,
     MarkMode,
     arg_bool,

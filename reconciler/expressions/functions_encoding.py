@@ -17,9 +17,10 @@ import json
 import uuid
 from typing import Any
 
+from reconciler.errors import FunctionError
 from reconciler.expressions import numbers
 from reconciler.expressions.coerce import to_string
-from reconciler.expressions.functions_base import FunctionEnv, FunctionError, FunctionSpec, arg_str, nfc, spec
+from reconciler.expressions.functions_base import FunctionEnv, FunctionSpec, arg_str, nfc, spec
 
 _JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 

@@ -11,9 +11,10 @@ import re
 import unicodedata
 from typing import Any
 
+from reconciler.errors import FunctionError
 from reconciler.expressions import numbers
 from reconciler.expressions.coerce import ConversionError, to_bool, to_number, to_string
-from reconciler.expressions.functions_base import FunctionEnv, FunctionError, FunctionSpec, arg_str, spec
+from reconciler.expressions.functions_base import FunctionEnv, FunctionSpec, arg_str, spec
 
 _VERB = re.compile(r"%(?:\[(\d+)\])?([-+ 0#]*)(\d*)(?:\.(\d*))?([a-zA-Z%])")
 _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from reconciler.errors import FunctionError
 from reconciler.expressions import numbers
 from reconciler.expressions.coerce import to_string, type_name
 from reconciler.expressions.functions_base import (
     FunctionEnv,
-    FunctionError,
     FunctionSpec,
     arg_int,
     arg_list,

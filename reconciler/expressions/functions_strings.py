@@ -15,11 +15,11 @@ from typing import Any
 
 import regex
 
+from reconciler.errors import FunctionError
 from reconciler.expressions import numbers
 from reconciler.expressions.coerce import ConversionError, to_string, type_name
 from reconciler.expressions.functions_base import (
     FunctionEnv,
-    FunctionError,
     FunctionSpec,
     MarkMode,
     arg_int,

@@ -11,14 +11,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from reconciler.expressions.functions_base import (
-    FunctionEnv,
-    FunctionError,
-    FunctionSpec,
-    arg_int,
-    arg_str,
-    spec,
-)
+from reconciler.errors import FunctionError
+from reconciler.expressions.functions_base import FunctionEnv, FunctionSpec, arg_int, arg_str, spec
 
 _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")

@@ -17,7 +17,7 @@ import hcl2
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from reconciler.errors import ConfigError, Diagnostic, SourcePos
+from reconciler.errors import Diagnostic, ExprParseError, SourcePos
 from reconciler.expressions import ast as A
 from reconciler.expressions import numbers
 from reconciler.expressions import templates as T
@@ -27,10 +27,6 @@ from reconciler.expressions.text import unescape
 PosMap = Callable[[int, int], tuple[int, int]]
 
 _SKIP_TREES = {"new_line_or_comment"}
-
-
-class ExprParseError(ConfigError):
-    """An expression that hcl2 parsed but this tool does not support (or invalid text)."""
 
 
 def _identity(line: int, column: int) -> tuple[int, int]:

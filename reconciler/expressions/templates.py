@@ -260,7 +260,8 @@ def parse_template_text(
     """A heredoc body or template file → Literal / Template; raises ExprParseError.
 
     `depth` is the expression nesting above the template (see expressions.limits)."""
-    from reconciler.expressions.parse import ExprParseError, parse_expression
+    from reconciler.errors import ExprParseError
+    from reconciler.expressions.parse import parse_expression
 
     def where(offset: int) -> SourcePos:
         before = text[:offset]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from providers import registry
 from providers.base import ProviderSettings, ResourceSchema
 from reconciler.address import Address, Mode
-from reconciler.errors import Diagnostic, ReconcilerError, SourcePos
+from reconciler.errors import Diagnostic, SourcePos
 from reconciler.planning.model import Action, Plan
 from reconciler.values import SHOWN, unmark
 
@@ -113,15 +113,6 @@ def duplicate_claims(claims: Iterable[Claim]) -> list[Diagnostic]:
         if taken.address != claim.address:
             out.append(clash(claim, taken))
     return out
-
-
-class NameClashError(ReconcilerError):
-    """Apply refused to create an object whose name another resource of the stack claims."""
-
-    def __init__(self, clash: Diagnostic) -> None:
-        where = f" (at {clash.pos})" if clash.pos is not None else ""
-        super().__init__(f"{clash.summary}{where}: {clash.detail} Nothing was created for it.")
-        self.diagnostic = clash
 
 
 class NameRegistry:

@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
-from reconciler.address import AddressError
-from reconciler.errors import ReconcilerError
+from reconciler.errors import AddressError, PlanFileError
 from reconciler.expressions.ast import Expr, FunctionCall, Literal, Template
 from reconciler.planning.model import Plan
 from reconciler.planning.plan_codec import (
@@ -55,10 +54,6 @@ KIND = "reconciler-plan"
 FORMAT_VERSION = 1
 REDACT_SUBSTRING_MIN = 8  # shorter secrets are redacted only where they are the whole value
 FILE_FUNCTIONS = ("file", "templatefile")
-
-
-class PlanFileError(ReconcilerError):
-    """A plan file that cannot be read: missing, not JSON, another format, a newer version."""
 
 
 @dataclass(frozen=True)

@@ -10,28 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler.errors import ReconcilerError
 from reconciler.planning.planfile import ConfigDigest, PlanFile
 from reconciler.state import State
 
 # What a data source's result is called in a reason ("now resolves to a different image").
 DATA_NOUN = {"aws_ami": "image", "aws_vpc": "VPC", "aws_subnets": "set of subnets"}
 SHOWN_FINGERPRINT = 40  # fingerprints this short (ids) are shown as "old → new"
-
-
-class StalePlanError(ReconcilerError):
-    """apply PLAN_FILE refused: the world moved since the plan was made."""
-
-    def __init__(self, path: str, reasons: list[str]) -> None:
-        self.reasons = list(reasons)
-        super().__init__(stale_message(path, reasons))
-
-
-def stale_message(path: str, reasons: list[str]) -> str:
-    lines = [f"the saved plan {path} is stale; nothing was applied:"]
-    lines += [f"  - {r}" for r in reasons]
-    lines.append(f"Run `reconciler plan --out {path}` again and review the new plan.")
-    return "\n".join(lines)
 
 
 def stale_reasons(

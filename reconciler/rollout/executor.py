@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
-from reconciler.errors import CloudError, CloudErrorKind, OwnershipError, ReconcilerError
+from reconciler.errors import CloudError, CloudErrorKind, OwnershipError, RollbackUnavailable
 from reconciler.rollout.actions import run_step
 from reconciler.rollout.config import Strategy, format_duration
 from reconciler.rollout.model import RolloutPlan, RolloutStep, describe_step
@@ -41,10 +41,6 @@ _ATTEMPTS = 3  # a step hit by a transient cloud error is run again (it is idemp
 _TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
 # what fails a step (and so starts a rollback); anything else (a crash, a bug) stops the run as is
 _STEP_ERRORS = (StepFailed, CloudError, OwnershipError)
-
-
-class RollbackUnavailable(ReconcilerError):
-    """A requested rollback cannot be done (the kept previous group is gone)."""
 
 
 def _ignore(_: RolloutEvent) -> None:

@@ -25,8 +25,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.address import Address, AddressError
-from reconciler.errors import StateError
+from reconciler.address import Address
+from reconciler.errors import AddressError, StateError
 from reconciler.sensitive import conceal, from_json, keyed_digest, new_key, to_json
 from reconciler.values import Digest, mark
 

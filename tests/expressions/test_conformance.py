@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.expressions import EvalContext, EvalError, evaluate, parse_expression
+from reconciler.errors import EvalError
+from reconciler.expressions import EvalContext, evaluate, parse_expression
 from tests.expressions.console_format import render, unwrap
 
 FIXTURE = json.loads(

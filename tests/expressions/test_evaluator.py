@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from reconciler.address import Address, Mode
-from reconciler.expressions import UNKNOWN, EvalContext, EvalError, evaluate, parse_expression
+from reconciler.errors import EvalError
+from reconciler.expressions import UNKNOWN, EvalContext, evaluate, parse_expression
 
 FILE = Path("main.hcl")
 

@@ -21,8 +21,8 @@ import pytest
 
 from reconciler.address import Address
 from reconciler.config import evaluate_body, load_stack, resolve_variables
-from reconciler.errors import ConfigError
-from reconciler.expressions import UNKNOWN, EvalContext, EvalError, evaluate, parse_expression
+from reconciler.errors import ConfigError, EvalError
+from reconciler.expressions import UNKNOWN, EvalContext, evaluate, parse_expression
 from reconciler.expressions.coerce import HclSet
 from reconciler.expressions.numbers import Num, format_number
 from reconciler.sensitive import conceal, keyed_digest, legacy_matches, migrate_legacy, redact, reveal

@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.address import Address
 from reconciler.config import load_stack
+from reconciler.errors import PlanFileError
 from reconciler.planning.model import (
     Action,
     ActionReason,
@@ -26,7 +27,6 @@ from reconciler.planning.model import (
 )
 from reconciler.planning.planfile import (
     ConfigDigest,
-    PlanFileError,
     config_digest,
     load_plan,
     plan_file_dict,

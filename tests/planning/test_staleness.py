@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from reconciler.errors import StalePlanError, stale_message
 from reconciler.planning.model import Plan
 from reconciler.planning.planfile import ConfigDigest, PlanFile
-from reconciler.planning.staleness import StalePlanError, stale_message, stale_reasons
+from reconciler.planning.staleness import stale_reasons
 from reconciler.state import State
 
 FILES = {"main.hcl": "sha256:1", "cloud-init.sh": "sha256:2"}

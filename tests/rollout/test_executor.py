@@ -11,14 +11,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.errors import CloudError, CloudErrorKind
-from reconciler.rollout.executor import (
-    RollbackUnavailable,
-    RolloutEvent,
-    RolloutOutcome,
-    rollback_completed,
-    run_rollout,
-)
+from reconciler.errors import CloudError, CloudErrorKind, RollbackUnavailable
+from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, rollback_completed, run_rollout
 from reconciler.rollout.model import RolloutPlan, StepKind
 from reconciler.rollout.progress import Phase, RolloutProgress
 from reconciler.rollout.protocol import AlarmState
