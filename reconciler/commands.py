@@ -15,7 +15,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from providers.base import Provider
 from reconciler.address import Address
 from reconciler.applying.executor import apply_plan
 from reconciler.errors import ConfigError, Diagnostic, ReconcilerError, StateError
@@ -23,6 +22,7 @@ from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.render.human import fmt_value, render_plan
 from reconciler.render.progress import ApplyProgress
+from reconciler.sdk import Provider
 from reconciler.session import Loaded, backend_for, load, providers_for, read_state
 from reconciler.state import Backend, OutputState, StateWriter
 

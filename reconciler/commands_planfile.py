@@ -20,7 +20,6 @@ from typing import Any
 
 from rich.console import Console
 
-from providers.base import Provider
 from reconciler.address import Address
 from reconciler.commands import EXIT_CHANGES, EXIT_OK, run_apply, show_state, warn
 from reconciler.config import Stack, load_stack, resolve_variables
@@ -39,6 +38,7 @@ from reconciler.planning.planfile import (
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.planning.staleness import stale_reasons
 from reconciler.render.human import render_plan, summary_line
+from reconciler.sdk import Provider
 from reconciler.session import Loaded, backend_for, providers_for, read_state
 from reconciler.state import Backend, State, StateWriter
 

@@ -26,8 +26,8 @@ from reconciler.address import Address, Mode
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:  # the engine is imported when the command runs: `reconciler --help` stays fast
-    from providers.base import Provider
     from reconciler.config import Stack
+    from reconciler.sdk import Provider
 
 AMI_TYPE = "aws_ami"
 DEFAULT_VERSION_TAG = "Version"
@@ -98,13 +98,13 @@ def _needed(graph: dict[str, set[str]], roots: set[str]) -> set[str]:
 
 def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str, Provider]) -> list[Lookup]:
     """Every aws_ami lookup instance, read through its provider as plan reads it."""
-    from providers.base import ReadDataRequest
     from reconciler.errors import CloudError
     from reconciler.expressions import EvalContext, evaluate
     from reconciler.graph.build import build_graph
     from reconciler.planning.instances import assemble, evaluate_instance, expand
     from reconciler.planning.planner import schema_for
     from reconciler.planning.sensitivity import SECRET_LOOKUP
+    from reconciler.sdk import ReadDataRequest
     from reconciler.sensitive import REGISTRY, reveal
     from reconciler.values import UNKNOWN, contains_unknown, has_marks
 
@@ -162,10 +162,10 @@ def _stack_dir(directory: Path) -> bool:
 
 
 def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
-    from providers.aws.ami_list import describe_query, list_candidates  # the aws provider's own
-    from providers.base import ProviderSettings
-    from providers.registry import make_provider
+    from reconciler.sdk import ProviderSettings
+    from reconciler.sdk.registry import make_provider
     from reconciler.session import load, provider_settings
+    from reconciler_aws.ami_list import describe_query, list_candidates  # the aws provider's own
 
     target = args.target.strip()
     is_address = target.startswith("data.")

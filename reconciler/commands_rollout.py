@@ -14,7 +14,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from providers.base import RefreshRequest
 from reconciler.address import Address
 from reconciler.applying.rollout import SupportsFleets, describe_event, poll_seconds
 from reconciler.errors import ReconcilerError, StateError
@@ -23,6 +22,7 @@ from reconciler.rollout.executor import rollback_completed
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.progress import RolloutProgress
 from reconciler.rollout.report import FleetView
+from reconciler.sdk import RefreshRequest
 from reconciler.session import backend_for, load, providers_for, read_state
 from reconciler.state import ResourceState, StateWriter
 

@@ -26,13 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.base import ImportRequest, ObservedResource, Provider
-from providers.registry import all_schemas
 from reconciler.address import Address, Mode
 from reconciler.errors import AddressError, ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.planning.rollouts import is_fleet
+from reconciler.sdk import ImportRequest, ObservedResource, Provider
+from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, conceal_like, digest_paths, mark_schema
 from reconciler.session import Loaded, read_state
 from reconciler.state import Backend, OutputState, ResourceState, State, StateWriter

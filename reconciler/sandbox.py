@@ -165,7 +165,7 @@ def endpoint(directory: Path) -> str:
 
 def bake(directory: Path, name: str, version: str, tags: list[str], out: Console) -> str:
     """Register `NAME-VERSION` as a new image tagged App=NAME, Version=VERSION (plus --tag K=V)."""
-    from providers.aws.sandbox_bake import ImageExists, register_image_version
+    from reconciler_aws.sandbox_bake import ImageExists, register_image_version
 
     extra = dict(t.split("=", 1) for t in tags if "=" in t)
     all_tags = {"App": name, "Version": version, **extra}

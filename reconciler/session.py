@@ -13,14 +13,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from providers.base import Provider, ProviderSettings
-from providers.registry import make_provider
 from reconciler.config import Stack, collect_variables, evaluate_body, read_stack
 from reconciler.errors import ConfigError, Diagnostic, Severity, SourcePos
 from reconciler.expressions import EvalContext
 from reconciler.graph.build import build_graph
 from reconciler.planning.names import provider_scopes
 from reconciler.planning.static import validate_statically
+from reconciler.sdk import Provider, ProviderSettings
+from reconciler.sdk.registry import make_provider
 from reconciler.sensitive import reveal
 from reconciler.state import Backend, State, make_backend
 

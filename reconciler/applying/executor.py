@@ -19,8 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from providers.base import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
-from providers.registry import all_schemas
 from reconciler.address import Address, InstanceKey, Mode
 from reconciler.applying.checks import accept_refresh, check_consistent
 from reconciler.applying.rollout import clean_up, roll_out
@@ -34,6 +32,8 @@ from reconciler.planning.names import NameRegistry, instance_claim, planned_clai
 from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
 from reconciler.planning.sensitivity import marked_result, output_value
 from reconciler.rollout.report import RolloutEvent
+from reconciler.sdk import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
+from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, digest_paths, reveal
 from reconciler.state import OutputState, ResourceState, StateWriter
 from reconciler.values import Path, has_marks, mark_paths, marked_paths

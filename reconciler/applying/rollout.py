@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from providers.base import ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.address import Address
 from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
@@ -28,6 +27,7 @@ from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.plan import parse_generation
 from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due
 from reconciler.rollout.protocol import FleetOps
+from reconciler.sdk import ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.state import ResourceState, StateWriter
 
 READ_BACK_ATTEMPTS = 4  # reads of the fleet after its rollout (each with the client's own retries)

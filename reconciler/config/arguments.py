@@ -16,13 +16,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError, create_model
 
-from providers.base import ResourceSchema
 from reconciler.config import dynamic
 from reconciler.config.model import Body
 from reconciler.config.validate import block_field
 from reconciler.errors import ConfigError, Diagnostic, SourcePos
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.expressions.coerce import show
+from reconciler.sdk import ResourceSchema
 from reconciler.sensitive import REDACTED, secret_texts
 from reconciler.values import UNKNOWN, contains_unknown, get_path, mark_paths, unmark_deep
 

@@ -196,7 +196,7 @@ class _Builder:
                 settings.backend[name] = value
 
     def _provider(self, block: NestedBlock) -> None:
-        from providers import registry
+        from reconciler.sdk import registry
 
         name = block.labels[0]
         context = f'in provider "{name}"'

@@ -106,7 +106,7 @@ def check_body(body: Body, model: type[BaseModel], diags: Diags, *, context: str
 
 
 def validate_stack(stack: Stack) -> list[Diagnostic]:
-    from providers import registry
+    from reconciler.sdk import registry
 
     diags = Diags()
     schemas = registry.all_schemas()

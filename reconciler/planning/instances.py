@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from providers.base import ResourceSchema
 from reconciler.address import Address, InstanceKey
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.expressions.coerce import HclSet, show, type_name
+from reconciler.sdk import ResourceSchema
 from reconciler.values import SHOWN, UNKNOWN, contains_unknown, has_marks, unmark
 
 if TYPE_CHECKING:

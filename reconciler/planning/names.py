@@ -22,11 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from providers import registry
-from providers.base import ProviderSettings, ResourceSchema
 from reconciler.address import Address, Mode
 from reconciler.errors import Diagnostic, SourcePos
 from reconciler.planning.model import Action, Plan
+from reconciler.sdk import ProviderSettings, ResourceSchema, registry
 from reconciler.values import SHOWN, unmark
 
 if TYPE_CHECKING:

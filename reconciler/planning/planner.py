@@ -20,8 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from providers.base import Provider, ReadDataRequest, ResourceSchema
-from providers.registry import all_schemas
 from reconciler.address import Address, InstanceKey, Mode
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.expressions import EvalContext, evaluate
@@ -64,6 +62,8 @@ from reconciler.planning.sensitivity import (
     provider_tag_warnings,
     tag_warning,
 )
+from reconciler.sdk import Provider, ReadDataRequest, ResourceSchema
+from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, conceal_like, digest_paths, keyed_digest, reveal
 from reconciler.state import State
 from reconciler.values import UNKNOWN, contains_unknown, has_marks, marked_paths

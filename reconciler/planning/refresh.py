@@ -18,7 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from providers.base import (
+from reconciler.address import Address, Mode
+from reconciler.errors import StateError
+from reconciler.planning.decide import diff_attributes
+from reconciler.planning.model import AttributeDiff, DriftEntry, DriftKind
+from reconciler.planning.rollouts import unfinished
+from reconciler.sdk import (
     OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
     ObservedResource,
@@ -26,12 +31,7 @@ from providers.base import (
     Provider,
     RefreshRequest,
 )
-from providers.registry import all_schemas
-from reconciler.address import Address, Mode
-from reconciler.errors import StateError
-from reconciler.planning.decide import diff_attributes
-from reconciler.planning.model import AttributeDiff, DriftEntry, DriftKind
-from reconciler.planning.rollouts import unfinished
+from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal_like, digest_paths, mark_schema
 from reconciler.state import State
 

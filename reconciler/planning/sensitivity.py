@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from providers.base import ObservedResource
 from reconciler.errors import ConfigError, Diagnostic, Severity
 from reconciler.expressions import EvalContext, evaluate
+from reconciler.sdk import ObservedResource
 from reconciler.sensitive import conceal, digest_paths, keyed_digest, migrate_legacy
 from reconciler.values import has_marks, mark
 

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from graphlib import TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
-from providers.registry import all_schemas
 from reconciler.address import Address, Mode
 from reconciler.config import evaluate_body, validate_arguments
 from reconciler.errors import ConfigError, Diagnostic
@@ -21,6 +20,7 @@ from reconciler.expressions.limits import value_exceeds_depth, value_too_deep
 from reconciler.planning.instances import for_each_items, for_each_value
 from reconciler.planning.names import Claim, claim_of, duplicate_claims
 from reconciler.planning.sensitivity import check_output
+from reconciler.sdk.registry import all_schemas
 from reconciler.values import UNKNOWN, contains_unknown, remark, unmark
 
 if TYPE_CHECKING:

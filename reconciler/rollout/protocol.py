@@ -2,7 +2,7 @@
 
 Only types here: what the executor may ask of a cloud (members and health, create a group,
 attach/detach/drain, set capacity, terminate, alarms), in plain dataclasses, so the engine never
-imports boto3. Callers: rollout execution (uses), providers/aws (implements), rollout.health
+imports boto3. Callers: rollout execution (uses), reconciler_aws (implements), rollout.health
 (reads `GroupMember`), tests (fakes for pure executor tests).
 
 Contract notes for implementers:

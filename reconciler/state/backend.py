@@ -2,7 +2,7 @@
 
 A backend reads and writes a whole `State` and guards it with a lock that names its holder. Two
 stores: the local file (`local.py`) and S3 (object with conditional writes, lock in DynamoDB or an
-S3 lock object), which lives in `providers.aws.state_backend` and is imported lazily here, so the
+S3 lock object), which lives in `reconciler_aws.state_backend` and is imported lazily here, so the
 engine never imports boto3 itself. Callers: cli (builds the backend from
 the `reconciler { backend "..." {} }` block), applying (locks, then writes through `StateWriter`),
 planning (reads the prior state).
@@ -66,7 +66,7 @@ def make_backend(
             raise StateError(f'backend "local": path must be a non-empty string, not {path!r}')
         return LocalBackend(Path(path), stack_dir=stack_dir, stack=stack)
     if backend_type == "s3":
-        from providers.aws.state_backend import S3Backend  # lazy: boto3 only when S3 is used
+        from reconciler_aws.state_backend import S3Backend  # lazy: boto3 only when S3 is used
 
         return S3Backend.from_config(config, stack=stack)
     known = ", ".join(f'"{t}"' for t in BACKEND_TYPES)

@@ -1,6 +1,6 @@
 """Who holds a state lock: made when a lock is taken, stored as JSON beside the lock (local file,
 DynamoDB item or S3 object) and read back to name the holder to a refused run.
-Callers: state.local, providers.aws.state_lock.
+Callers: state.local, reconciler_aws.state_lock.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers import registry
+from reconciler.sdk import registry
 from tests.config.fake_schemas import SCHEMAS
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.base import ResourceSchema
 from reconciler.address import Mode
+from reconciler.sdk import ResourceSchema
 
 
 class BDM(BaseModel):

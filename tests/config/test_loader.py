@@ -224,8 +224,7 @@ def test_models_that_allow_extra_fields_accept_any_argument(
 ) -> None:
     from pydantic import BaseModel, ConfigDict
 
-    from providers import registry
-    from providers.base import ResourceSchema
+    from reconciler.sdk import ResourceSchema, registry
 
     class Open(BaseModel):
         model_config = ConfigDict(extra="allow")

@@ -321,9 +321,9 @@ resource "aws_launch_template" "web" {
 
 
 def test_dynamic_blocks_carry_the_marks_of_their_for_each(tmp_path: Path) -> None:
-    from providers.registry import all_schemas
     from reconciler.address import Mode
     from reconciler.config import validate_arguments
+    from reconciler.sdk.registry import all_schemas
 
     (tmp_path / "main.hcl").write_text(DYNAMIC)
     stack = load_stack(tmp_path)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from providers.base import ProviderSettings
 from reconciler.errors import ConfigError, SourcePos
 from reconciler.planning.names import Claim, NameRegistry, duplicate_claims, provider_scopes
+from reconciler.sdk import ProviderSettings
 from reconciler.session import load
 
 PROVIDERS = """

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from providers.aws.provider import AwsProvider
-from providers.base import ProviderSettings
+from reconciler.sdk import ProviderSettings
+from reconciler_aws.provider import AwsProvider
 
 
 @pytest.fixture

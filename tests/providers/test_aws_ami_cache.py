@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from providers.aws.provider import AwsProvider
-from providers.base import ProviderSettings, ReadDataRequest
 from reconciler.address import Address, Mode
+from reconciler.sdk import ProviderSettings, ReadDataRequest
+from reconciler_aws.provider import AwsProvider
 from tests.conftest import register_ami
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from providers.aws.ami import AmiArgs, AmiSelectionError, describe_filters, explain, select_image
-from providers.aws.validation import validate_config
 from reconciler.address import Address, Mode
 from reconciler.errors import ConfigError
+from reconciler_aws.ami import AmiArgs, AmiSelectionError, describe_filters, explain, select_image
+from reconciler_aws.validation import validate_config
 
 T0 = "2026-11-20T10:00:00.000Z"
 T1 = "2026-11-21T10:00:00.000Z"

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from providers.aws.error_codes import classify_client_error
-from providers.aws.provider import AwsProvider
-from providers.base import ProviderSettings, ReadDataRequest
 from reconciler.address import Address, Mode
 from reconciler.errors import CloudError, CloudErrorKind
+from reconciler.sdk import ProviderSettings, ReadDataRequest
+from reconciler_aws.error_codes import classify_client_error
+from reconciler_aws.provider import AwsProvider
 
 VPC = Address("aws_vpc", "default", mode=Mode.DATA)
 AMI = Address("aws_ami", "app", mode=Mode.DATA)

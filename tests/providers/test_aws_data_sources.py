@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from providers.aws.provider import AwsProvider
-from providers.base import ReadDataRequest
 from reconciler.address import Address, Mode
 from reconciler.errors import CloudError, CloudErrorKind, ConfigError
+from reconciler.sdk import ReadDataRequest
+from reconciler_aws.provider import AwsProvider
 from tests.conftest import register_ami
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from providers.aws.provider import AwsProvider
-from providers.base import (
+from reconciler.address import Address
+from reconciler.errors import CloudError, OwnershipError
+from reconciler.sdk import (
     OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
     ChangeRequest,
@@ -22,8 +23,7 @@ from providers.base import (
     ObservedResource,
     RefreshRequest,
 )
-from reconciler.address import Address
-from reconciler.errors import CloudError, OwnershipError
+from reconciler_aws.provider import AwsProvider
 
 STACK = "web-prod"
 LT, TG, FLEET = "aws_launch_template", "aws_target_group", "aws_fleet"

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from providers.aws.fleet_model import FleetArgs, config_fields
-from providers.aws.provider import AwsProvider
-from providers.aws.validation import validate_config
-from providers.base import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, ChangeRequest, DeleteRequest, RefreshRequest
 from reconciler.address import Address
 from reconciler.errors import ConfigError, OwnershipError
+from reconciler.sdk import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, ChangeRequest, DeleteRequest, RefreshRequest
+from reconciler_aws.fleet_model import FleetArgs, config_fields
+from reconciler_aws.provider import AwsProvider
+from reconciler_aws.validation import validate_config
 from tests.conftest import register_ami
 
 TYPE = "aws_fleet"

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from providers.aws.fleet_ops import AwsFleetOps
-from providers.aws.provider import AwsProvider
-from providers.base import OWNER_STACK_TAG
 from reconciler.errors import CloudError, OwnershipError
 from reconciler.rollout.protocol import AlarmState, FleetOps, GroupInfo, LifecycleState, TargetHealth
+from reconciler.sdk import OWNER_STACK_TAG
+from reconciler_aws.fleet_ops import AwsFleetOps
+from reconciler_aws.provider import AwsProvider
 from tests.providers.test_aws_fleet import config, create, group, make_template
 
 GONE = "i-0123456789abcdef0"

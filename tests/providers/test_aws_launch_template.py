@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from providers.aws.launch_template import SCHEMA
-from providers.aws.launch_template_data import LaunchTemplateArgs, config_fields
-from providers.aws.provider import AwsProvider
-from providers.base import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, ChangeRequest, DeleteRequest, RefreshRequest
 from reconciler.address import Address
 from reconciler.errors import OwnershipError
 from reconciler.planning.refresh import marked_observation
+from reconciler.sdk import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, ChangeRequest, DeleteRequest, RefreshRequest
 from reconciler.values import mark
+from reconciler_aws.launch_template import SCHEMA
+from reconciler_aws.launch_template_data import LaunchTemplateArgs, config_fields
+from reconciler_aws.provider import AwsProvider
 
 TYPE = "aws_launch_template"
 STACK = "web-prod"

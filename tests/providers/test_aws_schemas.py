@@ -6,20 +6,19 @@ from typing import Any
 
 import pytest
 
-from providers import registry
-from providers.aws import SCHEMAS
-from providers.aws.launch_template_data import (
+from reconciler.address import Address, Mode
+from reconciler.errors import ConfigError
+from reconciler.sdk import Provider, ProviderSettings, registry
+from reconciler_aws import SCHEMAS
+from reconciler_aws.launch_template_data import (
     LaunchTemplateArgs,
     config_fields,
     launch_data_differs,
     observed_fields,
     to_launch_data,
 )
-from providers.aws.provider import AwsProvider
-from providers.aws.validation import validate_config
-from providers.base import Provider, ProviderSettings
-from reconciler.address import Address, Mode
-from reconciler.errors import ConfigError
+from reconciler_aws.provider import AwsProvider
+from reconciler_aws.validation import validate_config
 
 
 def test_schemas_are_keyed_by_mode_and_type() -> None:
@@ -127,6 +126,6 @@ def test_schemas_import_without_botocore() -> None:
     import subprocess
     import sys
 
-    code = "import sys, providers.aws; print('botocore' in sys.modules or 'boto3' in sys.modules)"
+    code = "import sys, reconciler_aws; print('botocore' in sys.modules or 'boto3' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from providers.aws.provider import AwsProvider
-from providers.aws.target_group import TargetGroupArgs
-from providers.base import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, ChangeRequest, DeleteRequest, RefreshRequest
 from reconciler.address import Address
 from reconciler.errors import ConfigError, OwnershipError
+from reconciler.sdk import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, ChangeRequest, DeleteRequest, RefreshRequest
+from reconciler_aws.provider import AwsProvider
+from reconciler_aws.target_group import TargetGroupArgs
 
 TYPE = "aws_target_group"
 STACK = "web-prod"

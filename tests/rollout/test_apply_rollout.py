@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from providers.base import ObservedResource, Ownership, RefreshRequest
 from reconciler.address import Address
 from reconciler.applying.rollout import roll_out
 from reconciler.errors import CloudError, CloudErrorKind
@@ -23,6 +22,7 @@ from reconciler.planning.model import Action, ResourceChange
 from reconciler.planning.rollouts import rollout_payload
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.progress import Phase, RolloutProgress
+from reconciler.sdk import ObservedResource, Ownership, RefreshRequest
 from reconciler.state import ResourceState, State, StateWriter
 from reconciler.state.local import LocalBackend
 from tests.rollout.test_executor import BLUE, GREEN, NEW, make_fleet, make_plan

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from providers.aws.ami import AmiArgs, select_image
-from providers.aws.ami_list import classify
+from reconciler_aws.ami import AmiArgs, select_image
+from reconciler_aws.ami_list import classify
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli, write_stack
 

@@ -260,8 +260,8 @@ OWNERSHIP_CASES = [
 
 @pytest.mark.parametrize(("tags", "paths"), OWNERSHIP_CASES)
 def test_ownership_diffs(tags: tuple[str | None, str | None], paths: list[str]) -> None:
-    from providers.base import Ownership
     from reconciler.planning.refresh import ownership_diffs
+    from reconciler.sdk import Ownership
 
     diffs = ownership_diffs(Ownership(*tags), stack="drift-test", address="aws_fleet.web")
     assert [d.path for d in diffs] == paths

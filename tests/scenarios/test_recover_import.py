@@ -419,8 +419,8 @@ def test_import_refuses_another_stacks_object_and_bad_addresses(importing: Cli, 
 
 
 def found(provider: str, type_name: str, cloud_id: str, address: str | None, **attrs: Any) -> Any:
-    from providers.base import ObservedResource, Ownership
     from reconciler.recovery import Found
+    from reconciler.sdk import ObservedResource, Ownership
 
     observed = ObservedResource(id=cloud_id, attributes=attrs, ownership=Ownership("s", address))
     return Found(provider, type_name, observed)

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from providers.aws.state_backend import S3Backend
 from reconciler.state import State
+from reconciler_aws.state_backend import S3Backend
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli, launch_templates, write_stack
 from tests.state.test_s3_backend import make_moto_conditional_writes_atomic

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from providers.aws.state_backend import S3Backend, S3Config
 from reconciler.errors import CloudError, LockError, StateError
 from reconciler.state import Backend, OutputState, ResourceState, State, make_backend
 from reconciler.state.migrate import (
@@ -31,6 +30,7 @@ from reconciler.state.migrate import (
     decide_migration,
     state_to_push,
 )
+from reconciler_aws.state_backend import S3Backend, S3Config
 
 ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "team-state"

@@ -22,7 +22,7 @@ interrupted apply) just becomes the default, and a lost CreateLaunchTemplateVers
 recognised by a newer latest version with that content. `preview_update` tells the plan which of
 the two will happen, from the observed `latest_version_digest` (the latest version's launch data
 but its user data) and `latest_version_user_data` (sensitive: compared by the engine's keyed digest).
-Callers: `providers.aws.provider.AwsProvider`.
+Callers: `reconciler_aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
@@ -31,26 +31,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from providers.aws.error_codes import is_not_found
-from providers.aws.launch_template_data import (
-    LaunchTemplateArgs,
-    config_fields,
-    launch_data_differs,
-    to_launch_data,
-    version_digest,
-)
-from providers.aws.launch_template_reads import (
-    default_versions,
-    latest_versions,
-    observe,
-    template_by_name,
-    templates_by_ids,
-    version_fields,
-    with_live_tags,
-)
-from providers.aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_dict, tag_list
-from providers.aws.validation import block_context, validate_config
-from providers.base import (
+from reconciler.address import Mode
+from reconciler.errors import CloudError, ConfigError, Diagnostic, OwnershipError
+from reconciler.sdk import (
     OWNER_STACK_TAG,
     ChangeRequest,
     DeleteRequest,
@@ -61,11 +44,28 @@ from providers.base import (
     ResourceSchema,
     UpdatePreview,
 )
-from reconciler.address import Mode
-from reconciler.errors import CloudError, ConfigError, Diagnostic, OwnershipError
+from reconciler_aws.error_codes import is_not_found
+from reconciler_aws.launch_template_data import (
+    LaunchTemplateArgs,
+    config_fields,
+    launch_data_differs,
+    to_launch_data,
+    version_digest,
+)
+from reconciler_aws.launch_template_reads import (
+    default_versions,
+    latest_versions,
+    observe,
+    template_by_name,
+    templates_by_ids,
+    version_fields,
+    with_live_tags,
+)
+from reconciler_aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_dict, tag_list
+from reconciler_aws.validation import block_context, validate_config
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 TYPE_NAME = "aws_launch_template"
 

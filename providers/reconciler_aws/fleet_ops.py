@@ -15,7 +15,7 @@ Choices worth knowing:
   not registered shows `unused` (AWS's own answer) rather than being absent;
 - `alarm_states` reports a missing alarm as MISSING: a typo in an alarm name fails the health
   gate at once, naming the alarm, instead of passing unseen.
-Callers: `providers.aws.provider.AwsProvider.fleet_ops`, the rollout executor.
+Callers: `reconciler_aws.provider.AwsProvider.fleet_ops`, the rollout executor.
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from providers.aws.fleet_model import (
+from reconciler.errors import CloudError, OwnershipError
+from reconciler.rollout.plan import parse_generation
+from reconciler.rollout.protocol import AlarmState, GroupInfo, GroupMember, LifecycleState, TargetHealth
+from reconciler.sdk import OWNER_STACK_TAG
+from reconciler_aws.fleet_model import (
     FLEET_TAG,
     GENERATION_TAG,
     asg_tag_list,
@@ -33,14 +37,10 @@ from providers.aws.fleet_model import (
     pinned_version,
     placement,
 )
-from providers.aws.fleet_reads import group_named, group_not_found, instances
-from providers.base import OWNER_STACK_TAG
-from reconciler.errors import CloudError, OwnershipError
-from reconciler.rollout.plan import parse_generation
-from reconciler.rollout.protocol import AlarmState, GroupInfo, GroupMember, LifecycleState, TargetHealth
+from reconciler_aws.fleet_reads import group_named, group_not_found, instances
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 ALARM_CHUNK = 100  # AlarmNames per DescribeAlarms
 TARGET_CHUNK = 100  # targets per Register/DeregisterTargets and DescribeTargetHealth

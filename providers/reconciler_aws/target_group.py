@@ -12,7 +12,7 @@ deregistration delay with one DescribeTargetGroupAttributes per group (ELBv2 has
 `find_owned` (state recovery) finds the stack's groups with one tag-filtered Resource Groups Tagging
 API GetResources (ELBv2 cannot filter on tags) and then reads them as `refresh` does;
 `import_resource` adopts a group by ARN or name and adds the ownership tags.
-Callers: `providers.aws.provider.AwsProvider`.
+Callers: `reconciler_aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
@@ -21,17 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from providers.aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_list, user_tags
-from providers.aws.target_group_reads import (
-    DELAY_KEY,
-    NOT_FOUND,
-    delay_of,
-    group_by_name,
-    groups_by_arns,
-    tags_of,
-)
-from providers.aws.validation import validate_config
-from providers.base import (
+from reconciler.address import Mode
+from reconciler.errors import CloudError, OwnershipError
+from reconciler.sdk import (
     OWNER_STACK_TAG,
     ChangeRequest,
     DeleteRequest,
@@ -41,11 +33,19 @@ from providers.base import (
     RefreshRequest,
     ResourceSchema,
 )
-from reconciler.address import Mode
-from reconciler.errors import CloudError, OwnershipError
+from reconciler_aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_list, user_tags
+from reconciler_aws.target_group_reads import (
+    DELAY_KEY,
+    NOT_FOUND,
+    delay_of,
+    group_by_name,
+    groups_by_arns,
+    tags_of,
+)
+from reconciler_aws.validation import validate_config
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 TYPE_NAME = "aws_target_group"
 

@@ -1,5 +1,5 @@
 """Batched reads of ELBv2 target groups: by ARN in chunks of 20 (the DescribeTags limit), by
-name, their tags, and their deregistration delay. Callers: providers.aws.target_group.
+name, their tags, and their deregistration delay. Callers: reconciler_aws.target_group.
 """
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from providers.aws.tags import tag_dict
 from reconciler.errors import CloudError
+from reconciler_aws.tags import tag_dict
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 ARN_CHUNK = 20  # DescribeTags takes at most 20 ARNs; target groups are read in the same chunks
 DELAY_KEY = "deregistration_delay.timeout_seconds"

@@ -1,7 +1,7 @@
 """Data source `aws_subnets`: the ids of every subnet matching a VPC, tags and zones.
 
 One paginated DescribeSubnets with filters; no match is an empty list (as in Terraform), not an
-error. Callers: `providers.aws.provider.AwsProvider`.
+error. Callers: `reconciler_aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.aws.validation import validate_config
-from providers.base import DataResult, ReadDataRequest, ResourceSchema
 from reconciler.address import Mode
+from reconciler.sdk import DataResult, ReadDataRequest, ResourceSchema
+from reconciler_aws.validation import validate_config
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 TYPE_NAME = "aws_subnets"
 

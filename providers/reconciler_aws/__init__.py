@@ -1,14 +1,14 @@
 """The AWS provider: static schemas here (no boto3 import, so `validate` needs no cloud).
 
 `SCHEMAS` maps (mode, type name) to each type's ResourceSchema; the live provider is
-`providers.aws.provider.AwsProvider`. Callers: `providers.registry`.
+`reconciler_aws.provider.AwsProvider`. Callers: `reconciler.sdk.registry`.
 """
 
 from __future__ import annotations
 
-from providers.aws import ami, fleet, launch_template, subnets, target_group, vpc
-from providers.base import ResourceSchema
 from reconciler.address import Mode
+from reconciler.sdk import ResourceSchema
+from reconciler_aws import ami, fleet, launch_template, subnets, target_group, vpc
 
 SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {
     (schema.mode, schema.type_name): schema

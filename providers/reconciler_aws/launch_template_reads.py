@@ -8,7 +8,7 @@ read from DescribeTags because moto 5.2 reports a launch template's tags as they
 DescribeLaunchTemplates (CreateTags/DeleteTags never show there). A template whose latest version is
 not its default (an interrupted apply, or another writer) costs one more DescribeLaunchTemplateVersions
 for the latest versions, whose digest the observation carries (`latest_version_digest`). Callers:
-`providers.aws.launch_template`.
+`reconciler_aws.launch_template`.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from providers.aws.error_codes import is_not_found
-from providers.aws.launch_template_data import observed_fields, version_digest
-from providers.aws.tags import ownership_of, tag_dict, tag_list, user_tags
-from providers.base import ObservedResource, ProviderSettings
 from reconciler.errors import CloudError
+from reconciler.sdk import ObservedResource, ProviderSettings
+from reconciler_aws.error_codes import is_not_found
+from reconciler_aws.launch_template_data import observed_fields, version_digest
+from reconciler_aws.tags import ownership_of, tag_dict, tag_list, user_tags
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 ID_CHUNK = 15  # moto answers at most 15 templates to a call without MaxResults
 TAG_FILTER_IDS = 200  # beyond this many ids, read the tags of every launch template instead

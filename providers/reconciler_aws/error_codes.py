@@ -1,6 +1,6 @@
 """AWS error codes: which are worth retrying and which mean "no such object". Pure, no botocore.
 
-Callers: `providers.aws.errors.translate_errors` (classification) and the per-type modules
+Callers: `reconciler_aws.errors.translate_errors` (classification) and the per-type modules
 (`is_not_found` on a CloudError's code). Kept apart so that importing the schemas (`validate`)
 does not import botocore.
 """

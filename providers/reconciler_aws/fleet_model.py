@@ -4,7 +4,7 @@ A fleet is a series of auto-scaling groups, one per generation, named `NAME-gNNN
 the fleet name and generation as well as the ownership tags. The *active* group is the highest
 generation with desired capacity > 0 (else the highest generation); the fleet's observed arguments
 are read from it, and every other group is listed in `previous_groups`. Pure: no cloud. Callers:
-`providers.aws.fleet`, `providers.aws.fleet_reads`, `providers.aws.fleet_ops`.
+`reconciler_aws.fleet`, `reconciler_aws.fleet_reads`, `reconciler_aws.fleet_ops`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from providers.aws.tags import OWNERSHIP_KEYS, desired_tags, ownership_of, tag_dict, user_tags
-from providers.base import ObservedResource, ProviderSettings
 from reconciler.rollout.config import RolloutConfig, parse_duration
 from reconciler.rollout.plan import green_group_name, parse_generation
+from reconciler.sdk import ObservedResource, ProviderSettings
+from reconciler_aws.tags import OWNERSHIP_KEYS, desired_tags, ownership_of, tag_dict, user_tags
 
 FLEET_TAG = "reconciler:fleet"
 GENERATION_TAG = "reconciler:generation"

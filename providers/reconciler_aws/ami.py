@@ -4,7 +4,7 @@ One paginated DescribeImages (owners + server-side filters, `state=available`), 
 selection: `name_regex` (re.search, like Terraform), the version tag (PEP 440; images whose tag is
 missing or invalid are excluded), the `version` specifier, and a total order
 (version, creation date, image id) so that ties never flip between runs. The explanation line and
-the no-match message are pure functions too. Callers: `providers.aws.provider.AwsProvider`.
+the no-match message are pure functions too. Callers: `reconciler_aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from providers.aws.tags import tag_dict
-from providers.aws.validation import validate_config
-from providers.base import DataResult, ReadDataRequest, ResourceSchema
 from reconciler.address import Mode
 from reconciler.errors import CloudError, CloudErrorKind
+from reconciler.sdk import DataResult, ReadDataRequest, ResourceSchema
+from reconciler_aws.tags import tag_dict
+from reconciler_aws.validation import validate_config
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 TYPE_NAME = "aws_ami"
 MAX_LISTED = 5

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from providers.base import Provider, ProviderSettings, ResourceSchema
 from reconciler.address import Mode
+from reconciler.sdk import Provider, ProviderSettings, ResourceSchema
 
 
 def known_providers() -> tuple[str, ...]:
@@ -17,7 +17,7 @@ def known_providers() -> tuple[str, ...]:
 
 def schemas_for(provider_name: str) -> Mapping[tuple[Mode, str], ResourceSchema]:
     if provider_name == "aws":
-        from providers.aws import SCHEMAS
+        from reconciler_aws import SCHEMAS
 
         return SCHEMAS
     return {}
@@ -32,7 +32,7 @@ def all_schemas() -> dict[tuple[Mode, str], ResourceSchema]:
 
 def make_provider(settings: ProviderSettings) -> Provider:
     if settings.name == "aws":
-        from providers.aws.provider import AwsProvider
+        from reconciler_aws.provider import AwsProvider
 
         return AwsProvider(settings)
     raise ValueError(f"unknown provider {settings.name!r}")

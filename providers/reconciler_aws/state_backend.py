@@ -22,8 +22,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from providers.aws.clients import AwsClients
-from providers.aws.state_lock import (
+from reconciler.errors import CloudError, LockHolder, StateError
+from reconciler.sdk import ProviderSettings
+from reconciler.state.model import State
+from reconciler_aws.clients import AwsClients
+from reconciler_aws.state_lock import (
     S3_CONFLICT_CODES,
     DynamoLockStore,
     LockStore,
@@ -31,9 +34,6 @@ from providers.aws.state_lock import (
     force_unlock,
     hold_lock,
 )
-from providers.base import ProviderSettings
-from reconciler.errors import CloudError, LockHolder, StateError
-from reconciler.state.model import State
 
 SETTINGS = ("bucket", "key", "region", "lock_table", "encrypt", "endpoint_url", "profile")
 LOCK_SUFFIX = ".lock"

@@ -1,7 +1,7 @@
 """Data source `aws_vpc`: exactly one VPC by id, default flag, tags or CIDR block.
 
 One paginated DescribeVpcs with filters (never `VpcIds`, which fails the whole call for an unknown
-id); zero or several matches are clear errors. Callers: `providers.aws.provider.AwsProvider`.
+id); zero or several matches are clear errors. Callers: `reconciler_aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from providers.aws.tags import tag_dict
-from providers.aws.validation import validate_config
-from providers.base import DataResult, ReadDataRequest, ResourceSchema
 from reconciler.address import Mode
 from reconciler.errors import CloudError
+from reconciler.sdk import DataResult, ReadDataRequest, ResourceSchema
+from reconciler_aws.tags import tag_dict
+from reconciler_aws.validation import validate_config
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 TYPE_NAME = "aws_vpc"
 

@@ -1,9 +1,9 @@
-"""AwsProvider: the `Provider` protocol of providers/base.py, dispatching on the type name.
+"""AwsProvider: the `Provider` protocol of reconciler.sdk, dispatching on the type name.
 
 Data sources map to a `read` function per type, managed resources to a module with `refresh`,
 `create`, `update`, `delete`, `find_owned` (state recovery) and `import_resource`. `calls`
 counts every AWS API call by operation name (benchmarks print it). Callers:
-`providers.registry.make_provider`, tests, benchmarks.
+`reconciler.sdk.registry.make_provider`, tests, benchmarks.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from providers.aws import SCHEMAS, ami, fleet, launch_template, subnets, target_group, vpc
-from providers.aws.clients import AwsClients
-from providers.aws.fleet_ops import AwsFleetOps
-from providers.base import (
+from reconciler.address import Mode
+from reconciler.errors import CloudError
+from reconciler.sdk import (
     ChangeRequest,
     DataResult,
     DeleteRequest,
@@ -26,8 +25,9 @@ from providers.base import (
     RefreshRequest,
     ResourceSchema,
 )
-from reconciler.address import Mode
-from reconciler.errors import CloudError
+from reconciler_aws import SCHEMAS, ami, fleet, launch_template, subnets, target_group, vpc
+from reconciler_aws.clients import AwsClients
+from reconciler_aws.fleet_ops import AwsFleetOps
 
 DataReader = Callable[[AwsClients, ReadDataRequest], DataResult]
 
@@ -39,7 +39,7 @@ DATA_READERS: dict[str, DataReader] = {
 
 
 class ManagedType(Protocol):
-    """What a managed-resource module offers (see providers/aws/launch_template.py)."""
+    """What a managed-resource module offers (see reconciler_aws/launch_template.py)."""
 
     def refresh(
         self, clients: AwsClients, request: RefreshRequest, *, settings: ProviderSettings

@@ -3,7 +3,7 @@
 A cloud error names the API call, the resource address when known, the service's own code and
 words, and whether retrying may help (RETRYABLE), cannot help (PERMANENT) or the endpoint did not
 answer at all (UNREACHABLE); the codes themselves are classified in `error_codes`. Callers:
-`providers.aws.clients.AwsClients` (every call and pagination runs inside `translate_errors`).
+`reconciler_aws.clients.AwsClients` (every call and pagination runs inside `translate_errors`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from providers.aws.error_codes import classify_client_error
 from reconciler.errors import CloudError, CloudErrorKind
+from reconciler_aws.error_codes import classify_client_error
 
 _CREDENTIALS_HINT = (
     "no AWS credentials found; set AWS_PROFILE (or `profile` in the provider block), "

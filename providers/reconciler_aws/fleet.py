@@ -9,13 +9,13 @@ attempt whose answer was lost is adopted the same way. Every group
 pins a numbered launch template version; an unset `launch_template_version` pins the template's
 default version. Update changes the active group in place (sizes, health check, version, target
 groups, tags); delete detaches and force-deletes every generation. Rollouts go through
-`providers.aws.fleet_ops` instead.
+`reconciler_aws.fleet_ops` instead.
 
 `refresh` is two calls for any number of fleets: one paginated DescribeAutoScalingGroups on the
 stack tag and one DescribeInstances for the members of every active group (a fleet not found on the
 stack tag costs one more unfiltered listing); `find_owned` (state recovery) is the same two calls.
 `import_resource` adopts a group by name into the configured fleet: it adds the ownership, fleet and
-generation tags. Callers: `providers.aws.provider.AwsProvider`.
+generation tags. Callers: `reconciler_aws.provider.AwsProvider`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from providers.aws.fleet_model import (
+from reconciler.address import Mode
+from reconciler.errors import CloudError, OwnershipError
+from reconciler.rollout.plan import parse_generation
+from reconciler.sdk import (
+    OWNER_ADDRESS_TAG,
+    OWNER_STACK_TAG,
+    ChangeRequest,
+    DeleteRequest,
+    ImportRequest,
+    ObservedResource,
+    ProviderSettings,
+    RefreshRequest,
+    ResourceSchema,
+)
+from reconciler_aws.fleet_model import (
     FLEET_TAG,
     GENERATION_TAG,
     FleetArgs,
@@ -39,7 +53,7 @@ from providers.aws.fleet_model import (
     observe,
     pinned_version,
 )
-from providers.aws.fleet_reads import (
+from reconciler_aws.fleet_reads import (
     by_fleet_name,
     default_template_version,
     describe_groups,
@@ -50,25 +64,11 @@ from providers.aws.fleet_reads import (
     instances,
     member_ids,
 )
-from providers.aws.tags import ownership_of, tag_changes
-from providers.aws.validation import validate_config
-from providers.base import (
-    OWNER_ADDRESS_TAG,
-    OWNER_STACK_TAG,
-    ChangeRequest,
-    DeleteRequest,
-    ImportRequest,
-    ObservedResource,
-    ProviderSettings,
-    RefreshRequest,
-    ResourceSchema,
-)
-from reconciler.address import Mode
-from reconciler.errors import CloudError, OwnershipError
-from reconciler.rollout.plan import parse_generation
+from reconciler_aws.tags import ownership_of, tag_changes
+from reconciler_aws.validation import validate_config
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 TYPE_NAME = "aws_fleet"
 ATTACH_CHUNK = 10  # target groups per Attach/DetachLoadBalancerTargetGroups

@@ -9,7 +9,7 @@ the engine marks it on arrival and keeps only a keyed digest of it in plans and 
 reconciler.sensitive). `version_digest` names what one version holds apart from its user data, so a
 plan can tell whether a version left by an interrupted apply is the one it wants; it never covers
 user_data, whose comparison is the engine's (by keyed digest: `latest_version_user_data`).
-Callers: `providers.aws.launch_template`, `providers.aws.launch_template_reads`.
+Callers: `reconciler_aws.launch_template`, `reconciler_aws.launch_template_reads`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from providers.base import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, Ownership
+from reconciler.sdk import OWNER_ADDRESS_TAG, OWNER_STACK_TAG, Ownership
 
 OWNERSHIP_KEYS = frozenset({OWNER_STACK_TAG, OWNER_ADDRESS_TAG})
 

@@ -8,7 +8,7 @@ the holder id, or `If-Match` on the lock object's ETag). Unlike the local OS loc
 outlives a killed process: `force_unlock(lock_id)` removes it, and refuses any other id.
 
 `hold_lock` is the waiting loop shared by both stores: try, name the holder, poll until
-`timeout`. Callers: `providers.aws.state_backend.S3Backend`.
+`timeout`. Callers: `reconciler_aws.state_backend.S3Backend`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import time
 from collections.abc import Iterator
 from typing import Protocol
 
-from providers.aws.clients import AwsClients
 from reconciler.errors import CloudError, LockError, LockHolder, StateError
 from reconciler.state.holder import holder_from_json, holder_json, new_holder
+from reconciler_aws.clients import AwsClients
 
 _FIRST_POLL = 0.1  # seconds between tries while waiting; grows to _MAX_POLL
 _MAX_POLL = 1.0

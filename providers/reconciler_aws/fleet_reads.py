@@ -4,8 +4,8 @@ Batch forms keep a fleet refresh at a constant number of calls: one paginated
 DescribeAutoScalingGroups filtered on the stack's ownership tag (moto 5.2 implements `tag:KEY`
 filters for auto-scaling groups) and one DescribeInstances for every member of every group
 (InstanceIds in chunks of 1000, the AWS limit; a chunk naming a vanished instance falls back to an
-`instance-id` filter, which skips unknown ids instead of failing). Callers: `providers.aws.fleet`,
-`providers.aws.fleet_ops`.
+`instance-id` filter, which skips unknown ids instead of failing). Callers: `reconciler_aws.fleet`,
+`reconciler_aws.fleet_ops`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from providers.aws.error_codes import is_not_found
-from providers.aws.fleet_model import FLEET_TAG, fleet_of
-from providers.base import OWNER_STACK_TAG
 from reconciler.errors import CloudError
+from reconciler.sdk import OWNER_STACK_TAG
+from reconciler_aws.error_codes import is_not_found
+from reconciler_aws.fleet_model import FLEET_TAG, fleet_of
 
 if TYPE_CHECKING:
-    from providers.aws.clients import AwsClients
+    from reconciler_aws.clients import AwsClients
 
 GROUP_PAGE = 100  # MaxRecords: the AWS maximum for DescribeAutoScalingGroups
 INSTANCE_CHUNK = 1000  # InstanceIds per DescribeInstances

@@ -15,7 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from providers.aws.ami import (
+from reconciler.address import Address
+from reconciler.errors import CloudError
+from reconciler.sdk import Provider
+from reconciler_aws.ami import (
     AmiArgs,
     criteria_text,
     describe_images,
@@ -23,10 +26,7 @@ from providers.aws.ami import (
     order_key,
     parse_specifier,
 )
-from providers.aws.tags import tag_dict
-from providers.base import Provider
-from reconciler.address import Address
-from reconciler.errors import CloudError
+from reconciler_aws.tags import tag_dict
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def list_candidates(
     address: Address | None = None,
 ) -> list[Candidate]:
     """The images the query `config` (aws_ami arguments) finds, classified; one DescribeImages."""
-    from providers.aws.provider import AwsProvider
+    from reconciler_aws.provider import AwsProvider
 
     if not isinstance(provider, AwsProvider):
         raise CloudError(call="DescribeImages", message="listing images needs the aws provider")

@@ -15,7 +15,7 @@ routine. The operations in `ONCE_ONLY` would be repeated by a blind resend after
 second group, an identical template version, a second decrement of a group's capacity), so `call`
 refuses them and `call_once` sends them without botocore's resends: after a transient failure it
 asks `took_effect` (a read) whether an earlier attempt went through, and only sends again when it
-did not. Callers: `providers.aws.provider.AwsProvider` and the per-type modules.
+did not. Callers: `reconciler_aws.provider.AwsProvider` and the per-type modules.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import boto3
 from botocore import xform_name
 from botocore.config import Config
 
-from providers.aws.error_codes import THROTTLING_CODES
-from providers.aws.errors import translate_errors
-from providers.base import ProviderSettings
 from reconciler.errors import CloudError, CloudErrorKind
+from reconciler.sdk import ProviderSettings
+from reconciler_aws.error_codes import THROTTLING_CODES
+from reconciler_aws.errors import translate_errors
 
 MAX_ATTEMPTS_ENV = "RECONCILER_AWS_MAX_ATTEMPTS"
 DEFAULT_MAX_ATTEMPTS = 10
