@@ -16,8 +16,9 @@ from rich.console import Console
 from reconciler.cli_args import seconds
 from reconciler.config import Stack, load_stack
 from reconciler.errors import StateError
+from reconciler.sdk.registry import open_backend
 from reconciler.session import backend_for
-from reconciler.state import Backend, State, make_backend
+from reconciler.state import Backend, State
 from reconciler.state.migrate import (
     BackendRef,
     MigrateDecision,
@@ -82,7 +83,7 @@ def dispatch(args: argparse.Namespace, directory: Path, console: Console) -> int
 def _configured(stack: Stack) -> tuple[BackendRef, Backend]:
     """The backend in the configuration, without the "backend changed" check."""
     ref = BackendRef(stack.settings.backend_type, dict(stack.settings.backend))
-    backend = make_backend(ref.type, ref.config, stack_dir=stack.directory, stack=stack.settings.name)
+    backend = open_backend(ref.type, ref.config, stack_dir=stack.directory, stack=stack.settings.name)
     return ref, backend
 
 
@@ -103,7 +104,7 @@ def migrate(directory: Path, *, force: bool, lock_timeout: float, out: Console) 
         write_record(stack.directory, current)
         out.print(f"The backend is unchanged ({current.describe()}); nothing to migrate.", markup=False)
         return EXIT_OK
-    old = make_backend(previous.type, previous.config, stack_dir=stack.directory, stack=name)
+    old = open_backend(previous.type, previous.config, stack_dir=stack.directory, stack=name)
     command = "reconciler state migrate"
     with (
         old.lock(command=command, timeout=lock_timeout),

@@ -20,9 +20,9 @@ from reconciler.graph.build import build_graph
 from reconciler.planning.names import provider_scopes
 from reconciler.planning.static import validate_statically
 from reconciler.sdk import Provider, ProviderSettings
-from reconciler.sdk.registry import make_provider
+from reconciler.sdk.registry import make_provider, open_backend
 from reconciler.sensitive import reveal
-from reconciler.state import Backend, State, make_backend
+from reconciler.state import Backend, State
 
 PROVIDER_ARGUMENTS = ("region", "profile", "endpoint_url", "default_tags", "alias")
 
@@ -130,7 +130,7 @@ def backend_for(stack: Stack) -> Backend:
     """The stack's configured backend; StateError if it moved since the last run (see state.migrate)."""
     from reconciler.state.migrate import BackendRef, ensure_backend_unchanged
 
-    backend = make_backend(
+    backend = open_backend(
         stack.settings.backend_type,
         stack.settings.backend,
         stack_dir=stack.directory,

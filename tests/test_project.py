@@ -40,12 +40,3 @@ def test_every_example_validates(example: str, capsys) -> None:
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "configuration is valid" in out.out
-
-
-def test_the_engine_never_imports_boto3() -> None:
-    offenders = [
-        str(path.relative_to(ROOT))
-        for path in (ROOT / "reconciler").rglob("*.py")
-        if re.search(r"^\s*(import|from)\s+(boto3|botocore)\b", path.read_text(), re.M)
-    ]
-    assert offenders == []

@@ -3,7 +3,7 @@
 Data sources map to a `read` function per type, managed resources to a module with `refresh`,
 `create`, `update`, `delete`, `find_owned` (state recovery) and `import_resource`. `calls`
 counts every AWS API call by operation name (benchmarks print it). Callers:
-`reconciler.sdk.registry.make_provider`, tests, benchmarks.
+`reconciler_aws.plugin` (PLUGIN.connect), tests, benchmarks.
 """
 
 from __future__ import annotations

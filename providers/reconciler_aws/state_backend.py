@@ -8,10 +8,10 @@ instead of overwriting the winner: no update is ever lost, lock or not. Objects 
 `ServerSideEncryption=AES256` unless `encrypt = false`. The lock lives in DynamoDB (`lock_table`)
 or in a `<key>.lock` object (see `state_lock`).
 
-The engine reaches this class through `reconciler.state.backend.make_backend` (a lazy import; the
+The engine reaches this class through the `s3` backend plugin (reconciler_aws.plugin, a lazy import; the
 engine never imports boto3). AWS settings follow the provider's: region from the block (else
 AWS_REGION), endpoint from `endpoint_url` (else AWS_ENDPOINT_URL), every call through
-`AwsClients`, so failures are CloudErrors. Callers: make_backend, tests.
+`AwsClients`, so failures are CloudErrors. Callers: reconciler_aws.plugin (S3_BACKEND), tests.
 """
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
 """State: what reconciler remembers between runs, where it is stored, and how apply updates it.
 
-`State`/`ResourceState`/`OutputState` are the model (`model.py`); `Backend` and `make_backend`
-choose the store (`backend.py`; the local file in `local.py`); `StateWriter` persists every apply
-step (`writer.py`). Callers: cli, planning (prior state), applying and rollout (progress).
+`State`/`ResourceState`/`OutputState` are the model (`model.py`); `Backend` is what every store
+offers (`backend.py`; the local file in `local.py`; stores are opened by reconciler.sdk.registry);
+`StateWriter` persists every apply step (`writer.py`). Callers: cli, planning (prior state),
+applying and rollout (progress).
 """
 
-from reconciler.state.backend import BACKEND_TYPES, Backend, make_backend
+from reconciler.state.backend import Backend
 from reconciler.state.local import LocalBackend
 from reconciler.state.model import FORMAT_VERSION, OutputState, ResourceState, State
 from reconciler.state.writer import StateWriter
 
 __all__ = [
-    "BACKEND_TYPES",
     "FORMAT_VERSION",
     "Backend",
     "LocalBackend",
@@ -19,5 +19,4 @@ __all__ = [
     "ResourceState",
     "State",
     "StateWriter",
-    "make_backend",
 ]

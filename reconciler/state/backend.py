@@ -11,11 +11,9 @@ planning (reads the prior state).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from reconciler.errors import LockHolder, StateError
+from reconciler.errors import LockHolder
 from reconciler.state.model import State
 
 
@@ -45,29 +43,3 @@ class Backend(Protocol):
     def describe(self) -> str: ...
 
 
-BACKEND_TYPES = ("local", "s3")
-
-
-def make_backend(
-    backend_type: str, config: Mapping[str, Any], *, stack_dir: Path, stack: str | None = None
-) -> Backend:
-    """Build the backend named in the stack's `backend "TYPE" { ... }` block.
-
-    `stack`, when given, makes `read()` refuse a state that belongs to another stack.
-    """
-    if backend_type == "local":
-        from reconciler.state.local import LocalBackend
-
-        unknown = sorted(set(config) - {"path"})
-        if unknown:
-            raise StateError(f'backend "local" has no setting {unknown[0]!r}; it takes only "path"')
-        path = config.get("path", LocalBackend.DEFAULT_PATH)
-        if not isinstance(path, str | Path) or not str(path):
-            raise StateError(f'backend "local": path must be a non-empty string, not {path!r}')
-        return LocalBackend(Path(path), stack_dir=stack_dir, stack=stack)
-    if backend_type == "s3":
-        from reconciler_aws.state_backend import S3Backend  # lazy: boto3 only when S3 is used
-
-        return S3Backend.from_config(config, stack=stack)
-    known = ", ".join(f'"{t}"' for t in BACKEND_TYPES)
-    raise StateError(f'unknown backend type "{backend_type}"; supported: {known}')

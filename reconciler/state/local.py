@@ -4,7 +4,7 @@ Writes are atomic (temporary file, fsync, rename, fsync of the directory), keep 
 in `state.json.backup`, and leave every file at mode 0600. The lock is an OS file lock (fcntl
 `flock` through `filelock`) on `state.json.lock`, so a run that crashes or is killed releases it
 with its process; `state.json.lock.info` records who holds it (user, host, pid, command, time) so a
-second run can say whom it is waiting for. Callers: `make_backend` (cli), tests.
+second run can say whom it is waiting for. Callers: `reconciler.sdk.backend.LOCAL` (opened by the CLI), tests.
 
 A state path that is a symbolic link stays a link: the state is written (atomically, through a
 temporary file in that directory) to the file the link points to, and the backup, lock and lock

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import StateError
-from reconciler.state import Backend, LocalBackend, ResourceState, State, make_backend
+from reconciler.sdk.registry import open_backend
+from reconciler.state import Backend, LocalBackend, ResourceState, State
 
 
 def mode(path: Path) -> int:
@@ -44,8 +45,8 @@ def test_default_path_is_in_the_stack_dir(tmp_path: Path, backend: LocalBackend)
         ({"path": "/abs/prod.json"}, "/abs/prod.json", "/abs/prod.json"),
     ],
 )
-def test_make_backend_local_paths(tmp_path: Path, config: dict[str, str], expected: str, shown: str) -> None:
-    made = make_backend("local", config, stack_dir=tmp_path)
+def test_open_backend_local_paths(tmp_path: Path, config: dict[str, str], expected: str, shown: str) -> None:
+    made = open_backend("local", config, stack_dir=tmp_path)
     assert isinstance(made, LocalBackend)
     assert made.path == tmp_path / expected  # an absolute `expected` wins over tmp_path
     assert made.describe() == f"local state {shown}"
@@ -60,11 +61,11 @@ def test_make_backend_local_paths(tmp_path: Path, config: dict[str, str], expect
         ("local", {"path": 3}, "path must be a non-empty string"),
     ],
 )
-def test_make_backend_refuses_bad_settings(
+def test_open_backend_refuses_bad_settings(
     tmp_path: Path, kind: str, config: dict[str, object], message: str
 ) -> None:
     with pytest.raises(StateError, match=message):
-        make_backend(kind, config, stack_dir=tmp_path)
+        open_backend(kind, config, stack_dir=tmp_path)
 
 
 def test_read_without_a_file_is_none(backend: LocalBackend) -> None:
@@ -153,7 +154,7 @@ def test_missing_field_names_the_file(backend: LocalBackend) -> None:
 def test_state_of_another_stack_is_refused(tmp_path: Path) -> None:
     LocalBackend(stack_dir=tmp_path).write(State.new("web-staging"))
     with pytest.raises(StateError) as err:
-        make_backend("local", {}, stack_dir=tmp_path, stack="web-prod").read()
+        open_backend("local", {}, stack_dir=tmp_path, stack="web-prod").read()
     assert "web-staging" in str(err.value) and "web-prod" in str(err.value)
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import CloudError, LockError, StateError
-from reconciler.state import Backend, OutputState, ResourceState, State, make_backend
+from reconciler.sdk.registry import open_backend
+from reconciler.state import Backend, OutputState, ResourceState, State
 from reconciler.state.migrate import (
     LOCAL_DEFAULT,
     BackendCheck,
@@ -126,8 +127,8 @@ def state_with(serial: int = 0, *, lineage: str = "lin-1", resources: int = 0) -
 # -- reading and writing --------------------------------------------------------------------------
 
 
-def test_make_backend_builds_the_s3_backend(cloud: Any, tmp_path: Path) -> None:
-    made = make_backend("s3", config(), stack_dir=tmp_path, stack=STACK)
+def test_open_backend_builds_the_s3_backend(cloud: Any, tmp_path: Path) -> None:
+    made = open_backend("s3", config(), stack_dir=tmp_path, stack=STACK)
     assert isinstance(made, S3Backend) and isinstance(made, Backend)
     assert made.describe() == f"s3 state s3://{BUCKET}/{KEY}"
 
@@ -299,8 +300,8 @@ def test_lock_timeout_waits_for_the_holder(cloud: Any, lock_table: bool) -> None
 HOLDER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
-    from reconciler.state import make_backend
-    b = make_backend("s3", json.loads(sys.argv[1]), stack_dir=Path.cwd(), stack="web")
+    from reconciler.sdk.registry import open_backend
+    b = open_backend("s3", json.loads(sys.argv[1]), stack_dir=Path.cwd(), stack="web")
     with b.lock(command="reconciler apply (crashed)") as holder:
         print(holder.id, flush=True)
         time.sleep(120)
@@ -344,9 +345,10 @@ WRITER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
     from reconciler.errors import StateError
-    from reconciler.state import OutputState, make_backend
+    from reconciler.sdk.registry import open_backend
+    from reconciler.state import OutputState
     cfg, me, go, mode = json.loads(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4]
-    backend = make_backend("s3", cfg, stack_dir=Path.cwd(), stack="web")
+    backend = open_backend("s3", cfg, stack_dir=Path.cwd(), stack="web")
     print("ready", flush=True)
     while not go.exists():
         time.sleep(0.005)
