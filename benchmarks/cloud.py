@@ -1,6 +1,6 @@
 """The benchmark's local cloud: a moto server subprocess on loopback, and direct boto3 helpers.
 
-`MotoServer` runs `python -m reconciler.sandbox_server` (moto with the sandbox's fixes) with
+`MotoServer` runs `python -m reconciler_aws.sandbox_server` (moto with the sandbox's fixes) with
 `MOTO_EC2_LOAD_DEFAULT_AMIS=false` on a free loopback port and waits until `/moto-api/` answers.
 The helpers talk to moto directly, not through the counting proxy, so the benchmark's own setup
 (registering AMIs, counting instances per image) is never counted against a tool.
@@ -46,7 +46,7 @@ class MotoServer:
         env = dict(os.environ, MOTO_EC2_LOAD_DEFAULT_AMIS="false")
         log = self._log_path.open("wb")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler.sandbox_server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "reconciler_aws.sandbox_server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

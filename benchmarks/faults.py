@@ -66,7 +66,7 @@ def moto_server() -> Iterator[str]:
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     from moto.server import ThreadedMotoServer
 
-    from reconciler.sandbox_server import apply_moto_fixes
+    from reconciler_aws.sandbox_server import apply_moto_fixes
 
     apply_moto_fixes()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -163,9 +163,9 @@ def _stack_dir(directory: Path) -> bool:
 
 def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
     from reconciler.sdk import ProviderSettings
+    from reconciler.sdk.images import ImageLister
     from reconciler.sdk.registry import make_provider
     from reconciler.session import load, provider_settings
-    from reconciler_aws.ami_list import describe_query, list_candidates  # the aws provider's own
 
     target = args.target.strip()
     is_address = target.startswith("data.")
@@ -177,6 +177,13 @@ def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
     settings = provider_settings(loaded.stack, loaded.variables) if loaded else {"aws": ProviderSettings()}
     providers = {key: make_provider(s) for key, s in settings.items()}
     lookups = resolve_lookups(loaded.stack, loaded.variables, providers) if loaded else []
+
+    def lister(key: str) -> ImageLister:
+        provider = providers[key]
+        if not isinstance(provider, ImageLister):
+            raise ReconcilerError(f'provider "{key}" cannot list images')
+        return provider
+
     sections: list[tuple[str, list[Any]]] = []
     if is_address:
         wanted = Address.parse(target)
@@ -190,8 +197,10 @@ def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
             if lk.config is None:
                 sections.append((f"{lk.address}: {lk.explanation}", []))
                 continue
-            found = list_candidates(providers[lk.provider_key], config=lk.config, address=lk.address)
-            query = "(its arguments are sensitive)" if lk.sensitive else describe_query(lk.config)
+            images = lister(lk.provider_key)
+            found = images.list_images(config=lk.config, address=lk.address)
+            hidden = "(its arguments are sensitive)"
+            query = hidden if lk.sensitive else images.describe_image_query(lk.config)
             sections.append((f"{lk.address}: {query}", found))
     else:
         if args.provider not in providers:
@@ -201,8 +210,9 @@ def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
             DEFAULT_VERSION_TAG,
         )
         config = {"owners": args.owner or ["self"], "name": target}
-        found = list_candidates(providers[args.provider], config=config, version_tag=tag)
-        sections.append((f"images named {target}: {describe_query(config)}", found))
+        images = lister(args.provider)
+        found = images.list_images(config=config, version_tag=tag)
+        sections.append((f"images named {target}: {images.describe_image_query(config)}", found))
     if args.json:
         sys.stdout.write(json.dumps(_document(sections, lookups), indent=2) + "\n")
     else:

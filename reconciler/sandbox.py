@@ -9,24 +9,33 @@ the directory it was started from. Callers: cli.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from reconciler.errors import SandboxError
 
-SANDBOX_REGION = "us-east-1"
+if TYPE_CHECKING:
+    from reconciler.sdk.plugin import SandboxSupport
+
+
+def _support() -> SandboxSupport:
+    """The sandbox of the installed provider that has one."""
+    from reconciler.sdk.registry import plugins
+
+    for plugin in plugins().values():
+        if plugin.sandbox is not None:
+            return plugin.sandbox
+    raise SandboxError("no installed provider offers a sandbox")
 
 
 def _paths(directory: Path) -> tuple[Path, Path]:
@@ -76,8 +85,7 @@ def start(directory: Path, port: int, out: Console) -> None:
     if current and _alive(int(current["pid"])) and _answers(current["endpoint"]):
         out.print(f"Sandbox already running at {current['endpoint']} (pid {current['pid']}).")
         return
-    if importlib.util.find_spec("moto") is None:
-        raise SandboxError("the sandbox needs moto: pip install 'reconciler[sandbox]'")
+    server = _support().server(port=port)
     if not _port_free(port):
         raise SandboxError(
             f"port {port} on 127.0.0.1 is already in use; stop what uses it or start the "
@@ -85,10 +93,10 @@ def start(directory: Path, port: int, out: Console) -> None:
         )
     info_path.parent.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    env = {**os.environ, **server.env}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler.sandbox_server", "-H", "127.0.0.1", "-p", str(port)],
+            list(server.argv),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -165,20 +173,9 @@ def endpoint(directory: Path) -> str:
 
 def bake(directory: Path, name: str, version: str, tags: list[str], out: Console) -> str:
     """Register `NAME-VERSION` as a new image tagged App=NAME, Version=VERSION (plus --tag K=V)."""
-    from reconciler_aws.sandbox_bake import ImageExists, register_image_version
-
     extra = dict(t.split("=", 1) for t in tags if "=" in t)
     all_tags = {"App": name, "Version": version, **extra}
-    try:
-        image_id = register_image_version(
-            endpoint(directory),
-            region=SANDBOX_REGION,
-            image_name=f"{name}-{version}",
-            tags=all_tags,
-            description=f"{name} {version}, baked by reconciler sandbox",
-        )
-    except ImageExists as err:
-        raise SandboxError(str(err)) from None
+    image_id = _support().bake(endpoint=endpoint(directory), name=name, version=version, tags=all_tags)
     out.print(
         f"Baked {name}-{version} as {image_id} (tags: {', '.join(f'{k}={v}' for k, v in all_tags.items())})"
     )

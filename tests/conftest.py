@@ -23,7 +23,7 @@ REGION = "us-east-1"
 def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
-    from reconciler.sandbox_server import apply_moto_fixes
+    from reconciler_aws.sandbox_server import apply_moto_fixes
 
     apply_moto_fixes()  # the same emulator fixes the sandbox runs with (see that module)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -5,19 +5,17 @@ version tag, the version constraint).
 
 The cloud call is the lookup's own (`ami.describe_images`, shared per provider), so a listing
 and the lookups read in the same run see the same images; `classify` is pure.
-Callers: reconciler.commands_review.
+Callers: AwsProvider (ImageLister, for the CLI's `ami list`), tests.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler.address import Address
-from reconciler.errors import CloudError
-from reconciler.sdk import Provider
+from reconciler.sdk.images import ImageCandidate
 from reconciler_aws.ami import (
     AmiArgs,
     criteria_text,
@@ -26,25 +24,10 @@ from reconciler_aws.ami import (
     order_key,
     parse_specifier,
 )
+from reconciler_aws.clients import AwsClients
 from reconciler_aws.tags import tag_dict
 
-
-@dataclass(frozen=True)
-class Candidate:
-    image_id: str
-    name: str
-    version: str | None  # the version tag as written (None when the image has none)
-    creation_date: str
-    excluded: str = ""  # why the lookup would not take it; "" when eligible
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.image_id,
-            "name": self.name,
-            "version": self.version,
-            "creation_date": self.creation_date,
-            "excluded": self.excluded or None,
-        }
+Candidate = ImageCandidate
 
 
 def describe_query(config: Mapping[str, Any]) -> str:
@@ -87,17 +70,13 @@ def classify(
 
 
 def list_candidates(
-    provider: Provider,
+    clients: AwsClients,
     *,
     config: Mapping[str, Any],
     version_tag: str | None = None,
     address: Address | None = None,
 ) -> list[Candidate]:
     """The images the query `config` (aws_ami arguments) finds, classified; one DescribeImages."""
-    from reconciler_aws.provider import AwsProvider
-
-    if not isinstance(provider, AwsProvider):
-        raise CloudError(call="DescribeImages", message="listing images needs the aws provider")
     args = AmiArgs.model_validate(dict(config))
-    images = describe_images(provider.clients, args, address)
+    images = describe_images(clients, args, address)
     return classify(images, args, version_tag=version_tag)

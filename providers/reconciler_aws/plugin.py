@@ -15,6 +15,7 @@ from reconciler.sdk import Provider, ProviderSettings
 from reconciler.sdk.backend import Backend, BackendPlugin
 from reconciler.sdk.plugin import ProviderPlugin
 from reconciler_aws import SCHEMAS
+from reconciler_aws.sandbox import SANDBOX
 
 __all__ = ["PLUGIN", "S3_BACKEND"]
 
@@ -31,5 +32,5 @@ def _open_s3(config: Mapping[str, Any], *, stack_dir: Path, stack: str | None) -
     return S3Backend.from_config(config, stack=stack)
 
 
-PLUGIN = ProviderPlugin(name="aws", types=SCHEMAS, connect=_connect)
+PLUGIN = ProviderPlugin(name="aws", types=SCHEMAS, connect=_connect, sandbox=SANDBOX)
 S3_BACKEND = BackendPlugin(name="s3", open=_open_s3)

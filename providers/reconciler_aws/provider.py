@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
-from reconciler.address import Mode
+from reconciler.address import Address, Mode
 from reconciler.errors import CloudError
 from reconciler.sdk import (
     ChangeRequest,
@@ -25,7 +25,8 @@ from reconciler.sdk import (
     RefreshRequest,
     ResourceSchema,
 )
-from reconciler_aws import SCHEMAS, ami, fleet, launch_template, subnets, target_group, vpc
+from reconciler.sdk.images import ImageCandidate
+from reconciler_aws import SCHEMAS, ami, ami_list, fleet, launch_template, subnets, target_group, vpc
 from reconciler_aws.clients import AwsClients
 from reconciler_aws.fleet_ops import AwsFleetOps
 
@@ -92,6 +93,15 @@ class AwsProvider:
     def fleet_ops(self) -> AwsFleetOps:
         """The rollout executor's FleetOps, sharing this provider's clients and call counter."""
         return AwsFleetOps(self.clients)
+
+    def list_images(
+        self, *, config: Mapping[str, Any], version_tag: str | None = None, address: Address | None = None
+    ) -> list[ImageCandidate]:
+        """`ami list` (sdk.images.ImageLister): the AMIs an aws_ami query finds, classified."""
+        return ami_list.list_candidates(self.clients, config=config, version_tag=version_tag, address=address)
+
+    def describe_image_query(self, config: Mapping[str, Any]) -> str:
+        return ami_list.describe_query(config)
 
     def schemas(self) -> Mapping[tuple[Mode, str], ResourceSchema]:
         return SCHEMAS

@@ -327,7 +327,7 @@ def _main() -> None:  # pragma: no cover - a measuring script
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from reconciler.sandbox_server import apply_moto_fixes
+    from reconciler_aws.sandbox_server import apply_moto_fixes
 
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     apply_moto_fixes()

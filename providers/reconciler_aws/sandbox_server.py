@@ -3,7 +3,7 @@
 moto 5.2 stores the UserData of `CreateLaunchTemplateVersion` as a plain string, then fails an
 assertion (HTTP 500) when an auto-scaling group launches from that version; AWS accepts it. The
 fix wraps such user data the way moto's own `CreateLaunchTemplate` does. Used by
-`reconciler sandbox start` (as `python -m reconciler.sandbox_server`) and by the test suite's
+`reconciler sandbox start` (as `python -m reconciler_aws.sandbox_server`) and by the test suite's
 in-process server, so both behave like AWS here. Never imported by the engine.
 """
 
