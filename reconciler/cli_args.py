@@ -43,7 +43,7 @@ def positive_int(text: str) -> int:
 
 def seconds(text: str) -> float:
     """A finite, non-negative number of seconds ("2.5"), or a duration ("30s", "2m", "1h30m")."""
-    from reconciler.rollout.config import parse_duration
+    from reconciler.sdk.rollout_block import parse_duration
 
     stripped = text.strip()
     try:

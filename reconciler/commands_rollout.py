@@ -17,12 +17,12 @@ from rich.text import Text
 from reconciler.address import Address
 from reconciler.applying.rollout import SupportsFleets, describe_event, poll_seconds
 from reconciler.errors import ReconcilerError, StateError
-from reconciler.rollout.config import format_duration
 from reconciler.rollout.executor import rollback_completed
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.progress import RolloutProgress
 from reconciler.rollout.report import FleetView
 from reconciler.sdk import RefreshRequest
+from reconciler.sdk.rollout_block import format_duration
 from reconciler.session import backend_for, load, providers_for, read_state
 from reconciler.state import ResourceState, StateWriter
 

@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from reconciler.address import Mode
-from reconciler.sdk import ResourceSchema
+from reconciler.sdk import Mode, ResourceSchema
 from reconciler_aws import ami, fleet, launch_template, subnets, target_group, vpc
 
 SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {

@@ -22,9 +22,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reconciler.address import Mode
-from reconciler.errors import CloudError, CloudErrorKind
-from reconciler.sdk import DataResult, ReadDataRequest, ResourceSchema
+from reconciler.sdk import CloudError, CloudErrorKind, DataResult, Mode, ReadDataRequest, ResourceSchema
 from reconciler_aws.tags import tag_dict
 from reconciler_aws.validation import validate_config
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.address import Address
+from reconciler.sdk import Address
 from reconciler.sdk.images import ImageCandidate
 from reconciler_aws.ami import (
     AmiArgs,

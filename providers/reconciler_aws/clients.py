@@ -32,8 +32,7 @@ import boto3
 from botocore import xform_name
 from botocore.config import Config
 
-from reconciler.errors import CloudError, CloudErrorKind
-from reconciler.sdk import ProviderSettings
+from reconciler.sdk import CloudError, CloudErrorKind, ProviderSettings
 from reconciler_aws.error_codes import THROTTLING_CODES
 from reconciler_aws.errors import translate_errors
 

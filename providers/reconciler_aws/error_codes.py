@@ -7,7 +7,7 @@ does not import botocore.
 
 from __future__ import annotations
 
-from reconciler.errors import CloudError, CloudErrorKind
+from reconciler.sdk import CloudError, CloudErrorKind
 
 # Error codes AWS uses for "slow down".
 THROTTLING_CODES = frozenset(

@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from reconciler.errors import CloudError, CloudErrorKind
+from reconciler.sdk import CloudError, CloudErrorKind
 from reconciler_aws.error_codes import classify_client_error
 
 _CREDENTIALS_HINT = (

@@ -23,16 +23,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.address import Mode
-from reconciler.errors import CloudError, OwnershipError
 from reconciler.rollout.plan import parse_generation
 from reconciler.sdk import (
     OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
     ChangeRequest,
+    CloudError,
     DeleteRequest,
     ImportRequest,
+    Mode,
     ObservedResource,
+    OwnershipError,
     ProviderSettings,
     RefreshRequest,
     ResourceSchema,

@@ -16,9 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from reconciler.rollout.config import RolloutConfig, parse_duration
 from reconciler.rollout.plan import green_group_name, parse_generation
-from reconciler.sdk import ObservedResource, ProviderSettings
+from reconciler.sdk import ObservedResource, ProviderSettings, RolloutConfig, parse_duration
 from reconciler_aws.tags import OWNERSHIP_KEYS, desired_tags, ownership_of, tag_dict, user_tags
 
 FLEET_TAG = "reconciler:fleet"

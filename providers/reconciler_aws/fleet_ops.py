@@ -25,10 +25,17 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import CloudError, OwnershipError
 from reconciler.rollout.plan import parse_generation
-from reconciler.rollout.protocol import AlarmState, GroupInfo, GroupMember, LifecycleState, TargetHealth
-from reconciler.sdk import OWNER_STACK_TAG
+from reconciler.sdk import (
+    OWNER_STACK_TAG,
+    AlarmState,
+    CloudError,
+    GroupInfo,
+    GroupMember,
+    LifecycleState,
+    OwnershipError,
+    TargetHealth,
+)
 from reconciler_aws.fleet_model import (
     FLEET_TAG,
     GENERATION_TAG,

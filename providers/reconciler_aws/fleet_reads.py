@@ -14,8 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import CloudError
-from reconciler.sdk import OWNER_STACK_TAG
+from reconciler.sdk import OWNER_STACK_TAG, CloudError
 from reconciler_aws.error_codes import is_not_found
 from reconciler_aws.fleet_model import FLEET_TAG, fleet_of
 

@@ -31,14 +31,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler.address import Mode
-from reconciler.errors import CloudError, ConfigError, Diagnostic, OwnershipError
 from reconciler.sdk import (
     OWNER_STACK_TAG,
     ChangeRequest,
+    CloudError,
+    ConfigError,
     DeleteRequest,
+    Diagnostic,
     ImportRequest,
+    Mode,
     ObservedResource,
+    OwnershipError,
     ProviderSettings,
     RefreshRequest,
     ResourceSchema,

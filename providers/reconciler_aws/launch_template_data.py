@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reconciler.values import contains_unknown
+from reconciler.sdk import contains_unknown
 
 DIGEST_PREFIXES = ("sha256:", "hmac-sha256:")  # what the engine stores instead of a secret
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import CloudError
-from reconciler.sdk import ObservedResource, ProviderSettings
+from reconciler.sdk import CloudError, ObservedResource, ProviderSettings
 from reconciler_aws.error_codes import is_not_found
 from reconciler_aws.launch_template_data import observed_fields, version_digest
 from reconciler_aws.tags import ownership_of, tag_dict, tag_list, user_tags

@@ -12,13 +12,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from reconciler.address import Address, Mode
-from reconciler.errors import CloudError
 from reconciler.sdk import (
+    Address,
     ChangeRequest,
+    CloudError,
     DataResult,
     DeleteRequest,
     ImportRequest,
+    Mode,
     ObservedResource,
     ProviderSettings,
     ReadDataRequest,

@@ -10,7 +10,7 @@ import importlib.util
 import sys
 from collections.abc import Mapping
 
-from reconciler.errors import SandboxError
+from reconciler.sdk import SandboxError
 from reconciler.sdk.plugin import SandboxServer
 
 __all__ = ["SANDBOX", "AwsSandbox"]

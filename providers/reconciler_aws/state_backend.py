@@ -22,9 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import CloudError, LockHolder, StateError
-from reconciler.sdk import ProviderSettings
-from reconciler.state.model import State
+from reconciler.sdk import CloudError, LockHolder, ProviderSettings, State, StateError
 from reconciler_aws.clients import AwsClients
 from reconciler_aws.state_lock import (
     S3_CONFLICT_CODES,

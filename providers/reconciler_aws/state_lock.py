@@ -19,8 +19,15 @@ import time
 from collections.abc import Iterator
 from typing import Protocol
 
-from reconciler.errors import CloudError, LockError, LockHolder, StateError
-from reconciler.state.holder import holder_from_json, holder_json, new_holder
+from reconciler.sdk import (
+    CloudError,
+    LockError,
+    LockHolder,
+    StateError,
+    holder_from_json,
+    holder_json,
+    new_holder,
+)
 from reconciler_aws.clients import AwsClients
 
 _FIRST_POLL = 0.1  # seconds between tries while waiting; grows to _MAX_POLL

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.address import Mode
-from reconciler.sdk import DataResult, ReadDataRequest, ResourceSchema
+from reconciler.sdk import DataResult, Mode, ReadDataRequest, ResourceSchema
 from reconciler_aws.validation import validate_config
 
 if TYPE_CHECKING:

@@ -62,7 +62,7 @@ def claim_for_import(
     another stack owns. `what` names it in the error, e.g. 'target group "web" (arn:…)'."""
     owner = ownership_of(tags)
     if owner.stack not in (None, stack):
-        from reconciler.errors import OwnershipError
+        from reconciler.sdk import OwnershipError
 
         raise OwnershipError(
             f"refusing to import {what} as {address}: "

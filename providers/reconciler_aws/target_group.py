@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reconciler.address import Mode
-from reconciler.errors import CloudError, OwnershipError
 from reconciler.sdk import (
     OWNER_STACK_TAG,
     ChangeRequest,
+    CloudError,
     DeleteRequest,
     ImportRequest,
+    Mode,
     ObservedResource,
+    OwnershipError,
     ProviderSettings,
     RefreshRequest,
     ResourceSchema,

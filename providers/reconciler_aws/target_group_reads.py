@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import CloudError
+from reconciler.sdk import CloudError
 from reconciler_aws.tags import tag_dict
 
 if TYPE_CHECKING:

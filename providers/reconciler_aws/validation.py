@@ -13,8 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.address import Address, Mode
-from reconciler.errors import ConfigError, Diagnostic
+from reconciler.sdk import Address, ConfigError, Diagnostic, Mode
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.address import Mode
-from reconciler.errors import CloudError
-from reconciler.sdk import DataResult, ReadDataRequest, ResourceSchema
+from reconciler.sdk import CloudError, DataResult, Mode, ReadDataRequest, ResourceSchema
 from reconciler_aws.tags import tag_dict
 from reconciler_aws.validation import validate_config
 

@@ -26,8 +26,8 @@ from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, run_rollou
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.plan import parse_generation
 from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due
-from reconciler.rollout.protocol import FleetOps
 from reconciler.sdk import ObservedResource, Ownership, Provider, RefreshRequest
+from reconciler.sdk.fleet import FleetOps
 from reconciler.state import ResourceState, StateWriter
 
 READ_BACK_ATTEMPTS = 4  # reads of the fleet after its rollout (each with the client's own retries)

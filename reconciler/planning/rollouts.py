@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.planning.model import Action, ActionReason, AttributeDiff, DataRead, ResourceChange
-from reconciler.rollout.config import RolloutConfig, format_duration
 from reconciler.rollout.model import FleetSnapshot, InstanceInfo, Release, RolloutPlan
 from reconciler.rollout.plan import expand_rollout
 from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due
+from reconciler.sdk.rollout_block import RolloutConfig, format_duration
 from reconciler.values import UNKNOWN
 
 FLEET_TYPE = "aws_fleet"

@@ -22,8 +22,8 @@ from typing import Any
 from reconciler.planning.model import ACTION_SYMBOL, Action, DataRead, Plan, ResourceChange
 from reconciler.planning.rollouts import images_seen
 from reconciler.render.human import REASON_TEXT, VERB, fmt_value, image_names, summary_line
-from reconciler.rollout.config import format_duration
 from reconciler.rollout.model import RolloutPlan
+from reconciler.sdk.rollout_block import format_duration
 from reconciler.sensitive import is_legacy
 from reconciler.values import UNKNOWN, is_marked
 

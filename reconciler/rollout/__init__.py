@@ -6,7 +6,6 @@ The pure part lives here: `config` (the `rollout { }` block), `model` (snapshots
 through `protocol.FleetOps` comes later. Callers: config, planning, render, applying, cli.
 """
 
-from reconciler.rollout.config import RolloutConfig, Strategy, format_duration, parse_duration
 from reconciler.rollout.model import (
     FleetSnapshot,
     InstanceInfo,
@@ -18,6 +17,7 @@ from reconciler.rollout.model import (
 )
 from reconciler.rollout.plan import expand_rollout, green_group_name
 from reconciler.rollout.progress import Phase, RolloutProgress, next_step, rollback_steps
+from reconciler.sdk.rollout_block import RolloutConfig, Strategy, format_duration, parse_duration
 
 __all__ = [
     "FleetSnapshot",

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from reconciler.rollout.config import format_duration
 from reconciler.rollout.health import member_problems
 from reconciler.rollout.model import RolloutStep, StepKind
-from reconciler.rollout.protocol import GroupInfo, GroupMember, LifecycleState, TargetHealth
 from reconciler.rollout.waits import FailureKind, Observation, StepEnv, StepFailed, pause, wait_healthy
+from reconciler.sdk.fleet import GroupInfo, GroupMember, LifecycleState, TargetHealth
+from reconciler.sdk.rollout_block import format_duration
 
 __all__ = ["is_live", "live_members", "pick_members", "run_step", "target_group_arns"]
 

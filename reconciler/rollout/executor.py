@@ -19,7 +19,6 @@ from dataclasses import replace
 
 from reconciler.errors import CloudError, CloudErrorKind, OwnershipError, RollbackUnavailable
 from reconciler.rollout.actions import run_step
-from reconciler.rollout.config import Strategy, format_duration
 from reconciler.rollout.model import RolloutPlan, RolloutStep, describe_step
 from reconciler.rollout.progress import (
     Phase,
@@ -31,9 +30,10 @@ from reconciler.rollout.progress import (
     rollback_steps,
     start,
 )
-from reconciler.rollout.protocol import FleetOps
 from reconciler.rollout.report import FleetView, RolloutEvent, RolloutOutcome, outcome_of
 from reconciler.rollout.waits import FailureKind, Observation, StepEnv, StepFailed
+from reconciler.sdk.fleet import FleetOps
+from reconciler.sdk.rollout_block import Strategy, format_duration
 
 __all__ = ["RollbackUnavailable", "RolloutEvent", "RolloutOutcome", "rollback_completed", "run_rollout"]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.rollout.model import RolloutStep
-from reconciler.rollout.protocol import AlarmState, GroupMember, LifecycleState, TargetHealth
+from reconciler.sdk.fleet import AlarmState, GroupMember, LifecycleState, TargetHealth
 
 __all__ = ["HealthVerdict", "evaluate_gate", "member_problems"]
 

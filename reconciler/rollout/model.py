@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from reconciler.rollout.config import Strategy, format_duration
+from reconciler.sdk.fleet import FleetSnapshot, InstanceInfo, Release
+from reconciler.sdk.rollout_block import Strategy, format_duration
 
 __all__ = [
     "FleetSnapshot",
@@ -47,42 +48,7 @@ class StepKind(StrEnum):
     DELETE_GROUP = "delete_group"  # delete a group and whatever instances it still has
 
 
-@dataclass(frozen=True)
-class Release:
-    """One version of what a fleet runs: the AMI and type a launch template version pins."""
-
-    image_id: str
-    image_name: str
-    image_version: str
-    instance_type: str
-    launch_template_version: int
-
-
 TargetRelease = Release
-
-
-@dataclass(frozen=True)
-class InstanceInfo:
-    id: str
-    image_id: str
-    instance_type: str
-    healthy: bool = True
-
-
-@dataclass
-class FleetSnapshot:
-    """The fleet's live group as read while planning."""
-
-    group_name: str
-    generation: int
-    desired: int
-    min_size: int
-    max_size: int
-    instances: list[InstanceInfo]
-    target_group_names: list[str]
-    launch_template_version: int
-    target_group_arns: list[str] = field(default_factory=list)
-    launch_template_id: str = ""
 
 
 @dataclass

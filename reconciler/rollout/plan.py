@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 
-from reconciler.rollout.config import RolloutConfig, Strategy, format_duration
 from reconciler.rollout.model import (
     FleetSnapshot,
     InstanceInfo,
@@ -42,6 +41,7 @@ from reconciler.rollout.steps import (
     retire_blue,
     wait_healthy,
 )
+from reconciler.sdk.rollout_block import RolloutConfig, Strategy, format_duration
 
 __all__ = [
     "FleetSnapshot",

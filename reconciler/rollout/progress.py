@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
-from reconciler.rollout.config import BatchLimits, Strategy
 from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind, describe_step
 from reconciler.rollout.steps import batch_steps, context_for
+from reconciler.sdk.rollout_block import BatchLimits, Strategy
 
 __all__ = [
     "Phase",

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from reconciler.errors import CloudError
 from reconciler.rollout.actions import is_live
-from reconciler.rollout.config import Strategy, format_duration
 from reconciler.rollout.health import member_problems
 from reconciler.rollout.model import RolloutPlan, StepKind
 from reconciler.rollout.progress import Phase, RolloutProgress, rollback_steps
-from reconciler.rollout.protocol import FleetOps, GroupMember
+from reconciler.sdk.fleet import FleetOps, GroupMember
+from reconciler.sdk.rollout_block import Strategy, format_duration
 
 __all__ = ["FleetView", "RolloutEvent", "RolloutOutcome", "outcome_of"]
 

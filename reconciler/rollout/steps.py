@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.rollout.config import BatchLimits
 from reconciler.rollout.model import Release, RolloutPlan, RolloutStep, StepKind
+from reconciler.sdk.rollout_block import BatchLimits
 
 __all__ = [
     "StepContext",

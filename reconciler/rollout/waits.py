@@ -19,10 +19,10 @@ from enum import StrEnum
 from typing import TypeVar
 
 from reconciler.errors import CloudError, CloudErrorKind
-from reconciler.rollout.config import format_duration
 from reconciler.rollout.health import HealthVerdict, evaluate_gate
 from reconciler.rollout.model import RolloutPlan, RolloutStep
-from reconciler.rollout.protocol import AlarmState, FleetOps, GroupMember
+from reconciler.sdk.fleet import AlarmState, FleetOps, GroupMember
+from reconciler.sdk.rollout_block import format_duration
 
 T = TypeVar("T")
 POLL_FAILURES = 5  # transient failures in a row of one poll's reads before the step fails

@@ -1,205 +1,113 @@
-"""The Provider protocol and its request/response dataclasses.
+"""The provider SDK: everything the engine and a provider share, and nothing else.
 
-The engine (reconciler/) talks to clouds only through this module's types. A provider sees one
-resource request at a time, plus batched reads (`refresh` takes every instance of one type at
-once); it never sees the graph. Callers: planning (schemas, read_data, refresh), applying (create,
-update, delete), state recovery and import (find_owned, import_resource).
+A provider package (reconciler_aws) imports only this package and its modules: the resource and
+data-source type declarations and the request/response types of the `Provider` protocol
+(`types`), the fleet protocol a rollout runs through and the fleet as it is planned from
+(`fleet`), the `rollout { }` block a fleet type embeds (`rollout_block`), what a plugin registers
+(`plugin`, `backend`), what `ami list` asks of a provider (`images`), and, re-exported here,
+the engine's addresses, errors, value sentinels and state records a provider reads or raises.
+import-linter keeps it so (pyproject.toml). This module's `__all__` is the contract.
+Callers: the engine (planning, applying, rollout, config, cli), provider packages.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from pydantic import BaseModel
-
 from reconciler.address import Address, Mode
+from reconciler.errors import (
+    CloudError,
+    CloudErrorKind,
+    ConfigError,
+    Diagnostic,
+    LockError,
+    LockHolder,
+    OwnershipError,
+    ReconcilerError,
+    SandboxError,
+    StateError,
+)
+from reconciler.sdk.fleet import (
+    AlarmState,
+    FleetOps,
+    FleetSnapshot,
+    GroupInfo,
+    GroupMember,
+    InstanceInfo,
+    LifecycleState,
+    Release,
+    TargetHealth,
+)
+from reconciler.sdk.rollout_block import (
+    RolloutConfig,
+    StrategyName,
+    format_duration,
+    parse_duration,
+)
+from reconciler.sdk.types import (
+    OWNER_ADDRESS_TAG,
+    OWNER_STACK_TAG,
+    ChangeRequest,
+    DataResult,
+    DeleteRequest,
+    ImportRequest,
+    ObservedResource,
+    Ownership,
+    Provider,
+    ProviderSettings,
+    ReadDataRequest,
+    RefreshRequest,
+    ResourceSchema,
+    UpdatePreview,
+    UpdatePreviewer,
+)
+from reconciler.state.backend import Backend
+from reconciler.state.holder import holder_from_json, holder_json, new_holder
+from reconciler.state.model import State
+from reconciler.values import UNKNOWN, contains_unknown
 
-OWNER_STACK_TAG = "reconciler:stack"
-OWNER_ADDRESS_TAG = "reconciler:address"
-
-
-@dataclass(frozen=True)
-class UpdatePreview:
-    """What an in-place update will do to computed attributes, known while planning, and a note
-    for the reviewer (e.g. launch template: `latest_version` 7 → 8, "new version 8 (default)")."""
-
-    computed: dict[str, Any] = field(default_factory=dict)
-    note: str = ""
-
-
-# (prior attributes, changed argument paths, desired arguments) → preview; pure, no cloud calls.
-UpdatePreviewer = Callable[[Mapping[str, Any], Sequence[str], Mapping[str, Any]], UpdatePreview]
-
-
-@dataclass(frozen=True)
-class ResourceSchema:
-    """What the engine needs to know about one resource or data-source type.
-
-    `model` validates the configuration arguments (nested blocks are fields typed as a model for a
-    single block, or a list of models for a repeatable one). `computed` attributes exist only after
-    apply (ids, ARNs, version numbers) and are UNKNOWN in a plan that creates the resource.
-    Changing a `force_new` argument replaces the resource. `sensitive` arguments are marked by the
-    engine as they arrive (from the configuration or from `refresh`): never shown, stored only as
-    keyed digests. A provider is given, and reports, their plain values. `cloud_name` is the
-    argument that names the object in the cloud, unique per type within a region and account:
-    two resources of a stack may not claim one.
-    """
-
-    type_name: str
-    mode: Mode
-    model: type[BaseModel]
-    computed: frozenset[str] = frozenset()
-    force_new: frozenset[str] = frozenset()
-    sensitive: frozenset[str] = frozenset()
-    computed_on_update: frozenset[str] = frozenset()  # computed attrs an in-place update changes
-    preview_update: UpdatePreviewer | None = None  # refines computed_on_update when it can
-    description: str = ""
-    # Terraform types users write for this one: (Terraform type, one line on the difference).
-    # An unknown type that is one of these is answered with this type and that line.
-    terraform_types: tuple[tuple[str, str], ...] = ()
-    cloud_name: str | None = None
-
-    @property
-    def arguments(self) -> tuple[str, ...]:
-        """The configurable attribute names (the model's fields)."""
-        return tuple(self.model.model_fields)
-
-
-@dataclass(frozen=True)
-class ProviderSettings:
-    """The evaluated `provider "aws" { ... }` block."""
-
-    name: str = "aws"
-    alias: str | None = None
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    default_tags: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"{self.name}.{self.alias}" if self.alias else self.name
-
-
-@dataclass(frozen=True)
-class Ownership:
-    """The stack and address a cloud object is tagged with (None when untagged)."""
-
-    stack: str | None
-    address: str | None
-
-
-@dataclass(frozen=True)
-class ObservedResource:
-    """A resource as the cloud reports it, in the shape of its schema's model plus computed attrs.
-
-    `fingerprint` is a short string that changes whenever the object changes (for stale-plan
-    checks); `ownership` is read from its tags.
-    """
-
-    id: str
-    attributes: dict[str, Any]
-    ownership: Ownership
-    fingerprint: str = ""
-
-
-@dataclass(frozen=True)
-class ReadDataRequest:
-    address: Address
-    type_name: str
-    config: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class DataResult:
-    """A data source's attributes, plus a one-line explanation of the choice for the plan."""
-
-    attributes: dict[str, Any]
-    explanation: str = ""
-    fingerprint: str = ""
-
-
-@dataclass(frozen=True)
-class RefreshRequest:
-    """Every instance of one type that state knows, by id: read them all in a batch."""
-
-    type_name: str
-    ids: Mapping[str, Address]  # cloud id → address it has in state
-    stack: str
-
-
-@dataclass(frozen=True)
-class ChangeRequest:
-    """Create or update one resource. `config` holds fully known, validated arguments.
-
-    `prior` is the state attributes (None on create). `stack` and `address` go into ownership tags.
-    """
-
-    address: Address
-    type_name: str
-    config: dict[str, Any]
-    stack: str
-    prior: dict[str, Any] | None = None
-    id: str | None = None
-
-
-@dataclass(frozen=True)
-class ImportRequest:
-    """Adopt an existing cloud object as `address`: read it by `id`, tag it for `stack`/`address`.
-
-    `id` is what the user typed (launch template id or name, target group ARN or name, auto-scaling
-    group name). `config` holds the configuration's known arguments for `address` (a fleet takes
-    its fleet name from `name`); values known only after apply are left out.
-    """
-
-    address: Address
-    type_name: str
-    id: str
-    stack: str
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DeleteRequest:
-    address: Address
-    type_name: str
-    id: str
-    stack: str
-    prior: dict[str, Any] = field(default_factory=dict)
-
-
-class Provider(Protocol):
-    """What the engine needs from a cloud provider."""
-
-    settings: ProviderSettings
-
-    def schemas(self) -> Mapping[tuple[Mode, str], ResourceSchema]: ...
-
-    def read_data(self, request: ReadDataRequest) -> DataResult: ...
-
-    def refresh(self, request: RefreshRequest) -> dict[str, ObservedResource | None]:
-        """Current state of each id; None for an id that no longer exists."""
-        ...
-
-    def create(self, request: ChangeRequest) -> ObservedResource:
-        """Create (or adopt an object of this stack and address left by a crashed run)."""
-        ...
-
-    def update(self, request: ChangeRequest) -> ObservedResource: ...
-
-    def delete(self, request: DeleteRequest) -> None:
-        """Delete; refuses (OwnershipError) an object without this stack's ownership tag."""
-        ...
-
-    def find_owned(self, type_name: str, stack: str) -> list[ObservedResource]:
-        """Every object of `type_name` tagged `reconciler:stack = stack`, whatever its address
-        (batched, tag-filtered reads); `ownership.address` says which address it is tagged with."""
-        ...
-
-    def import_resource(self, request: ImportRequest) -> ObservedResource:
-        """Read an existing object by id, add the ownership tags for `request.stack` and
-        `request.address`, and return it. Refuses (OwnershipError) an object tagged for another
-        stack; a missing object is a CloudError."""
-        ...
+__all__ = [
+    "OWNER_ADDRESS_TAG",
+    "OWNER_STACK_TAG",
+    "UNKNOWN",
+    "Address",
+    "AlarmState",
+    "Backend",
+    "ChangeRequest",
+    "CloudError",
+    "CloudErrorKind",
+    "ConfigError",
+    "DataResult",
+    "DeleteRequest",
+    "Diagnostic",
+    "FleetOps",
+    "FleetSnapshot",
+    "GroupInfo",
+    "GroupMember",
+    "ImportRequest",
+    "InstanceInfo",
+    "LifecycleState",
+    "LockError",
+    "LockHolder",
+    "Mode",
+    "ObservedResource",
+    "Ownership",
+    "OwnershipError",
+    "Provider",
+    "ProviderSettings",
+    "ReadDataRequest",
+    "ReconcilerError",
+    "RefreshRequest",
+    "Release",
+    "ResourceSchema",
+    "RolloutConfig",
+    "SandboxError",
+    "State",
+    "StateError",
+    "StrategyName",
+    "TargetHealth",
+    "UpdatePreview",
+    "UpdatePreviewer",
+    "contains_unknown",
+    "format_duration",
+    "holder_from_json",
+    "holder_json",
+    "new_holder",
+    "parse_duration",
+]

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import CloudError, OwnershipError
-from reconciler.rollout.protocol import AlarmState, FleetOps, GroupInfo, LifecycleState, TargetHealth
 from reconciler.sdk import OWNER_STACK_TAG
+from reconciler.sdk.fleet import AlarmState, FleetOps, GroupInfo, LifecycleState, TargetHealth
 from reconciler_aws.fleet_ops import AwsFleetOps
 from reconciler_aws.provider import AwsProvider
 from tests.providers.test_aws_fleet import config, create, group, make_template

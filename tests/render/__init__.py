@@ -22,9 +22,9 @@ from reconciler.planning.model import (
     ResourceChange,
 )
 from reconciler.planning.rollouts import rollout_payload
-from reconciler.rollout.config import RolloutConfig
 from reconciler.rollout.model import FleetSnapshot, InstanceInfo, Release
 from reconciler.rollout.plan import expand_rollout
+from reconciler.sdk.rollout_block import RolloutConfig
 from reconciler.values import UNKNOWN, sensitive_digest
 
 SECRET = "hunter2-do-not-print"

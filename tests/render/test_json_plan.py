@@ -374,9 +374,9 @@ def test_every_strategy_validates(strategy: str, stages: int) -> None:
 
 
 def test_a_new_image_known_only_after_apply() -> None:
-    from reconciler.rollout.config import RolloutConfig
     from reconciler.rollout.model import Release
     from reconciler.rollout.plan import expand_rollout
+    from reconciler.sdk.rollout_block import RolloutConfig
     from tests.rollout.builders import OLD, fleet
 
     unknown = Release("(known after apply)", "(known after apply)", "", "t3.micro", 0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.rollout.config import RolloutConfig
 from reconciler.rollout.model import FleetSnapshot, InstanceInfo, Release, RolloutPlan
 from reconciler.rollout.plan import expand_rollout
+from reconciler.sdk.rollout_block import RolloutConfig
 
 OLD = Release("ami-0a1b", "app-1.4.2", "1.4.2", "t3.micro", 7)
 NEW = Release("ami-0c3d", "app-1.5.0", "1.5.0", "t3.micro", 8)

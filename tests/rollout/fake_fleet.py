@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import CloudError
-from reconciler.rollout.protocol import AlarmState, GroupInfo, GroupMember, LifecycleState, TargetHealth
+from reconciler.sdk.fleet import AlarmState, GroupInfo, GroupMember, LifecycleState, TargetHealth
 
 
 class Crash(BaseException):

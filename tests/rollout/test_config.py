@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from reconciler.rollout.config import (
+from reconciler.sdk.rollout_block import (
     BatchLimits,
     RolloutConfig,
     Strategy,

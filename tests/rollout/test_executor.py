@@ -15,7 +15,7 @@ from reconciler.errors import CloudError, CloudErrorKind, RollbackUnavailable
 from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, rollback_completed, run_rollout
 from reconciler.rollout.model import RolloutPlan, StepKind
 from reconciler.rollout.progress import Phase, RolloutProgress
-from reconciler.rollout.protocol import AlarmState
+from reconciler.sdk.fleet import AlarmState
 from tests.rollout.builders import NEW, OLD, plan_for
 from tests.rollout.fake_fleet import Crash, FakeClock, FakeFleet
 

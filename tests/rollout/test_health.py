@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.rollout.health import evaluate_gate
 from reconciler.rollout.model import RolloutStep, StepKind
-from reconciler.rollout.protocol import AlarmState, GroupMember, LifecycleState, TargetHealth
+from reconciler.sdk.fleet import AlarmState, GroupMember, LifecycleState, TargetHealth
 
 TG = "arn:aws:elasticloadbalancing:us-east-1:123:targetgroup/web/0123"
 NEW_AMI = "ami-new"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.rollout.config import Strategy
 from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind
 from reconciler.rollout.plan import canary_counts, duration_line, green_group_name, parse_generation
+from reconciler.sdk.rollout_block import Strategy
 from tests.rollout.builders import NEW, OLD, plan_for
 
 

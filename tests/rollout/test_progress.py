@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from reconciler.rollout.config import Strategy
 from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind
 from reconciler.rollout.progress import (
     Phase,
@@ -20,6 +19,7 @@ from reconciler.rollout.progress import (
     rollback_steps,
     start,
 )
+from reconciler.sdk.rollout_block import Strategy
 from tests.rollout.builders import NEW, OLD, plan_for
 
 K = StepKind

@@ -13,8 +13,8 @@ import pytest
 
 from reconciler.errors import CloudError, CloudErrorKind
 from reconciler.rollout.model import RolloutStep, StepKind
-from reconciler.rollout.protocol import AlarmState, GroupMember, LifecycleState
 from reconciler.rollout.waits import POLL_FAILURES, Observation, StepEnv, StepFailed, pause, wait_healthy
+from reconciler.sdk.fleet import AlarmState, GroupMember, LifecycleState
 from tests.rollout.builders import plan_for
 from tests.rollout.fake_fleet import FakeClock
 

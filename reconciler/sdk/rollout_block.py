@@ -1,7 +1,10 @@
-"""The `rollout { }` block of `aws_fleet`: its typed model, durations and capacity arithmetic.
+"""The `rollout { }` block a fleet type embeds: its typed model, the strategy vocabulary
+(`StrategyName`), durations and capacity arithmetic.
 
-Pure: no clock, no cloud. Callers: config (validates the block into `RolloutConfig`), planning
-(`rollout.plan.expand_rollout` reads it), render (echoes durations with `format_duration`).
+Pure: no clock, no cloud. Part of the provider SDK: a provider's fleet type validates its
+`rollout` block into `RolloutConfig`; the engine expands it (rollout.plan) and echoes durations
+with `format_duration`. A new strategy is one member here plus its module in
+reconciler.rollout.strategies. Callers: provider fleet types, rollout, planning, render, cli.
 
 Capacity rules (the Kubernetes / EC2 Auto Scaling convention):
 - `max_surge` and `max_unavailable` are a whole number of instances or a percentage of the
@@ -25,6 +28,7 @@ __all__ = [
     "BatchLimits",
     "RolloutConfig",
     "Strategy",
+    "StrategyName",
     "format_duration",
     "parse_duration",
     "resolve_batch_limits",
@@ -32,11 +36,13 @@ __all__ = [
 ]
 
 
-class Strategy(StrEnum):
+class StrategyName(StrEnum):
     ROLLING = "rolling"
     BLUE_GREEN = "blue_green"
     CANARY = "canary"
 
+
+Strategy = StrategyName  # the old name, until every caller says StrategyName
 
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(
@@ -140,7 +146,7 @@ class RolloutConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    strategy: Strategy = Strategy.ROLLING
+    strategy: StrategyName = StrategyName.ROLLING
     max_surge: int | str = "25%"
     max_unavailable: int | str = 0
     steps: list[int] = [10, 50, 100]

@@ -1,9 +1,11 @@
-"""The small fleet protocol a rollout runs through; the AWS provider implements it (later).
+"""The small fleet protocol a rollout runs through, and the fleet as a rollout is planned from.
 
 Only types here: what the executor may ask of a cloud (members and health, create a group,
 attach/detach/drain, set capacity, terminate, alarms), in plain dataclasses, so the engine never
-imports boto3. Callers: rollout execution (uses), reconciler_aws (implements), rollout.health
-(reads `GroupMember`), tests (fakes for pure executor tests).
+imports boto3; and what planning reads of a fleet (`FleetSnapshot`, `InstanceInfo`) and of the
+releases it runs (`Release`). Part of the provider SDK. Callers: rollout execution (uses),
+reconciler_aws (implements), rollout.health (reads `GroupMember`), planning (snapshots), tests
+(fakes for pure executor tests).
 
 Contract notes for implementers:
 - every method is idempotent where the cloud allows it (attach what is attached, delete what is
@@ -24,11 +26,49 @@ from typing import Protocol
 __all__ = [
     "AlarmState",
     "FleetOps",
+    "FleetSnapshot",
     "GroupInfo",
     "GroupMember",
+    "InstanceInfo",
     "LifecycleState",
+    "Release",
     "TargetHealth",
 ]
+
+
+@dataclass(frozen=True)
+class Release:
+    """One version of what a fleet runs: the AMI and type a launch template version pins."""
+
+    image_id: str
+    image_name: str
+    image_version: str
+    instance_type: str
+    launch_template_version: int
+
+
+@dataclass(frozen=True)
+class InstanceInfo:
+    id: str
+    image_id: str
+    instance_type: str
+    healthy: bool = True
+
+
+@dataclass
+class FleetSnapshot:
+    """The fleet's live group as read while planning."""
+
+    group_name: str
+    generation: int
+    desired: int
+    min_size: int
+    max_size: int
+    instances: list[InstanceInfo]
+    target_group_names: list[str]
+    launch_template_version: int
+    target_group_arns: list[str] = field(default_factory=list)
+    launch_template_id: str = ""
 
 
 class LifecycleState(StrEnum):
