@@ -30,7 +30,6 @@ from reconciler.address import Address, Mode
 from reconciler.errors import AddressError, ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
-from reconciler.planning.rollouts import is_fleet
 from reconciler.sdk import ImportRequest, ObservedResource, Provider
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, conceal_like, digest_paths, mark_schema
@@ -331,7 +330,7 @@ def import_object(
             raise StateError(f"{address} is not an instance the configuration declares (check its key)")
         schema = all_schemas()[(Mode.MANAGED, address.type)]
         config = config_values(change.after, schema.arguments)
-        ids = [cloud_id, str(config.get("name") or "") if is_fleet(address.type) else ""]
+        ids = [cloud_id, schema.fleet.fleet_name(config) if schema.fleet is not None else ""]
         for text, rs in sorted(state.resources.items()):
             if _same_object(rs, type_name=address.type, ids=ids):
                 raise StateError(f"{cloud_id} is already managed as {text} (id {rs.id}) in this stack")

@@ -22,7 +22,16 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reconciler.sdk import CloudError, CloudErrorKind, DataResult, Mode, ReadDataRequest, ResourceSchema
+from reconciler.sdk import (
+    CloudError,
+    CloudErrorKind,
+    DataResult,
+    Label,
+    Mode,
+    ReadDataRequest,
+    ResourceSchema,
+    TypeRole,
+)
 from reconciler_aws.tags import tag_dict
 from reconciler_aws.validation import validate_config
 
@@ -80,10 +89,26 @@ class AmiArgs(BaseModel):
         return self
 
 
+def label(attributes: Mapping[str, Any]) -> Label | None:
+    """How an image reads in a plan: its name, version tag and creation date (AMIs only)."""
+    image_id = str(attributes.get("id", ""))
+    if not image_id.startswith("ami-"):
+        return None
+    return Label(
+        id=image_id,
+        name=str(attributes.get("name") or ""),
+        version=str(attributes.get("version") or ""),
+        created=str(attributes.get("creation_date") or ""),
+    )
+
+
 SCHEMA = ResourceSchema(
     type_name=TYPE_NAME,
     mode=Mode.DATA,
     model=AmiArgs,
+    label=label,
+    noun="image",
+    role=TypeRole.IMAGE_LOOKUP,
     computed=frozenset(
         {
             "id",

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.rollout.plan import parse_generation
 from reconciler.sdk import (
     OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
@@ -37,6 +36,7 @@ from reconciler.sdk import (
     ProviderSettings,
     RefreshRequest,
     ResourceSchema,
+    TypeRole,
 )
 from reconciler_aws.fleet_model import (
     FLEET_TAG,
@@ -49,11 +49,11 @@ from reconciler_aws.fleet_model import (
     fleet_tags,
     generation_of,
     group_fields,
-    group_name,
     group_tags,
     observe,
     pinned_version,
 )
+from reconciler_aws.fleet_names import group_name, parse_generation
 from reconciler_aws.fleet_reads import (
     by_fleet_name,
     default_template_version,
@@ -65,6 +65,7 @@ from reconciler_aws.fleet_reads import (
     instances,
     member_ids,
 )
+from reconciler_aws.fleet_type import FLEET, complete
 from reconciler_aws.tags import ownership_of, tag_changes
 from reconciler_aws.validation import validate_config
 
@@ -81,6 +82,9 @@ SCHEMA = ResourceSchema(
     computed=frozenset({"id", "arn", "group_name", "generation", "instances", "previous_groups"}),
     computed_on_update=frozenset({"arn", "group_name", "generation", "instances", "previous_groups"}),
     force_new=frozenset({"name"}),
+    complete=complete,
+    role=TypeRole.FLEET,
+    fleet=FLEET,
     cloud_name="name",
     description="An auto-scaling fleet: one group per generation, pinned to a numbered template version.",
     terraform_types=(

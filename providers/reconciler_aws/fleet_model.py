@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from reconciler.rollout.plan import green_group_name, parse_generation
 from reconciler.sdk import ObservedResource, ProviderSettings, RolloutConfig, parse_duration
+from reconciler_aws.fleet_names import parse_generation
 from reconciler_aws.tags import OWNERSHIP_KEYS, desired_tags, ownership_of, tag_dict, user_tags
 
 FLEET_TAG = "reconciler:fleet"
@@ -94,10 +94,6 @@ class FleetArgs(BaseModel):
 def config_fields(args: FleetArgs) -> dict[str, Any]:
     """The configuration in the observed shape (config-only keys left out)."""
     return {k: v for k, v in args.model_dump(mode="json").items() if k not in CONFIG_ONLY}
-
-
-def group_name(fleet: str, generation: int) -> str:
-    return green_group_name(fleet, generation)
 
 
 def group_tags(group: Mapping[str, Any]) -> dict[str, str]:

@@ -25,7 +25,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from reconciler.rollout.plan import parse_generation
 from reconciler.sdk import (
     OWNER_STACK_TAG,
     AlarmState,
@@ -44,6 +43,7 @@ from reconciler_aws.fleet_model import (
     pinned_version,
     placement,
 )
+from reconciler_aws.fleet_names import parse_generation
 from reconciler_aws.fleet_reads import group_named, group_not_found, instances
 
 if TYPE_CHECKING:

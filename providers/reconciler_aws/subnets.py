@@ -33,6 +33,7 @@ SCHEMA = ResourceSchema(
     type_name=TYPE_NAME,
     mode=Mode.DATA,
     model=SubnetsArgs,
+    noun="set of subnets",
     computed=frozenset({"ids", "availability_zones", "cidr_blocks"}),
     description="Every subnet of a VPC (optionally by tags and availability zones).",
     terraform_types=(

@@ -35,6 +35,7 @@ SCHEMA = ResourceSchema(
     type_name=TYPE_NAME,
     mode=Mode.DATA,
     model=VpcArgs,
+    noun="VPC",
     computed=frozenset({"id", "cidr_block", "is_default", "tags"}),
     description="Exactly one VPC, by id, default flag, tags or CIDR block.",
 )

@@ -26,10 +26,11 @@ from reconciler.errors import ApplyError, ConfigError, Diagnostic, NameClashErro
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
+from reconciler.planning.fleets import is_release_change
 from reconciler.planning.instances import assemble, evaluate_instance, expand
 from reconciler.planning.model import Action, Plan, ResourceChange
 from reconciler.planning.names import NameRegistry, instance_claim, planned_claims, provider_scopes
-from reconciler.planning.rollouts import TEMPLATE_TYPE, is_fleet, is_release_change, template_version
+from reconciler.planning.related import Values
 from reconciler.planning.sensitivity import marked_result, output_value
 from reconciler.rollout.report import RolloutEvent
 from reconciler.sdk import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
@@ -206,15 +207,10 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 run.writer.set_resource(current)
             return inst.key, _seen(block, inst, schema, current)
         config = evaluate_instance(block, inst, schema)
-        if is_fleet(block.type_name) and config.get("launch_template_version") is None:
+        if schema.complete is not None:  # the planner's rule, with what apply knows now
             with run.lock:
-                templates = [v for a, v in run.ctx.resources.items() if a.type == TEMPLATE_TYPE]
-            version = template_version(config.get("launch_template"), templates)
-            config["launch_template_version"] = (
-                version
-                if version is not None
-                else (current.attributes if current else {}).get("launch_template_version")
-            )
+                related = Values(run.ctx.resources)
+            schema.complete(config, current.attributes if current else None, related)
         for ignored in block.lifecycle.ignore_changes:  # as the planner did: keep what the cloud had
             if change.before is not None and ignored in change.before:
                 config[ignored] = change.before[ignored]
@@ -247,7 +243,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 rollout=current.rollout,
             )
             return inst.key, mark_paths(dict(observed.attributes), marks)
-        if change.action is Action.ROLLOUT and current is not None:
+        if change.action is Action.ROLLOUT and current is not None and schema.fleet is not None:
             observed, failure = roll_out(
                 change=change,
                 config=plain,
@@ -256,6 +252,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                 writer=run.writer,
                 emit=run.emit,
                 stack=run.plan.stack,
+                fleet=schema.fleet,
                 on_event=run.on_rollout,
             )
             rollout = run.writer.snapshot().resources[str(inst.address)].rollout
@@ -271,7 +268,8 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
                     rollout=rollout,
                 )
                 raise failure
-            if any(not is_release_change([d]) for d in change.diffs):  # e.g. capacity changed too
+            fleet = schema.fleet
+            if any(not is_release_change([d], fleet) for d in change.diffs):  # e.g. capacity changed too
                 observed = provider.update(
                     ChangeRequest(
                         address=inst.address,

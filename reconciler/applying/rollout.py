@@ -24,9 +24,8 @@ from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, Rollo
 from reconciler.planning.model import ResourceChange
 from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, run_rollout
 from reconciler.rollout.model import RolloutPlan
-from reconciler.rollout.plan import parse_generation
 from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due
-from reconciler.sdk import ObservedResource, Ownership, Provider, RefreshRequest
+from reconciler.sdk import FleetType, ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.sdk.fleet import FleetOps
 from reconciler.state import ResourceState, StateWriter
 
@@ -64,6 +63,7 @@ def roll_out(
     writer: StateWriter,
     emit: Callable[[str, str], None],
     stack: str,
+    fleet: FleetType,
     on_event: Callable[[str, RolloutEvent, str], None] | None = None,
 ) -> tuple[ObservedResource, RolloutFailedError | None]:
     """Run (or resume) the planned rollout; returns the fleet as the cloud reports it after, and
@@ -117,7 +117,7 @@ def roll_out(
     except CloudError as err:
         if outcome.phase is not Phase.COMPLETE:
             raise
-        observed = made_by(plan, outcome, current=current, stack=stack)
+        observed = made_by(plan, outcome, current=current, stack=stack, fleet=fleet)
         return observed, RolloutFailedError(
             f"the rollout completed ({outcome.message}), but reading the fleet back failed: {err}; "
             "state records what the rollout made, and the next plan reads the fleet again"
@@ -135,31 +135,18 @@ def roll_out(
 
 
 def made_by(
-    plan: RolloutPlan, outcome: RolloutOutcome, *, current: ResourceState, stack: str
+    plan: RolloutPlan, outcome: RolloutOutcome, *, current: ResourceState, stack: str, fleet: FleetType
 ) -> ObservedResource:
     """The fleet as a complete rollout left it, from the plan and the members it saw last (used
     only when the fleet cannot be read back)."""
-    serving = plan.green_group or plan.group
-    attributes = dict(current.attributes)
-    generation = parse_generation(serving, plan.fleet_name)
-    previous = [plan.group] if plan.green_group and plan.keep_previous_s else []
-    attributes.update(
-        group_name=serving,
-        launch_template_version=plan.new.launch_template_version,
-        previous_groups=previous,
-        instances=[
-            {
-                "id": m.instance_id,
-                "image_id": m.image_id,
-                "instance_type": m.instance_type,
-                "lifecycle_state": str(m.lifecycle_state),
-                "health_status": m.health_status,
-            }
-            for m in sorted(outcome.serving, key=lambda m: m.instance_id)
-        ],
+    attributes = fleet.after_rollout(
+        current.attributes,
+        fleet_name=plan.fleet_name,
+        serving=plan.green_group or plan.group,
+        kept=[plan.group] if plan.green_group and plan.keep_previous_s else [],
+        version=plan.new.launch_template_version,
+        members=outcome.serving,
     )
-    if generation is not None:
-        attributes["generation"] = generation
     return ObservedResource(
         id=current.id, attributes=attributes, ownership=Ownership(stack=stack, address=current.address)
     )

@@ -26,6 +26,13 @@ from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
 from reconciler.planning.decide import decide_action, diff_attributes
+from reconciler.planning.fleets import (
+    cleanup_change,
+    expand_fleet_rollout,
+    is_release_change,
+    resume_change,
+    rollout_payload,
+)
 from reconciler.planning.instances import (
     assemble,
     evaluate_instance,
@@ -41,16 +48,7 @@ from reconciler.planning.model import (
     ResourceChange,
 )
 from reconciler.planning.refresh import Observed, detect_drift, refresh_state
-from reconciler.planning.rollouts import (
-    TEMPLATE_TYPE,
-    cleanup_change,
-    expand_fleet_rollout,
-    is_fleet,
-    is_release_change,
-    resume_change,
-    rollout_payload,
-    template_version,
-)
+from reconciler.planning.related import Changes, Values
 from reconciler.planning.scope import apply_targets, check_ownership, plan_destroy, plan_orphans
 from reconciler.planning.sensitivity import (
     SECRET_LOOKUP,
@@ -62,7 +60,7 @@ from reconciler.planning.sensitivity import (
     provider_tag_warnings,
     tag_warning,
 )
-from reconciler.sdk import Provider, ReadDataRequest, ResourceSchema
+from reconciler.sdk import FleetType, Provider, ReadDataRequest, ResourceSchema
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, conceal_like, digest_paths, keyed_digest, reveal
 from reconciler.state import State
@@ -248,8 +246,10 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
             with w.lock:
                 if warning not in w.plan.warnings:
                     w.plan.warnings.append(warning)
-        if is_fleet(block.type_name):
-            _fill_template_version(marked, obs.attributes if obs is not None else None, w)
+        if schema.complete is not None:  # e.g. a fleet's unpinned version: its template's default
+            with w.lock:
+                related = Values(w.ctx.resources)
+            schema.complete(marked, obs.attributes if obs is not None else None, related)
         # the cloud's side is sensitive where the configuration, the schema or state says so
         paths = [*marked_paths(marked), *(digest_paths(rs.attributes) if rs is not None else [])]
         paths += [(n,) for n in schema.sensitive]
@@ -316,8 +316,10 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
             depends_on=sorted({d for d in _block_deps(block)}),
             create_before_destroy=block.lifecycle.create_before_destroy,
         )
-        if is_fleet(block.type_name) and prior is not None:
-            _plan_rollout(change, desired=desired, prior=prior, record=rs.rollout if rs else None, w=w)
+        if schema.fleet is not None and prior is not None:
+            _plan_rollout(
+                change, schema.fleet, desired=desired, prior=prior, record=rs.rollout if rs else None, w=w
+            )
         values[inst.key] = seen
         with w.lock:
             w.plan.changes.append(change)
@@ -326,20 +328,9 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
         w.ctx.resources[block.address] = assemble(block, values)
 
 
-def _fill_template_version(desired: dict[str, Any], prior: dict[str, Any] | None, w: _Walk) -> None:
-    """A fleet without a pinned version runs its template's (planned) default version."""
-    if desired.get("launch_template_version") is not None:
-        return
-    with w.lock:
-        templates = [v for a, v in w.ctx.resources.items() if a.type == TEMPLATE_TYPE]
-    version = template_version(desired.get("launch_template"), templates)
-    if version is None and prior is not None:
-        version = prior.get("launch_template_version")  # a template this stack does not manage
-    desired["launch_template_version"] = version
-
-
 def _plan_rollout(
     change: ResourceChange,
+    fleet: FleetType,
     *,
     desired: dict[str, Any],
     prior: dict[str, Any],
@@ -347,36 +338,20 @@ def _plan_rollout(
     w: _Walk,
 ) -> None:
     """A fleet whose launch template version changes is rolled out, not merely updated."""
-    if resume_change(change, record) or cleanup_change(change, record, prior, now=time.time()):
+    if resume_change(change, record) or cleanup_change(change, record, prior, fleet=fleet, now=time.time()):
         return
-    if change.action is not Action.UPDATE or not is_release_change(change.diffs):
+    if change.action is not Action.UPDATE or not is_release_change(change.diffs, fleet):
         return
-    template = _template_change(desired.get("launch_template"), prior.get("launch_template"), w)
     with w.lock:
         reads = list(w.plan.data)
+        related = Changes(w.plan.changes)
     plan = expand_fleet_rollout(
-        fleet_name=str(desired.get("name")),
-        prior=prior,
-        desired=desired,
-        template_before=template.before if template else None,
-        template_after=template.after if template else None,
-        reads=reads,
-        record=record,
+        fleet=fleet, prior=prior, desired=desired, related=related, reads=reads, record=record
     )
     change.action = Action.ROLLOUT
     change.reason = ActionReason.ROLLOUT_BECAUSE_LAUNCH_TEMPLATE
     change.rollout = rollout_payload(plan)
     change.note = plan.strategy.value.replace("_", "/")
-
-
-def _template_change(new_id: Any, old_id: Any, w: _Walk) -> ResourceChange | None:
-    with w.lock:
-        for c in w.plan.changes:
-            if c.type_name == TEMPLATE_TYPE and (
-                (c.after or {}).get("id") == new_id or (c.before or {}).get("id") == old_id
-            ):
-                return c
-    return None
 
 
 def _block_deps(block: ResourceBlock) -> list[str]:

@@ -21,8 +21,8 @@ from typing import Any
 from reconciler.address import Address, Mode
 from reconciler.errors import StateError
 from reconciler.planning.decide import diff_attributes
+from reconciler.planning.fleets import unfinished
 from reconciler.planning.model import AttributeDiff, DriftEntry, DriftKind
-from reconciler.planning.rollouts import unfinished
 from reconciler.sdk import (
     OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,

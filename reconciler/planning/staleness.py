@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reconciler.planning.planfile import ConfigDigest, PlanFile
+from reconciler.sdk import Mode
+from reconciler.sdk.registry import all_schemas
 from reconciler.state import State
 
-# What a data source's result is called in a reason ("now resolves to a different image").
-DATA_NOUN = {"aws_ami": "image", "aws_vpc": "VPC", "aws_subnets": "set of subnets"}
 SHOWN_FINGERPRINT = 40  # fingerprints this short (ids) are shown as "old → new"
 
 
@@ -81,7 +81,8 @@ def _fingerprint_reasons(planned: Mapping[str, str], current: Mapping[str, str])
             reasons.append(f"{address} could not be read again as it was when the plan was made")
             continue
         type_name = address.split(".")[1]
-        noun = DATA_NOUN.get(type_name, "result")
+        schema = all_schemas().get((Mode.DATA, type_name))  # its type names its results
+        noun = schema.noun if schema is not None else "result"
         text = f"{address} now resolves to a different {noun}"
         if len(before) <= SHOWN_FINGERPRINT and len(now) <= SHOWN_FINGERPRINT:
             text += f" ({before} → {now})"

@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from reconciler.planning.labels import labels_of_reads
 from reconciler.planning.model import ACTION_SYMBOL, Action, ActionReason, DataRead, Plan, ResourceChange
 from reconciler.values import UNKNOWN, is_marked
 
@@ -175,13 +176,8 @@ def _drift_value(value: Any) -> str:
 
 
 def image_names(plan: Plan) -> dict[str, str]:
-    """AMI id → image name (with its version) from the plan's lookups, to annotate image ids."""
-    names: dict[str, str] = {}
-    for read in plan.data:
-        for attrs in (read.previous, read.attributes):
-            if attrs and str(attrs.get("id", "")).startswith("ami-") and attrs.get("name"):
-                names[str(attrs["id"])] = str(attrs["name"])
-    return names
+    """Image id → image name from the plan's lookups, to annotate image ids."""
+    return {i: label.name for i, label in labels_of_reads(plan.data).items() if label.name}
 
 
 def render_change(c: ResourceChange, console: Console, *, names: dict[str, str] | None = None) -> None:

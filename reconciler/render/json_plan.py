@@ -11,11 +11,12 @@ the digests plans keep of them: they become `null` and are marked in `before_sen
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reconciler import __version__
 from reconciler.address import Address
+from reconciler.planning.labels import labels_of_reads
 from reconciler.planning.model import (
     Action,
     AttributeDiff,
@@ -25,8 +26,8 @@ from reconciler.planning.model import (
     Plan,
     ResourceChange,
 )
-from reconciler.planning.rollouts import images_seen
 from reconciler.rollout.model import RolloutPlan
+from reconciler.sdk import Label, known_image
 from reconciler.sensitive import is_legacy
 from reconciler.values import UNKNOWN, is_marked
 
@@ -119,23 +120,23 @@ def _diff(d: AttributeDiff) -> dict[str, Any]:
     }
 
 
-def _image(release: dict[str, Any], images: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _image(release: dict[str, Any], labels: Mapping[str, Label]) -> dict[str, Any]:
     image_id = str(release.get("image_id") or "")
-    seen = images.get(image_id, {})
+    seen = labels.get(image_id)
     name = release.get("image_name")
-    if not name or name == image_id or not image_id.startswith("ami-"):  # a placeholder, not a name
-        name = seen.get("name")
+    if not name or name == image_id or not known_image(image_id):  # a placeholder, not a name
+        name = seen.name if seen else None
     return {
-        "id": image_id if image_id.startswith("ami-") else None,
+        "id": image_id if known_image(image_id) else None,
         "name": name,
-        "version": release.get("image_version") or seen.get("version") or None,
-        "creation_date": seen.get("creation_date"),
+        "version": release.get("image_version") or (seen.version if seen else None) or None,
+        "creation_date": (seen.created or None) if seen else None,
         "instance_type": release.get("instance_type") or None,
         "launch_template_version": release.get("launch_template_version") or None,
     }
 
 
-def rollout_document(payload: dict[str, Any], images: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+def rollout_document(payload: dict[str, Any], labels: Mapping[str, Label]) -> dict[str, Any] | None:
     """The `rollout` object of a fleet's ROLLOUT change (docs/plan-json.md#rollout)."""
     raw = payload.get("plan")
     if not isinstance(raw, dict):
@@ -149,8 +150,8 @@ def rollout_document(payload: dict[str, Any], images: dict[str, dict[str, Any]])
             "summary": plan.summary,
             "group": plan.group,
             "new_group": plan.green_group or None,
-            "old": _image(raw.get("old") or {}, images),
-            "new": _image(raw.get("new") or {}, images),
+            "old": _image(raw.get("old") or {}, labels),
+            "new": _image(raw.get("new") or {}, labels),
             "desired_capacity": plan.desired,
             "total_instances": plan.total_instances,
             "instances_to_replace": plan.replace_count,
@@ -195,7 +196,7 @@ def rollout_document(payload: dict[str, Any], images: dict[str, dict[str, Any]])
     return document
 
 
-def _change(c: ResourceChange, images: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _change(c: ResourceChange, labels: Mapping[str, Label]) -> dict[str, Any]:
     before, before_sensitive = _attributes(c.before, c.sensitive_paths)
     after, after_sensitive = _attributes(c.after, c.sensitive_paths)
     hidden = set(c.sensitive_paths)
@@ -218,7 +219,7 @@ def _change(c: ResourceChange, images: dict[str, dict[str, Any]]) -> dict[str, A
         "depends_on": list(c.depends_on),
         "create_before_destroy": c.create_before_destroy,
         "note": c.note or None,
-        "rollout": rollout_document(payload, images) if c.action is Action.ROLLOUT else None,
+        "rollout": rollout_document(payload, labels) if c.action is Action.ROLLOUT else None,
         "cleanup_groups": [str(g) for g in payload.get("cleanup_groups") or []],
     }
 
@@ -315,7 +316,7 @@ def plan_mode(plan: Plan) -> str:
 
 def plan_document(plan: Plan) -> dict[str, Any]:
     """The whole plan as a JSON-serialisable dict (docs/plan-json.md)."""
-    images = images_seen(plan.data)
+    labels = labels_of_reads(plan.data)
     return {
         "format_version": FORMAT_VERSION,
         "reconciler_version": __version__,
@@ -324,7 +325,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "has_changes": plan.has_changes,
         "prior_state": {"lineage": plan.lineage, "serial": plan.serial},
         "targets": list(plan.targets),
-        "resource_changes": [_change(c, images) for c in plan.changes],
+        "resource_changes": [_change(c, labels) for c in plan.changes],
         "data_sources": [_data(r) for r in plan.data],
         "output_changes": {o.name: _output(o) for o in sorted(plan.outputs, key=lambda o: o.name)},
         "resource_drift": [_drift(e) for e in plan.drift],

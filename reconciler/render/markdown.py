@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.planning.labels import labels_of_reads
 from reconciler.planning.model import ACTION_SYMBOL, Action, DataRead, Plan, ResourceChange
-from reconciler.planning.rollouts import images_seen
 from reconciler.render.human import REASON_TEXT, VERB, fmt_value, image_names, summary_line
 from reconciler.rollout.model import RolloutPlan
+from reconciler.sdk import Label, Mode, TypeRole, known_image
+from reconciler.sdk.registry import all_schemas
 from reconciler.sdk.rollout_block import format_duration
 from reconciler.sensitive import is_legacy
 from reconciler.values import UNKNOWN, is_marked
@@ -133,11 +136,12 @@ def _table_rows(changes: list[ResourceChange]) -> list[str]:
     return rows
 
 
-def _release(release: dict[str, Any], images: dict[str, dict[str, Any]]) -> str:
+def _release(release: dict[str, Any], labels: Mapping[str, Label]) -> str:
     image_id = str(release.get("image_id") or "")
     name = str(release.get("image_name") or image_id or "?")
-    facts = [image_id] if image_id.startswith("ami-") and image_id != name else []
-    created = images.get(image_id, {}).get("creation_date")
+    facts = [image_id] if known_image(image_id) and image_id != name else []
+    seen = labels.get(image_id)
+    created = seen.created if seen else None
     if created:
         facts.append(str(created)[:10])
     if release.get("launch_template_version"):
@@ -145,7 +149,7 @@ def _release(release: dict[str, Any], images: dict[str, dict[str, Any]]) -> str:
     return f"{_code(name)}" + (f" ({', '.join(facts)})" if facts else "")
 
 
-def _rollout_paragraph(c: ResourceChange, images: dict[str, dict[str, Any]]) -> list[str]:
+def _rollout_paragraph(c: ResourceChange, labels: Mapping[str, Label]) -> list[str]:
     payload = c.rollout or {}
     raw = payload.get("plan")
     if not isinstance(raw, dict):
@@ -157,8 +161,8 @@ def _rollout_paragraph(c: ResourceChange, images: dict[str, dict[str, Any]]) -> 
         duration += f", at most {format_duration(plan.max_duration_s)}"
     groups = f"{plan.group} → {plan.green_group}" if plan.green_group else f"{plan.group}, in place"
     text = (
-        f"**{_code(str(c.address))}** ({_text(groups)}): {_release(raw.get('old') or {}, images)} → "
-        f"{_release(raw.get('new') or {}, images)}, **{strategy}** rollout; replaces "
+        f"**{_code(str(c.address))}** ({_text(groups)}): {_release(raw.get('old') or {}, labels)} → "
+        f"{_release(raw.get('new') or {}, labels)}, **{strategy}** rollout; replaces "
         f"**{plan.replace_count} of {plan.total_instances}** instances, estimated {duration}."
     )
     if plan.health_gates:
@@ -172,6 +176,11 @@ def _rollout_paragraph(c: ResourceChange, images: dict[str, dict[str, Any]]) -> 
     lines += [f"{n}. {_text(step)}" for n, step in enumerate(plan.outline(), 1)]
     lines += [f"- _note:_ {_text(note)}" for note in plan.notes]
     return lines
+
+
+def _image_lookup(type_name: str) -> bool:
+    schema = all_schemas().get((Mode.DATA, type_name))
+    return schema is not None and schema.role is TypeRole.IMAGE_LOOKUP
 
 
 def _chosen(attrs: dict[str, Any] | None) -> str:
@@ -340,19 +349,19 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, plan_file: str | N
             "and run `reconciler apply plan.json`."
         )
     cut_note = f"_This comment was shortened to fit {limit:,} characters; {see_all}._"
-    images, names = images_seen(plan.data), image_names(plan)
+    labels, names = labels_of_reads(plan.data), image_names(plan)
     table = _Section(
         "| | Resource | Action |\n|---|---|---|", _table_rows(changes), "\n_… and {n} more rows; {see}._"
     )
     facts = [  # what a reviewer needs besides the table: kept room for while the table is cut
         _Section(
             "### Rollouts\n",
-            ["\n".join(_rollout_paragraph(c, images)) + "\n" for c in changes if c.action is Action.ROLLOUT],
+            ["\n".join(_rollout_paragraph(c, labels)) + "\n" for c in changes if c.action is Action.ROLLOUT],
             "_… and {n} more rollouts; {see}._\n",
         ),
         _Section(
             "### AMI lookups\n",
-            [_lookup(r) for r in plan.data if r.explanation or r.type_name == "aws_ami"],
+            [_lookup(r) for r in plan.data if r.explanation or _image_lookup(r.type_name)],
             "- _… and {n} more; {see}._",
         ),
         _Section("### Changed outside reconciler\n", _drift_lines(plan), "- _… and {n} more lines; {see}._"),

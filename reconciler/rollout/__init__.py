@@ -15,7 +15,7 @@ from reconciler.rollout.model import (
     RolloutStep,
     StepKind,
 )
-from reconciler.rollout.plan import expand_rollout, green_group_name
+from reconciler.rollout.plan import expand_rollout
 from reconciler.rollout.progress import Phase, RolloutProgress, next_step, rollback_steps
 from reconciler.sdk.rollout_block import RolloutConfig, Strategy, format_duration, parse_duration
 
@@ -33,7 +33,6 @@ __all__ = [
     "Strategy",
     "expand_rollout",
     "format_duration",
-    "green_group_name",
     "next_step",
     "parse_duration",
     "rollback_steps",

@@ -115,8 +115,6 @@ def _create_group(step: RolloutStep, env: StepEnv) -> None:
         env.ops.set_capacity(group=step.group, desired=desired, min_size=min_size, max_size=max_size)
         env.observe(Observation(group=step.group, detail=f"{step.group} already exists; adopted"))
         return
-    tags = {k: v for k, v in (live.tags if live else {}).items() if not k.startswith("aws:")}
-    tags.update(env.tags)
     env.ops.create_group(
         name=step.group,
         launch_template_id=env.plan.launch_template_id,
@@ -126,7 +124,7 @@ def _create_group(step: RolloutStep, env: StepEnv) -> None:
         max_size=max_size,
         target_group_arns=(),  # the plan attaches in its own ATTACH step
         like=env.plan.group,
-        tags=tags,
+        tags=env.tags,
     )
 
 

@@ -31,8 +31,11 @@ class HealthVerdict:
         return f"{text}: {'; '.join(self.problems)}" if self.problems else text
 
 
-def member_problems(member: GroupMember, *, target_group_arns: Sequence[str]) -> list[str]:
-    """Why `member` is not healthy yet ([] when it is)."""
+def member_problems(
+    member: GroupMember, *, target_group_arns: Sequence[str], names: Mapping[str, str] | None = None
+) -> list[str]:
+    """Why `member` is not healthy yet ([] when it is); target groups are named by `names` (ARN →
+    name, the plan's), else by ARN."""
     problems = []
     if member.instance_state != "running":
         problems.append(f"{member.instance_id} is {member.instance_state}")
@@ -43,14 +46,8 @@ def member_problems(member: GroupMember, *, target_group_arns: Sequence[str]) ->
     for arn in target_group_arns:
         state = member.target_health.get(arn, TargetHealth.UNUSED)
         if state is not TargetHealth.HEALTHY:
-            problems.append(f"{member.instance_id} is {state} in {_tg_name(arn)}")
+            problems.append(f"{member.instance_id} is {state} in {(names or {}).get(arn, arn)}")
     return problems
-
-
-def _tg_name(arn: str) -> str:
-    """ "arn:...:targetgroup/web/0123" -> "web"; anything else as given."""
-    parts = arn.split("/")
-    return parts[1] if len(parts) >= 3 and parts[0].endswith("targetgroup") else arn
 
 
 def evaluate_gate(
@@ -59,6 +56,7 @@ def evaluate_gate(
     alarms: Mapping[str, AlarmState],
     *,
     target_group_arns: Sequence[str],
+    names: Mapping[str, str] | None = None,
 ) -> HealthVerdict:
     """Whether `step.count` members (on `step.image_id`/`instance_type` when set) are healthy and
     none of `step.alarms` is in ALARM."""
@@ -72,7 +70,7 @@ def evaluate_gate(
     problems: list[str] = []
     healthy = 0
     for member in counted:
-        found = member_problems(member, target_group_arns=target_group_arns)
+        found = member_problems(member, target_group_arns=target_group_arns, names=names)
         healthy += not found
         problems += found
     firing = [name for name in step.alarms if alarms.get(name) is AlarmState.ALARM]

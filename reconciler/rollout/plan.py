@@ -18,8 +18,6 @@ Old instances go unhealthy-first, then by id. Instance ids in steps are those se
 
 from __future__ import annotations
 
-import re
-
 from reconciler.rollout.model import (
     FleetSnapshot,
     InstanceInfo,
@@ -55,23 +53,8 @@ __all__ = [
     "canary_counts",
     "duration_line",
     "expand_rollout",
-    "green_group_name",
     "needs_replacement",
-    "parse_generation",
 ]
-
-
-def green_group_name(fleet_name: str, generation: int) -> str:
-    """The auto-scaling group name of a fleet generation: ("web", 8) -> "web-g0008"."""
-    return f"{fleet_name}-g{generation:04d}"
-
-
-def parse_generation(group_name: str, fleet_name: str) -> int | None:
-    """Inverse of `green_group_name`; a group named exactly like the fleet is generation 0."""
-    if group_name == fleet_name:
-        return 0
-    match = re.fullmatch(rf"{re.escape(fleet_name)}-g(\d+)", group_name)
-    return int(match.group(1)) if match else None
 
 
 def needs_replacement(instance: InstanceInfo, new: Release) -> bool:
@@ -216,9 +199,17 @@ def _canary(
 
 
 def expand_rollout(
-    *, config: RolloutConfig, fleet: FleetSnapshot, old: Release, new: Release, fleet_name: str
+    *,
+    config: RolloutConfig,
+    fleet: FleetSnapshot,
+    old: Release,
+    new: Release,
+    fleet_name: str,
+    green_group: str,
 ) -> RolloutPlan:
-    """The whole rollout of `fleet` from `old` to `new` under `config`, step by step."""
+    """The whole rollout of `fleet` from `old` to `new` under `config`, step by step.
+    `green_group` names the group a strategy that makes a new group creates (the fleet type's
+    name for the next generation)."""
     ctx = StepContext(
         group=fleet.group_name,
         target_groups=list(fleet.target_group_names),
@@ -232,7 +223,7 @@ def expand_rollout(
     )
     ordered = sorted(fleet.instances, key=lambda i: (i.healthy, i.id))
     victims = [i.id for i in ordered if needs_replacement(i, new)]
-    green = "" if config.strategy is Strategy.ROLLING else green_group_name(fleet_name, fleet.generation + 1)
+    green = "" if config.strategy is Strategy.ROLLING else green_group
     steps: list[RolloutStep] = []
     labels: list[str] = []
     notes: list[str] = []

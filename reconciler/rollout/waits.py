@@ -131,7 +131,8 @@ def wait_healthy(step: RolloutStep, env: StepEnv) -> None:
             if step.alarms
             else {}
         )
-        verdict = evaluate_gate(step, members, alarms, target_group_arns=arns)
+        names = dict(zip(env.plan.target_group_arns, env.plan.target_groups, strict=False))
+        verdict = evaluate_gate(step, members, alarms, target_group_arns=arns, names=names)
         waited = env.clock() - started
         env.observe(Observation(group=step.group, members=members, waited_s=waited, detail=str(verdict)))
         if verdict.ok:

@@ -21,24 +21,39 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
+
+from reconciler.sdk.rollout_block import RolloutConfig
+from reconciler.sdk.types import Label, Related
 
 __all__ = [
+    "UNKNOWN_IMAGE",
     "AlarmState",
     "FleetOps",
     "FleetSnapshot",
+    "FleetType",
     "GroupInfo",
     "GroupMember",
     "InstanceInfo",
     "LifecycleState",
     "Release",
     "TargetHealth",
+    "known_image",
 ]
+
+
+UNKNOWN_IMAGE = "(known after apply)"  # a Release's image_id (and name) while it is unknown
+
+
+def known_image(image_id: str) -> bool:
+    """A release's image_id is a real id (not unknown, not missing)."""
+    return bool(image_id) and image_id != UNKNOWN_IMAGE
 
 
 @dataclass(frozen=True)
 class Release:
-    """One version of what a fleet runs: the AMI and type a launch template version pins."""
+    """One version of what a fleet runs: the image and type a launch template version pins.
+    `image_id` is UNKNOWN_IMAGE while it is known only after apply."""
 
     image_id: str
     image_name: str
@@ -149,8 +164,9 @@ class FleetOps(Protocol):
         like: str,
         tags: Mapping[str, str],
     ) -> None:
-        """Create a group pinned to a numbered version; subnets, health check type and grace
-        period are copied from the group named `like` (the live one)."""
+        """Create a group pinned to a numbered version; subnets, health check type, grace period
+        and the user tags (not the cloud's own) are copied from the group named `like` (the live
+        one), and `tags` are added."""
         ...
 
     def set_launch_template_version(self, *, group: str, launch_template_id: str, version: int) -> None: ...
@@ -190,4 +206,56 @@ class FleetOps(Protocol):
 
     def alarm_states(self, names: Sequence[str]) -> dict[str, AlarmState]:
         """State of each named CloudWatch alarm; a missing alarm is MISSING."""
+        ...
+
+
+class FleetType(Protocol):
+    """The rollout hooks of a fleet resource type (`ResourceSchema.fleet`): what the engine needs
+    to plan, run and record a rollout without knowing the cloud's names. The provider owns every
+    name here: group naming, where target group names come from, which arguments are the release.
+    All pure."""
+
+    release_arguments: frozenset[str]  # a change of one of these is rolled out, not updated
+
+    def fleet_name(self, desired: Mapping[str, Any]) -> str: ...
+
+    def rollout_config(self, desired: Mapping[str, Any]) -> RolloutConfig:
+        """The fleet's `rollout { }` block (defaults when it has none)."""
+        ...
+
+    def snapshot(self, prior: Mapping[str, Any], desired: Mapping[str, Any]) -> FleetSnapshot:
+        """The live group as the prior attributes (refreshed) describe it."""
+        ...
+
+    def releases(
+        self,
+        *,
+        prior: Mapping[str, Any],
+        desired: Mapping[str, Any],
+        related: Related,
+        labels: Mapping[str, Label],
+    ) -> tuple[Release, Release]:
+        """(what runs now, what the plan rolls out); image names from `labels` (by image id)."""
+        ...
+
+    def group_name(self, fleet_name: str, generation: int) -> str:
+        """The group a rollout creates for `generation`."""
+        ...
+
+    def kept_groups(self, prior: Mapping[str, Any]) -> list[str]:
+        """Groups of the fleet other than the serving one (kept for rollback)."""
+        ...
+
+    def after_rollout(
+        self,
+        attributes: Mapping[str, Any],
+        *,
+        fleet_name: str,
+        serving: str,
+        kept: Sequence[str],
+        version: int,
+        members: Sequence[GroupMember],
+    ) -> dict[str, Any]:
+        """The fleet's attributes once a rollout completed, from what it made (used when the fleet
+        cannot be read back): `serving` group at launch template `version`, `kept` groups."""
         ...

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
 from reconciler.address import Address, Mode
+
+if TYPE_CHECKING:
+    from reconciler.sdk.fleet import FleetType
 
 OWNER_STACK_TAG = "reconciler:stack"
 OWNER_ADDRESS_TAG = "reconciler:address"
@@ -31,6 +35,43 @@ class UpdatePreview:
 
 # (prior attributes, changed argument paths, desired arguments) → preview; pure, no cloud calls.
 UpdatePreviewer = Callable[[Mapping[str, Any], Sequence[str], Mapping[str, Any]], UpdatePreview]
+
+
+class TypeRole(StrEnum):
+    """What the engine does with a type beyond planning it."""
+
+    PLAIN = "plain"
+    FLEET = "fleet"  # rolled out when its release arguments change (`ResourceSchema.fleet`)
+    IMAGE_LOOKUP = "image_lookup"  # a machine-image lookup: `ami list`, "old → new image" in plans
+
+
+@dataclass(frozen=True)
+class Label:
+    """How an object reads in a plan: "app-1.4.2 (ami-0a1b…, 2026-11-20)"."""
+
+    id: str
+    name: str
+    version: str = ""
+    created: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedObject:
+    """Another object of the plan as a hook may see it: before and after this run."""
+
+    type_name: str
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+
+
+class Related(Protocol):
+    """What a hook may see of the rest of the plan: objects by their id."""
+
+    def find(self, object_id: Any) -> PlannedObject | None: ...
+
+
+# (desired arguments, to fill in place; prior attributes or None; the related objects) → None
+Completer = Callable[[dict[str, Any], Mapping[str, Any] | None, Related], None]
 
 
 @dataclass(frozen=True)
@@ -55,6 +96,13 @@ class ResourceSchema:
     sensitive: frozenset[str] = frozenset()
     computed_on_update: frozenset[str] = frozenset()  # computed attrs an in-place update changes
     preview_update: UpdatePreviewer | None = None  # refines computed_on_update when it can
+    # Arguments the engine fills from other planned objects before comparing, at plan and apply
+    # (a fleet without a pinned version runs its template's planned default version).
+    complete: Completer | None = None
+    label: Callable[[Mapping[str, Any]], Label | None] | None = None  # how a result reads in plans
+    noun: str = "result"  # what one is called in a stale-plan reason ("image", "VPC")
+    role: TypeRole = TypeRole.PLAIN
+    fleet: FleetType | None = None  # set iff role is FLEET: the rollout hooks
     description: str = ""
     # Terraform types users write for this one: (Terraform type, one line on the difference).
     # An unknown type that is one of these is answered with this type and that line.

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.address import Address, Mode
+from reconciler.planning.fleets import rollout_payload
 from reconciler.planning.model import (
     Action,
     ActionReason,
@@ -21,7 +22,6 @@ from reconciler.planning.model import (
     Plan,
     ResourceChange,
 )
-from reconciler.planning.rollouts import rollout_payload
 from reconciler.rollout.model import FleetSnapshot, InstanceInfo, Release
 from reconciler.rollout.plan import expand_rollout
 from reconciler.sdk.rollout_block import RolloutConfig
@@ -62,7 +62,9 @@ def fleet_rollout(instances: int = 12) -> dict[str, Any]:
     config = RolloutConfig(
         strategy="blue_green", alarms=["web-5xx"], health_timeout="10m", keep_previous="1h"
     )
-    plan = expand_rollout(config=config, fleet=fleet, old=old, new=new, fleet_name="web")
+    plan = expand_rollout(
+        config=config, fleet=fleet, old=old, new=new, fleet_name="web", green_group="web-g0008"
+    )
     return rollout_payload(plan)
 
 

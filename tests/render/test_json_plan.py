@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 
 from reconciler.address import Address, Mode
+from reconciler.planning.fleets import rollout_payload
 from reconciler.planning.model import Action, AttributeDiff, OutputChange, Plan, ResourceChange
-from reconciler.planning.rollouts import rollout_payload
 from reconciler.render.json_plan import FORMAT_VERSION, plan_document, summary_line
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.progress import Phase, RolloutProgress
@@ -380,7 +380,14 @@ def test_a_new_image_known_only_after_apply() -> None:
     from tests.rollout.builders import OLD, fleet
 
     unknown = Release("(known after apply)", "(known after apply)", "", "t3.micro", 0)
-    plan = expand_rollout(config=RolloutConfig(), fleet=fleet(2), old=OLD, new=unknown, fleet_name="web")
+    plan = expand_rollout(
+        config=RolloutConfig(),
+        fleet=fleet(2),
+        old=OLD,
+        new=unknown,
+        fleet_name="web",
+        green_group="web-g0008",
+    )
     change = ResourceChange(
         address=Address("aws_fleet", "web"),
         action=Action.ROLLOUT,

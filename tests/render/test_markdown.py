@@ -218,7 +218,7 @@ def test_cells_escape_pipes_and_code_spans_survive_backticks() -> None:
 
 
 def test_rolling_rollout_is_in_place_and_resume_is_said() -> None:
-    from reconciler.planning.rollouts import rollout_payload
+    from reconciler.planning.fleets import rollout_payload
     from reconciler.rollout.progress import Phase, RolloutProgress
     from tests.rollout.builders import plan_for
 

@@ -7,6 +7,7 @@ from typing import Any
 from reconciler.rollout.model import FleetSnapshot, InstanceInfo, Release, RolloutPlan
 from reconciler.rollout.plan import expand_rollout
 from reconciler.sdk.rollout_block import RolloutConfig
+from reconciler_aws.fleet_names import group_name
 
 OLD = Release("ami-0a1b", "app-1.4.2", "1.4.2", "t3.micro", 7)
 NEW = Release("ami-0c3d", "app-1.5.0", "1.5.0", "t3.micro", 8)
@@ -48,10 +49,12 @@ def fleet(
 
 
 def plan_for(desired: int, *, fleet_kw: dict[str, Any] | None = None, **config: Any) -> RolloutPlan:
+    snapshot = fleet(desired, **(fleet_kw or {}))
     return expand_rollout(
         config=RolloutConfig(**config),
-        fleet=fleet(desired, **(fleet_kw or {})),
+        fleet=snapshot,
         old=OLD,
         new=NEW,
         fleet_name="web",
+        green_group=group_name("web", snapshot.generation + 1),
     )

@@ -280,7 +280,8 @@ class FakeFleet:
         )
         if name in self.groups:
             raise _invalid(call, f"AutoScalingGroup by this name already exists - {name}", "AlreadyExists")
-        self._group(call, like)
+        live = self._group(call, like)
+        tags = {k: v for k, v in live.tags.items() if not k.startswith("aws:")} | dict(tags)  # as AWS's
         if launch_template_version not in self.versions or launch_template_id != self.launch_template_id:
             raise _invalid(call, f"launch template {launch_template_id} version {launch_template_version}?")
         if not min_size <= desired <= max_size:

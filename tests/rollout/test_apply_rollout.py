@@ -18,13 +18,14 @@ import pytest
 from reconciler.address import Address
 from reconciler.applying.rollout import roll_out
 from reconciler.errors import CloudError, CloudErrorKind
+from reconciler.planning.fleets import rollout_payload
 from reconciler.planning.model import Action, ResourceChange
-from reconciler.planning.rollouts import rollout_payload
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.progress import Phase, RolloutProgress
 from reconciler.sdk import ObservedResource, Ownership, RefreshRequest
 from reconciler.state import ResourceState, State, StateWriter
 from reconciler.state.local import LocalBackend
+from reconciler_aws.fleet_type import FLEET
 from tests.rollout.test_executor import BLUE, GREEN, NEW, make_fleet, make_plan
 
 ADDRESS = "aws_fleet.web"
@@ -89,6 +90,7 @@ def apply(
         writer=writer,
         emit=lambda _a, _m: None,
         stack="s",
+        fleet=FLEET,
     )
     return observed, failure, writer
 

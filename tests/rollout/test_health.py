@@ -70,7 +70,7 @@ OK = {"web-5xx": AlarmState.OK}
 def test_gate(
     members: list[GroupMember], alarms: dict[str, AlarmState], ok: bool, failed: bool, problem: str | None
 ) -> None:
-    verdict = evaluate_gate(GATE, members, alarms, target_group_arns=[TG])
+    verdict = evaluate_gate(GATE, members, alarms, target_group_arns=[TG], names={TG: "web"})
     assert (verdict.ok, verdict.failed) == (ok, failed)
     if problem is None:
         assert verdict.problems == []

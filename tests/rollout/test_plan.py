@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind
-from reconciler.rollout.plan import canary_counts, duration_line, green_group_name, parse_generation
+from reconciler.rollout.plan import canary_counts, duration_line
 from reconciler.sdk.rollout_block import Strategy
+from reconciler_aws.fleet_names import group_name as green_group_name
+from reconciler_aws.fleet_names import parse_generation
 from tests.rollout.builders import NEW, OLD, plan_for
 
 

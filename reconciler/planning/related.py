@@ -1,0 +1,57 @@
+"""What a type's hooks may see of the rest of the plan (reconciler.sdk.Related): objects by id.
+
+Two views with one shape: `Changes` over the planned changes (before and after, as the reviewer
+sees them), and `Values` over the evaluated resource values the walk has so far (planned values
+while planning, what the cloud reported while applying). Pure. Callers: planning.planner and
+applying.executor (ResourceSchema.complete), planning.fleets (FleetType.releases).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from reconciler.address import Address
+from reconciler.planning.model import ResourceChange
+from reconciler.sdk import PlannedObject
+
+__all__ = ["Changes", "Values", "iter_instances"]
+
+
+def iter_instances(value: Any) -> Iterator[Mapping[str, Any]]:
+    """Every instance value of a block value (single, count list or for_each map)."""
+    if isinstance(value, dict) and "id" in value:
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from iter_instances(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from iter_instances(v)
+
+
+class Changes:
+    """The plan's changes: an object is found by the id it has after the change, or had before."""
+
+    def __init__(self, changes: Iterable[ResourceChange]) -> None:
+        self.changes = list(changes)
+
+    def find(self, object_id: Any) -> PlannedObject | None:
+        for c in self.changes:
+            if (c.after or {}).get("id") == object_id or (c.before or {}).get("id") == object_id:
+                return PlannedObject(type_name=c.type_name, before=c.before, after=c.after)
+        return None
+
+
+class Values:
+    """Resource values by block address: an object is found by its id."""
+
+    def __init__(self, resources: Mapping[Address, Any]) -> None:
+        self.resources = dict(resources)
+
+    def find(self, object_id: Any) -> PlannedObject | None:
+        for address, value in self.resources.items():
+            for inst in iter_instances(value):
+                if inst.get("id") == object_id:
+                    return PlannedObject(type_name=address.type, before=None, after=inst)
+        return None
