@@ -29,7 +29,6 @@ if TYPE_CHECKING:  # the engine is imported when the command runs: `reconciler -
     from reconciler.config import Stack
     from reconciler.sdk import Provider
 
-AMI_TYPE = "aws_ami"
 DEFAULT_VERSION_TAG = "Version"
 
 
@@ -68,7 +67,7 @@ def add_parsers(sub: Any, *, state_group: Any) -> None:
     )
     s.add_argument("--version-tag", default=None, metavar="TAG", help="tag holding versions, for a glob")
     s.add_argument(
-        "--provider", default="aws", metavar="KEY", help="provider configuration (aws or aws.ALIAS)"
+        "--provider", default=None, metavar="KEY", help="provider configuration (aws or aws.ALIAS)"
     )
     s.add_argument("--json", action="store_true", help="print the listing as JSON")
     s.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable")
@@ -96,8 +95,17 @@ def _needed(graph: dict[str, set[str]], roots: set[str]) -> set[str]:
     return seen
 
 
+def image_types() -> list[str]:
+    """The data-source types that look up machine images (aws_ami)."""
+    from reconciler.sdk import Mode, TypeRole
+    from reconciler.sdk.registry import all_schemas
+
+    schemas = all_schemas().items()
+    return sorted(t for (mode, t), s in schemas if mode is Mode.DATA and s.role is TypeRole.IMAGE_LOOKUP)
+
+
 def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str, Provider]) -> list[Lookup]:
-    """Every aws_ami lookup instance, read through its provider as plan reads it."""
+    """Every image lookup instance (aws_ami), read through its provider as plan reads it."""
     from reconciler.errors import CloudError
     from reconciler.expressions import EvalContext, evaluate
     from reconciler.graph.build import build_graph
@@ -108,8 +116,9 @@ def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str
     from reconciler.sensitive import REGISTRY, reveal
     from reconciler.values import UNKNOWN, contains_unknown, has_marks
 
+    kinds = image_types()
     graph = build_graph(stack)
-    needed = _needed(graph, {str(a) for a in stack.data if a.type == AMI_TYPE})
+    needed = _needed(graph, {str(a) for a in stack.data if a.type in kinds})
     ctx = EvalContext(
         variables=dict(variables),
         resources={a: UNKNOWN for a in stack.resources},
@@ -138,7 +147,7 @@ def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str
                     try:
                         result = providers[block.provider_key].read_data(request)
                     except CloudError as exc:
-                        if block.type_name != AMI_TYPE:
+                        if block.type_name not in kinds:
                             raise
                         lookup.explanation = REGISTRY.scrub(exc.message)
                     else:
@@ -148,7 +157,7 @@ def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str
                         lookup.explanation = SECRET_LOOKUP if lookup.sensitive else result.explanation
                 else:
                     lookup.explanation = "its arguments are known only at apply"
-                if block.type_name == AMI_TYPE:
+                if block.type_name in kinds:
                     found.append(lookup)
             ctx.data[block.address] = assemble(block, values)
     return sorted(found, key=lambda lk: lk.address.sort_key())
@@ -162,9 +171,9 @@ def _stack_dir(directory: Path) -> bool:
 
 
 def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
-    from reconciler.sdk import ProviderSettings
+    from reconciler.sdk import provider_for_type
     from reconciler.sdk.images import ImageLister
-    from reconciler.sdk.registry import make_provider
+    from reconciler.sdk.registry import make_provider, plugins
     from reconciler.session import load, provider_settings
 
     target = args.target.strip()
@@ -174,7 +183,11 @@ def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
         if is_address or _stack_dir(directory)
         else None
     )
-    settings = provider_settings(loaded.stack, loaded.variables) if loaded else {"aws": ProviderSettings()}
+    settings = (
+        provider_settings(loaded.stack, loaded.variables)
+        if loaded
+        else {n: p.configure(alias=None, values={}) for n, p in plugins().items()}
+    )
     providers = {key: make_provider(s) for key, s in settings.items()}
     lookups = resolve_lookups(loaded.stack, loaded.variables, providers) if loaded else []
 
@@ -185,14 +198,16 @@ def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
         return provider
 
     sections: list[tuple[str, list[Any]]] = []
+    kinds = image_types()
+    kind = kinds[0] if kinds else "image"
     if is_address:
         wanted = Address.parse(target)
-        if wanted.mode is not Mode.DATA or wanted.type != AMI_TYPE:
-            raise ReconcilerError(f"{target} is not an aws_ami lookup; give data.aws_ami.NAME or a name glob")
+        if wanted.mode is not Mode.DATA or wanted.type not in kinds:
+            raise ReconcilerError(f"{target} is not an {kind} lookup; give data.{kind}.NAME or a name glob")
         chosen = [lk for lk in lookups if wanted.contains(lk.address)]
         if not chosen:
             known = ", ".join(str(lk.address) for lk in lookups) or "none"
-            raise ReconcilerError(f"no lookup {target} in the stack (its aws_ami lookups: {known})")
+            raise ReconcilerError(f"no lookup {target} in the stack (its {kind} lookups: {known})")
         for lk in chosen:
             if lk.config is None:
                 sections.append((f"{lk.address}: {lk.explanation}", []))
@@ -203,14 +218,15 @@ def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
             query = hidden if lk.sensitive else images.describe_image_query(lk.config)
             sections.append((f"{lk.address}: {query}", found))
     else:
-        if args.provider not in providers:
-            raise ReconcilerError(f'no provider configuration "{args.provider}" in the stack')
+        key = args.provider or provider_for_type(kind)
+        if key not in providers:
+            raise ReconcilerError(f'no provider configuration "{key}" in the stack')
         tag = args.version_tag or next(
             (str(lk.config["version_tag"]) for lk in lookups if lk.config and lk.config.get("version_tag")),
             DEFAULT_VERSION_TAG,
         )
-        config = {"owners": args.owner or ["self"], "name": target}
-        images = lister(args.provider)
+        images = lister(key)
+        config = images.name_query(target, owners=args.owner)
         found = images.list_images(config=config, version_tag=tag)
         sections.append((f"images named {target}: {images.describe_image_query(config)}", found))
     if args.json:

@@ -30,7 +30,7 @@ from reconciler.address import Address, Mode
 from reconciler.errors import AddressError, ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
-from reconciler.sdk import ImportRequest, ObservedResource, Provider
+from reconciler.sdk import ImportRequest, ObservedResource, Provider, provider_for_type
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, conceal_like, digest_paths, mark_schema
 from reconciler.session import Loaded, read_state
@@ -92,7 +92,8 @@ def assign(found: Iterable[Found], *, preferred: Mapping[str, str]) -> tuple[dic
         by_address.setdefault(str(addr), []).append(f)
     chosen: dict[str, Found] = {}
     for text, candidates in sorted(by_address.items()):
-        want = preferred.get(str(Address.parse(text).block), "aws")
+        block = Address.parse(text).block
+        want = preferred.get(str(block), provider_for_type(block.type))
         ranked = sorted(candidates, key=lambda f: (f.provider != want, f.provider, _identity(f)))
         chosen[text] = ranked[0]
         others = sorted({_identity(f)[0] for f in ranked[1:] if _identity(f) != _identity(ranked[0])})

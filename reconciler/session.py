@@ -19,12 +19,10 @@ from reconciler.expressions import EvalContext
 from reconciler.graph.build import build_graph
 from reconciler.planning.names import provider_scopes
 from reconciler.planning.static import validate_statically
-from reconciler.sdk import Provider, ProviderSettings
+from reconciler.sdk import Provider, ProviderSettings, registry
 from reconciler.sdk.registry import make_provider, open_backend
 from reconciler.sensitive import reveal
 from reconciler.state import Backend, State
-
-PROVIDER_ARGUMENTS = ("region", "profile", "endpoint_url", "default_tags", "alias")
 
 
 @dataclass
@@ -111,15 +109,17 @@ def _order(diag: Diagnostic) -> tuple[str, int, int, str]:
 
 
 def _check_provider_refs(stack: Stack) -> None:
+    known = registry.known_providers()  # each has a default configuration
     diags = []
     for block in [*stack.data.values(), *stack.resources.values()]:
         key = block.provider_key
-        if key != "aws" and key not in stack.providers:
+        if key not in known and key not in stack.providers:
+            name, _, alias = key.partition(".")
             diags.append(
                 Diagnostic(
                     summary=f'Provider configuration not present: "{key}"',
                     pos=block.pos,
-                    detail=f'Add a provider "aws" block with alias = "{key.partition(".")[2]}".',
+                    detail=f'Add a provider "{name}" block with alias = "{alias}".',
                 )
             )
     if diags:
@@ -152,11 +152,13 @@ def read_state(backend: Backend, stack: Stack) -> State:
 def provider_settings(stack: Stack, variables: Mapping[str, Any]) -> dict[str, ProviderSettings]:
     """Evaluate every provider block (they may use variables, nothing else)."""
     ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
-    out: dict[str, ProviderSettings] = {"aws": ProviderSettings()}
+    plugins = registry.plugins()
+    out: dict[str, ProviderSettings] = {n: p.configure(alias=None, values={}) for n, p in plugins.items()}
     diags: list[Diagnostic] = []
     for key, block in stack.providers.items():
+        plugin = plugins[block.name]
         for name, attr in block.body.attributes.items():
-            if name not in PROVIDER_ARGUMENTS:
+            if name != "alias" and name not in plugin.arguments:
                 diags.append(
                     Diagnostic(
                         summary=f'Unsupported argument "{name}" in provider "{block.name}"', pos=attr.pos
@@ -165,15 +167,8 @@ def provider_settings(stack: Stack, variables: Mapping[str, Any]) -> dict[str, P
         if diags:
             continue
         values = reveal(evaluate_body(block.body, ctx), what=f'provider "{key}"')
-        tags = values.get("default_tags") or {}
-        out[key] = ProviderSettings(
-            name=block.name,
-            alias=block.alias,
-            region=values.get("region"),
-            profile=values.get("profile"),
-            endpoint_url=values.get("endpoint_url"),
-            default_tags={str(k): str(v) for k, v in dict(tags).items()},
-        )
+        values.pop("alias", None)
+        out[key] = plugin.configure(alias=block.alias, values=values)
     if diags:
         raise ConfigError(diags)
     return out

@@ -1,6 +1,6 @@
 """The AWS session, its clients and the one way every AWS call is made.
 
-One `AwsClients` per provider instance: a boto3 Session built from ProviderSettings (profile,
+One `AwsClients` per provider instance: a boto3 Session built from AwsSettings (profile,
 region; boto3's own chain otherwise: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL; an explicit
 `endpoint_url` overrides), clients created lazily under a lock (sessions are not thread-safe,
 clients are) and cached per service, and a per-operation call counter fed by a botocore
@@ -32,9 +32,10 @@ import boto3
 from botocore import xform_name
 from botocore.config import Config
 
-from reconciler.sdk import CloudError, CloudErrorKind, ProviderSettings
+from reconciler.sdk import CloudError, CloudErrorKind
 from reconciler_aws.error_codes import THROTTLING_CODES
 from reconciler_aws.errors import translate_errors
+from reconciler_aws.settings import AwsSettings
 
 MAX_ATTEMPTS_ENV = "RECONCILER_AWS_MAX_ATTEMPTS"
 DEFAULT_MAX_ATTEMPTS = 10
@@ -72,7 +73,7 @@ def max_attempts_from_env(default: int = DEFAULT_MAX_ATTEMPTS) -> int:
 class AwsClients:
     """Lazily built, cached boto3 clients for one provider configuration, plus a call counter."""
 
-    def __init__(self, settings: ProviderSettings, *, max_attempts: int | None = None) -> None:
+    def __init__(self, settings: AwsSettings, *, max_attempts: int | None = None) -> None:
         self.settings = settings
         self.calls: Counter[str] = Counter()
         self.max_attempts = max_attempts if max_attempts is not None else max_attempts_from_env()

@@ -33,7 +33,6 @@ from reconciler.sdk import (
     Mode,
     ObservedResource,
     OwnershipError,
-    ProviderSettings,
     RefreshRequest,
     ResourceSchema,
     TypeRole,
@@ -66,6 +65,7 @@ from reconciler_aws.fleet_reads import (
     member_ids,
 )
 from reconciler_aws.fleet_type import FLEET, complete
+from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import ownership_of, tag_changes
 from reconciler_aws.validation import validate_config
 
@@ -120,7 +120,7 @@ def _observe_all(
     clients: AwsClients,
     by_fleet: Mapping[str, list[Any]],
     *,
-    settings: ProviderSettings,
+    settings: AwsSettings,
     address: object = None,
 ) -> dict[str, ObservedResource | None]:
     actives = [g for fleet, groups in by_fleet.items() if (g := active_group(groups, fleet)) is not None]
@@ -129,7 +129,7 @@ def _observe_all(
 
 
 def refresh(
-    clients: AwsClients, request: RefreshRequest, *, settings: ProviderSettings
+    clients: AwsClients, request: RefreshRequest, *, settings: AwsSettings
 ) -> dict[str, ObservedResource | None]:
     if not request.ids:
         return {}
@@ -141,7 +141,7 @@ def refresh(
     return {fleet: observed.get(fleet) for fleet in request.ids}
 
 
-def _read(clients: AwsClients, fleet: str, *, settings: ProviderSettings, address: str) -> ObservedResource:
+def _read(clients: AwsClients, fleet: str, *, settings: AwsSettings, address: str) -> ObservedResource:
     groups = groups_of_fleet(clients, fleet, address=address)
     observed = _observe_all(clients, {fleet: groups}, settings=settings, address=address).get(fleet)
     if observed is None:
@@ -154,14 +154,14 @@ def _read(clients: AwsClients, fleet: str, *, settings: ProviderSettings, addres
     return observed
 
 
-def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -> list[ObservedResource]:
+def find_owned(clients: AwsClients, stack: str, *, settings: AwsSettings) -> list[ObservedResource]:
     """Every fleet with a group tagged with `stack`, whatever address it is tagged with."""
     observed = _observe_all(clients, by_fleet_name(groups_of_stack(clients, stack)), settings=settings)
     return [obs for _, obs in sorted(observed.items()) if obs is not None]
 
 
 def import_resource(
-    clients: AwsClients, request: ImportRequest, *, settings: ProviderSettings
+    clients: AwsClients, request: ImportRequest, *, settings: AwsSettings
 ) -> ObservedResource:
     """Adopt the group named `request.id` as a generation of the configured fleet `name`."""
     address = str(request.address)
@@ -256,7 +256,7 @@ def _converge(
     *,
     args: FleetArgs,
     request: ChangeRequest,
-    settings: ProviderSettings,
+    settings: AwsSettings,
 ) -> ObservedResource:
     """Bring the active group to the configuration, in place; then read the fleet back."""
     address = str(request.address)
@@ -320,7 +320,7 @@ def _converge(
     return _read(clients, args.name, settings=settings, address=address)
 
 
-def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+def create(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings) -> ObservedResource:
     args = validate_config(FleetArgs, request.config, address=request.address)
     address = str(request.address)
     first = group_name(args.name, 1)
@@ -366,7 +366,7 @@ def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSet
     return _read(clients, args.name, settings=settings, address=address)
 
 
-def update(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+def update(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings) -> ObservedResource:
     args = validate_config(FleetArgs, request.config, address=request.address)
     address = str(request.address)
     fleet = request.id or args.name

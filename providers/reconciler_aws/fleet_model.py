@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from reconciler.sdk import ObservedResource, ProviderSettings, RolloutConfig, parse_duration
+from reconciler.sdk import ObservedResource, RolloutConfig, parse_duration
 from reconciler_aws.fleet_names import parse_generation
+from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import OWNERSHIP_KEYS, desired_tags, ownership_of, tag_dict, user_tags
 
 FLEET_TAG = "reconciler:fleet"
@@ -138,7 +139,7 @@ def placement(group: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return zones, subnets
 
 
-def group_fields(group: Mapping[str, Any], *, fleet: str, settings: ProviderSettings) -> dict[str, Any]:
+def group_fields(group: Mapping[str, Any], *, fleet: str, settings: AwsSettings) -> dict[str, Any]:
     """One group as the fleet's arguments (without `rollout`, which the cloud does not store)."""
     zones, subnets = placement(group)
     tags = {k: v for k, v in group_tags(group).items() if k not in FLEET_KEYS}
@@ -181,7 +182,7 @@ def observe(
     groups: Iterable[Mapping[str, Any]],
     *,
     ec2: Mapping[str, Mapping[str, Any]],
-    settings: ProviderSettings,
+    settings: AwsSettings,
 ) -> ObservedResource | None:
     """Every group of one fleet (and EC2's view of their instances) → the fleet; None if no group."""
     all_groups = ordered(groups, fleet)

@@ -42,7 +42,6 @@ from reconciler.sdk import (
     Mode,
     ObservedResource,
     OwnershipError,
-    ProviderSettings,
     RefreshRequest,
     ResourceSchema,
     UpdatePreview,
@@ -64,6 +63,7 @@ from reconciler_aws.launch_template_reads import (
     version_fields,
     with_live_tags,
 )
+from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_dict, tag_list
 from reconciler_aws.validation import block_context, validate_config
 
@@ -151,7 +151,7 @@ SCHEMA = ResourceSchema(
 
 
 def refresh(
-    clients: AwsClients, request: RefreshRequest, *, settings: ProviderSettings
+    clients: AwsClients, request: RefreshRequest, *, settings: AwsSettings
 ) -> dict[str, ObservedResource | None]:
     if not request.ids:
         return {}
@@ -181,7 +181,7 @@ def refresh(
     return out
 
 
-def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -> list[ObservedResource]:
+def find_owned(clients: AwsClients, stack: str, *, settings: AwsSettings) -> list[ObservedResource]:
     """Every template tagged with `stack` now (live tags), whatever address it is tagged with."""
     rows = clients.paginate(
         "ec2",
@@ -209,7 +209,7 @@ def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -
 
 
 def import_resource(
-    clients: AwsClients, request: ImportRequest, *, settings: ProviderSettings
+    clients: AwsClients, request: ImportRequest, *, settings: AwsSettings
 ) -> ObservedResource:
     """Adopt the template with id (`lt-...`) or name `request.id`: add the ownership tags."""
     address = str(request.address)
@@ -262,7 +262,7 @@ def _converge(
     *,
     args: LaunchTemplateArgs,
     tags: dict[str, str],
-    settings: ProviderSettings,
+    settings: AwsSettings,
     address: object,
 ) -> ObservedResource:
     """Bring an existing template to `args` and `tags`: when the default version's launch data
@@ -364,7 +364,7 @@ def _adoptable(
     return existing
 
 
-def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+def create(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings) -> ObservedResource:
     args = _args(request)
     address = str(request.address)
     tags = desired_tags(user=args.tags, default=settings.default_tags, stack=request.stack, address=address)
@@ -413,7 +413,7 @@ def _owned_template(
     return template
 
 
-def update(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+def update(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings) -> ObservedResource:
     args = _args(request)
     address = str(request.address)
     tid = request.id or str((request.prior or {}).get("id") or "")

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.sdk import CloudError, ObservedResource, ProviderSettings
+from reconciler.sdk import CloudError, ObservedResource
 from reconciler_aws.error_codes import is_not_found
 from reconciler_aws.launch_template_data import observed_fields, version_digest
+from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import ownership_of, tag_dict, tag_list, user_tags
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def observe(
     template: Mapping[str, Any],
     version: Mapping[str, Any],
     *,
-    settings: ProviderSettings,
+    settings: AwsSettings,
     region: str,
     latest: Mapping[str, Any] | None = None,
 ) -> ObservedResource:

@@ -16,6 +16,7 @@ from reconciler.sdk.backend import Backend, BackendPlugin
 from reconciler.sdk.plugin import ProviderPlugin
 from reconciler_aws import SCHEMAS
 from reconciler_aws.sandbox import SANDBOX
+from reconciler_aws.settings import ARGUMENTS, S3_BACKEND_SETTINGS, aws_settings, configure
 
 __all__ = ["PLUGIN", "S3_BACKEND"]
 
@@ -23,7 +24,7 @@ __all__ = ["PLUGIN", "S3_BACKEND"]
 def _connect(settings: ProviderSettings) -> Provider:
     from reconciler_aws.provider import AwsProvider
 
-    return AwsProvider(settings)
+    return AwsProvider(aws_settings(settings))
 
 
 def _open_s3(config: Mapping[str, Any], *, stack_dir: Path, stack: str | None) -> Backend:
@@ -32,5 +33,12 @@ def _open_s3(config: Mapping[str, Any], *, stack_dir: Path, stack: str | None) -
     return S3Backend.from_config(config, stack=stack)
 
 
-PLUGIN = ProviderPlugin(name="aws", types=SCHEMAS, connect=_connect, sandbox=SANDBOX)
-S3_BACKEND = BackendPlugin(name="s3", open=_open_s3)
+PLUGIN = ProviderPlugin(
+    name="aws",
+    types=SCHEMAS,
+    connect=_connect,
+    arguments=ARGUMENTS,
+    configure=configure,
+    sandbox=SANDBOX,
+)
+S3_BACKEND = BackendPlugin(name="s3", settings=S3_BACKEND_SETTINGS, open=_open_s3)

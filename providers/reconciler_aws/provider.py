@@ -9,7 +9,7 @@ counts every AWS API call by operation name (benchmarks print it). Callers:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from reconciler.sdk import (
@@ -21,7 +21,6 @@ from reconciler.sdk import (
     ImportRequest,
     Mode,
     ObservedResource,
-    ProviderSettings,
     ReadDataRequest,
     RefreshRequest,
     ResourceSchema,
@@ -30,6 +29,7 @@ from reconciler.sdk.images import ImageCandidate
 from reconciler_aws import SCHEMAS, ami, ami_list, fleet, launch_template, subnets, target_group, vpc
 from reconciler_aws.clients import AwsClients
 from reconciler_aws.fleet_ops import AwsFleetOps
+from reconciler_aws.settings import AwsSettings
 
 DataReader = Callable[[AwsClients, ReadDataRequest], DataResult]
 
@@ -44,25 +44,25 @@ class ManagedType(Protocol):
     """What a managed-resource module offers (see reconciler_aws/launch_template.py)."""
 
     def refresh(
-        self, clients: AwsClients, request: RefreshRequest, *, settings: ProviderSettings
+        self, clients: AwsClients, request: RefreshRequest, *, settings: AwsSettings
     ) -> dict[str, ObservedResource | None]: ...
 
     def create(
-        self, clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings
+        self, clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings
     ) -> ObservedResource: ...
 
     def update(
-        self, clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings
+        self, clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings
     ) -> ObservedResource: ...
 
     def delete(self, clients: AwsClients, request: DeleteRequest) -> None: ...
 
     def find_owned(
-        self, clients: AwsClients, stack: str, *, settings: ProviderSettings
+        self, clients: AwsClients, stack: str, *, settings: AwsSettings
     ) -> list[ObservedResource]: ...
 
     def import_resource(
-        self, clients: AwsClients, request: ImportRequest, *, settings: ProviderSettings
+        self, clients: AwsClients, request: ImportRequest, *, settings: AwsSettings
     ) -> ObservedResource: ...
 
 
@@ -82,7 +82,7 @@ def _unsupported(call: str, type_name: str) -> CloudError:
 class AwsProvider:
     """The live AWS provider for one `provider "aws"` block."""
 
-    def __init__(self, settings: ProviderSettings, *, max_attempts: int | None = None) -> None:
+    def __init__(self, settings: AwsSettings, *, max_attempts: int | None = None) -> None:
         self.settings = settings
         self.clients = AwsClients(settings, max_attempts=max_attempts)
 
@@ -100,6 +100,9 @@ class AwsProvider:
     ) -> list[ImageCandidate]:
         """`ami list` (sdk.images.ImageLister): the AMIs an aws_ami query finds, classified."""
         return ami_list.list_candidates(self.clients, config=config, version_tag=version_tag, address=address)
+
+    def name_query(self, pattern: str, *, owners: Sequence[str]) -> dict[str, Any]:
+        return {"owners": list(owners) or ["self"], "name": pattern}
 
     def describe_image_query(self, config: Mapping[str, Any]) -> str:
         return ami_list.describe_query(config)

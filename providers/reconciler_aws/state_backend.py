@@ -22,8 +22,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.sdk import CloudError, LockHolder, ProviderSettings, State, StateError
+from reconciler.sdk import CloudError, LockHolder, State, StateError
 from reconciler_aws.clients import AwsClients
+from reconciler_aws.settings import S3_BACKEND_SETTINGS, AwsSettings
 from reconciler_aws.state_lock import (
     S3_CONFLICT_CODES,
     DynamoLockStore,
@@ -33,7 +34,7 @@ from reconciler_aws.state_lock import (
     hold_lock,
 )
 
-SETTINGS = ("bucket", "key", "region", "lock_table", "encrypt", "endpoint_url", "profile")
+SETTINGS = S3_BACKEND_SETTINGS
 LOCK_SUFFIX = ".lock"
 
 
@@ -103,7 +104,7 @@ class S3Backend:
         self.config = config
         self.stack = stack
         self._clients = clients or AwsClients(
-            ProviderSettings(region=config.region, profile=config.profile, endpoint_url=config.endpoint_url)
+            AwsSettings(region=config.region, profile=config.profile, endpoint_url=config.endpoint_url)
         )
         self._guard = threading.Lock()
         self._etag: str | None = None  # of the object as last read or written; None: expect none

@@ -30,10 +30,10 @@ from reconciler.sdk import (
     Mode,
     ObservedResource,
     OwnershipError,
-    ProviderSettings,
     RefreshRequest,
     ResourceSchema,
 )
+from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_list, user_tags
 from reconciler_aws.target_group_reads import (
     DELAY_KEY,
@@ -145,7 +145,7 @@ def arn_suffix(arn: str) -> str:
 
 
 def observe(
-    group: dict[str, Any], *, tags: dict[str, str], delay: int, settings: ProviderSettings
+    group: dict[str, Any], *, tags: dict[str, str], delay: int, settings: AwsSettings
 ) -> ObservedResource:
     """One described group, its tags and deregistration delay → attributes in the model's shape."""
     tcp = group.get("HealthCheckProtocol") == "TCP"
@@ -183,7 +183,7 @@ def observe(
 
 
 def refresh(
-    clients: AwsClients, request: RefreshRequest, *, settings: ProviderSettings
+    clients: AwsClients, request: RefreshRequest, *, settings: AwsSettings
 ) -> dict[str, ObservedResource | None]:
     if not request.ids:
         return {}
@@ -200,7 +200,7 @@ def refresh(
     return out
 
 
-def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -> list[ObservedResource]:
+def find_owned(clients: AwsClients, stack: str, *, settings: AwsSettings) -> list[ObservedResource]:
     """Every target group tagged with `stack` now, whatever address it is tagged with."""
     rows = clients.paginate(
         "resourcegroupstaggingapi",
@@ -220,7 +220,7 @@ def find_owned(clients: AwsClients, stack: str, *, settings: ProviderSettings) -
 
 
 def import_resource(
-    clients: AwsClients, request: ImportRequest, *, settings: ProviderSettings
+    clients: AwsClients, request: ImportRequest, *, settings: AwsSettings
 ) -> ObservedResource:
     """Adopt the target group with ARN or name `request.id`: add the ownership tags."""
     address = str(request.address)
@@ -255,7 +255,7 @@ def _converge(
     args: TargetGroupArgs,
     tags: dict[str, str],
     current_tags: dict[str, str],
-    settings: ProviderSettings,
+    settings: AwsSettings,
     address: str,
 ) -> ObservedResource:
     """Bring an existing group's health check, delay and tags to the configuration."""
@@ -288,7 +288,7 @@ def _converge(
     return observe(group, tags=tags, delay=delay, settings=settings)
 
 
-def create(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+def create(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings) -> ObservedResource:
     args = validate_config(TargetGroupArgs, request.config, address=request.address)
     address = str(request.address)
     tags = desired_tags(user=args.tags, default=settings.default_tags, stack=request.stack, address=address)
@@ -344,7 +344,7 @@ def _finish_create(
     *,
     args: TargetGroupArgs,
     tags: dict[str, str],
-    settings: ProviderSettings,
+    settings: AwsSettings,
     address: str,
 ) -> ObservedResource:
     """A group just made: set the deregistration delay when it is not AWS's default."""
@@ -376,7 +376,7 @@ def _owned_group(
     return group, tags
 
 
-def update(clients: AwsClients, request: ChangeRequest, *, settings: ProviderSettings) -> ObservedResource:
+def update(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings) -> ObservedResource:
     args = validate_config(TargetGroupArgs, request.config, address=request.address)
     address = str(request.address)
     arn = request.id or str((request.prior or {}).get("id") or "")

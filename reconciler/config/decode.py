@@ -25,6 +25,7 @@ from reconciler.expressions import (
     suggest,
     traversal_parts,
 )
+from reconciler.sdk import provider_for_type
 from reconciler.values import UNKNOWN
 
 META_ARGUMENTS = ("count", "for_each", "depends_on", "provider")
@@ -146,9 +147,10 @@ def depends_on_list(attr: Attribute | None, diags: Diags, *, context: str) -> li
     return out
 
 
-def provider_key(attr: Attribute | None, diags: Diags, *, context: str) -> str:
+def provider_key(attr: Attribute | None, diags: Diags, *, context: str, type_name: str) -> str:
+    """The provider configuration a block names (`aws`, `aws.eu`); its type's provider when none."""
     if attr is None:
-        return "aws"
+        return provider_for_type(type_name)
     expr = attr.expr
     if isinstance(expr, Variable):
         return expr.name
@@ -157,7 +159,7 @@ def provider_key(attr: Attribute | None, diags: Diags, *, context: str) -> str:
     diags.add(
         'Invalid "provider": expected a provider reference such as aws or aws.eu', attr.pos, context=context
     )
-    return "aws"
+    return provider_for_type(type_name)
 
 
 def lifecycle_of(blocks: list[NestedBlock], diags: Diags, *, context: str) -> Lifecycle:
@@ -246,7 +248,7 @@ def resource_block(block: NestedBlock, mode: Mode, diags: Diags) -> ResourceBloc
         count=count.expr if count is not None else None,
         for_each=for_each.expr if for_each is not None else None,
         depends_on=depends_on_list(meta.get("depends_on"), diags, context=context),
-        provider_key=provider_key(meta.get("provider"), diags, context=context),
+        provider_key=provider_key(meta.get("provider"), diags, context=context, type_name=type_name),
         lifecycle=lifecycle_of(lifecycle_blocks, diags, context=context),
     )
 

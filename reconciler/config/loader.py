@@ -39,6 +39,7 @@ from reconciler.config.validate import validate_stack
 from reconciler.errors import ConfigError, Diagnostic, Severity, SourcePos
 from reconciler.expressions import suggest
 from reconciler.expressions.coerce import ConversionError
+from reconciler.sdk import registry
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 BLOCK_LABELS = {
@@ -50,11 +51,6 @@ BLOCK_LABELS = {
     "resource": ("type", "name"),
     "output": ("name",),
 }
-BACKEND_ARGUMENTS = {
-    "local": ("path",),
-    "s3": ("bucket", "key", "region", "lock_table", "encrypt", "endpoint_url", "profile"),
-}
-PROVIDER_ARGUMENTS = ("alias", "region", "profile", "endpoint_url", "default_tags")
 VARIABLE_ARGUMENTS = ("type", "default", "description", "sensitive", "nullable")
 OUTPUT_ARGUMENTS = ("value", "description", "sensitive", "depends_on")
 
@@ -176,19 +172,20 @@ class _Builder:
         if not backends:
             return
         backend = backends[0]
-        if len(backend.labels) != 1 or backend.labels[0] not in BACKEND_ARGUMENTS:
+        known = registry.backends()
+        if len(backend.labels) != 1 or backend.labels[0] not in known:
             got = backend.labels[0] if backend.labels else ""
             self.diags.add(
                 f'Unsupported backend type "{got}"',
                 backend.pos,
                 context=context,
-                detail='Use backend "local" or backend "s3".',
-                suggestion=_suggest(got, BACKEND_ARGUMENTS),
+                detail="Use " + " or ".join(f'backend "{n}"' for n in known) + ".",
+                suggestion=_suggest(got, known),
             )
             return
         kind = backend.labels[0]
         ctx = f'in backend "{kind}"'
-        check_names(backend.body, allowed_attrs=BACKEND_ARGUMENTS[kind], diags=self.diags, context=ctx)
+        check_names(backend.body, allowed_attrs=known[kind].settings, diags=self.diags, context=ctx)
         settings.backend_type = kind
         for name, attr in backend.body.attributes.items():
             value = literal(attr.expr, self.diags, what=f'backend argument "{name}"', context=ctx)
@@ -196,8 +193,6 @@ class _Builder:
                 settings.backend[name] = value
 
     def _provider(self, block: NestedBlock) -> None:
-        from reconciler.sdk import registry
-
         name = block.labels[0]
         context = f'in provider "{name}"'
         if name not in registry.known_providers():
@@ -205,7 +200,8 @@ class _Builder:
                 f'Unknown provider "{name}"', block.pos, suggestion=_suggest(name, registry.known_providers())
             )
             return
-        check_names(block.body, allowed_attrs=PROVIDER_ARGUMENTS, diags=self.diags, context=context)
+        arguments = ("alias", *registry.plugins()[name].arguments)
+        check_names(block.body, allowed_attrs=arguments, diags=self.diags, context=context)
         alias = literal_of(block.body.attributes.get("alias"), str, None, self.diags, context=context)
         provider = ProviderBlock(name, alias, block.body, block.pos)
         if provider.key in self.stack.providers:

@@ -14,6 +14,7 @@ from reconciler.address import Address, Mode
 from reconciler.config.types import TypeSpec
 from reconciler.errors import SourcePos
 from reconciler.expressions import Expr, Reference
+from reconciler.sdk import provider_for_type
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,12 @@ class ResourceBlock:
     count: Expr | None = None
     for_each: Expr | None = None
     depends_on: list[Reference] = field(default_factory=list)
-    provider_key: str = "aws"
+    provider_key: str = ""  # "" → the type's provider (provider_for_type)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+
+    def __post_init__(self) -> None:
+        if not self.provider_key:
+            self.provider_key = provider_for_type(self.type_name)
 
     @property
     def context(self) -> str:

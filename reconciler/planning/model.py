@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.address import Address
 from reconciler.errors import Diagnostic
+from reconciler.sdk import provider_for_type
 
 
 class Action(StrEnum):
@@ -66,7 +67,7 @@ class ResourceChange:
     address: Address
     action: Action
     type_name: str
-    provider: str = "aws"
+    provider: str = ""  # "" → the type's provider (provider_for_type)
     reason: ActionReason = ActionReason.NONE
     id: str | None = None
     before: dict[str, Any] | None = None
@@ -78,6 +79,10 @@ class ResourceChange:
     create_before_destroy: bool = False
     note: str = ""  # one line shown after the action, e.g. "new version 2 (default)"
     rollout: dict[str, Any] | None = None  # filled for Action.ROLLOUT (see reconciler.rollout)
+
+    def __post_init__(self) -> None:
+        if not self.provider:
+            self.provider = provider_for_type(self.type_name)
 
     @property
     def is_change(self) -> bool:

@@ -51,16 +51,7 @@ class Claim:
 
 def provider_scopes(settings: Mapping[str, ProviderSettings]) -> dict[str, str]:
     """Provider key → name space: equal for configurations that reach the same region and account."""
-    out: dict[str, str] = {}
-    for key, s in settings.items():
-        if not isinstance(s.region, str) or not s.region:
-            out[key] = f"the region of provider {key}"
-            continue
-        parts = [f"region {s.region}"]
-        parts += [f"profile {s.profile}"] if s.profile else []
-        parts += [f"endpoint {s.endpoint_url}"] if s.endpoint_url else []
-        out[key] = ", ".join(parts)
-    return out
+    return {key: s.scope() or f"the region of provider {key}" for key, s in settings.items()}
 
 
 def claim_of(

@@ -64,6 +64,7 @@ from reconciler.sdk.types import (
     TypeRole,
     UpdatePreview,
     UpdatePreviewer,
+    provider_for_type,
 )
 from reconciler.state.backend import Backend
 from reconciler.state.holder import holder_from_json, holder_json, new_holder
@@ -126,4 +127,5 @@ __all__ = [
     "known_image",
     "new_holder",
     "parse_duration",
+    "provider_for_type",
 ]

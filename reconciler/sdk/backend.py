@@ -36,6 +36,7 @@ class BackendPlugin:
     """A state store: its block label and how to open it from the block's settings."""
 
     name: str
+    settings: tuple[str, ...]  # the arguments its block takes
     open: BackendOpener
 
 
@@ -51,4 +52,4 @@ def _open_local(config: Mapping[str, Any], *, stack_dir: Path, stack: str | None
     return LocalBackend(Path(path), stack_dir=stack_dir, stack=stack)
 
 
-LOCAL = BackendPlugin(name="local", open=_open_local)
+LOCAL = BackendPlugin(name="local", settings=("path",), open=_open_local)

@@ -7,7 +7,7 @@ reason; and the query in words. Callers: the CLI's `ami list`, provider packages
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -40,6 +40,11 @@ class ImageLister(Protocol):
         self, *, config: Mapping[str, Any], version_tag: str | None = None, address: Address | None = None
     ) -> list[ImageCandidate]:
         """The images the query `config` (an image lookup's arguments) finds, classified."""
+        ...
+
+    def name_query(self, pattern: str, *, owners: Sequence[str]) -> dict[str, Any]:
+        """The lookup arguments of images named like `pattern` (a glob) of `owners` (the
+        provider's default owners when empty)."""
         ...
 
     def describe_image_query(self, config: Mapping[str, Any]) -> str:

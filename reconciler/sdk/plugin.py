@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler.address import Mode
 from reconciler.sdk import Provider, ProviderSettings, ResourceSchema
@@ -24,6 +24,10 @@ from reconciler.sdk import Provider, ProviderSettings, ResourceSchema
 __all__ = ["ENTRY_POINT_GROUP", "ProviderPlugin", "SandboxServer", "SandboxSupport"]
 
 ENTRY_POINT_GROUP = "reconciler.providers"
+
+
+class Configure(Protocol):
+    def __call__(self, *, alias: str | None, values: Mapping[str, Any]) -> ProviderSettings: ...
 
 
 @dataclass(frozen=True)
@@ -54,4 +58,6 @@ class ProviderPlugin:
     name: str
     types: Mapping[tuple[Mode, str], ResourceSchema]
     connect: Callable[[ProviderSettings], Provider]
+    arguments: tuple[str, ...]  # of the provider block, beside the engine's `alias`
+    configure: Configure  # (alias, evaluated arguments) -> the provider's settings
     sandbox: SandboxSupport | None = None  # `reconciler sandbox`: a local emulator of this cloud

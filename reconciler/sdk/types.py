@@ -115,20 +115,27 @@ class ResourceSchema:
         return tuple(self.model.model_fields)
 
 
+def provider_for_type(type_name: str) -> str:
+    """The provider a type belongs to, by Terraform's rule: the name before the first "_"."""
+    return type_name.split("_", 1)[0]
+
+
 @dataclass(frozen=True)
 class ProviderSettings:
-    """The evaluated `provider "aws" { ... }` block."""
+    """An evaluated `provider "NAME" { ... }` block: the engine's part. A provider's own settings
+    type (made by its plugin's `configure`) derives from this and adds the block's arguments."""
 
-    name: str = "aws"
+    name: str
     alias: str | None = None
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    default_tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         return f"{self.name}.{self.alias}" if self.alias else self.name
+
+    def scope(self) -> str | None:
+        """The name space of the cloud objects this configuration reaches, in words ("region
+        us-east-1"): equal for configurations that reach the same one; None when unknown."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -221,7 +228,8 @@ class DeleteRequest:
 class Provider(Protocol):
     """What the engine needs from a cloud provider."""
 
-    settings: ProviderSettings
+    @property
+    def settings(self) -> ProviderSettings: ...
 
     def schemas(self) -> Mapping[tuple[Mode, str], ResourceSchema]: ...
 

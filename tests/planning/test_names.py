@@ -9,8 +9,8 @@ import pytest
 
 from reconciler.errors import ConfigError, SourcePos
 from reconciler.planning.names import Claim, NameRegistry, duplicate_claims, provider_scopes
-from reconciler.sdk import ProviderSettings
 from reconciler.session import load
+from reconciler_aws.settings import AwsSettings
 
 PROVIDERS = """
 provider "aws" {
@@ -130,13 +130,13 @@ def test_a_name_known_only_after_apply_is_not_judged_before(tmp_path: Path) -> N
 
 def test_a_region_from_the_environment_is_its_own_name_space() -> None:
     scopes = provider_scopes(
-        {"aws": ProviderSettings(), "aws.x": ProviderSettings(alias="x", region="us-east-1")}
+        {"aws": AwsSettings(), "aws.x": AwsSettings(alias="x", region="us-east-1")}
     )
     assert scopes == {"aws": "the region of provider aws", "aws.x": "region us-east-1"}
     same = provider_scopes(
         {
-            "aws.a": ProviderSettings(alias="a", region="r", profile="p"),
-            "aws.b": ProviderSettings(alias="b", region="r", profile="q"),
+            "aws.a": AwsSettings(alias="a", region="r", profile="p"),
+            "aws.b": AwsSettings(alias="b", region="r", profile="q"),
         }
     )
     assert same["aws.a"] != same["aws.b"]  # another profile may be another account

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from reconciler.sdk import ProviderSettings
 from reconciler_aws.provider import AwsProvider
+from reconciler_aws.settings import AwsSettings
 
 
 @pytest.fixture
 def provider(aws_env: str) -> AwsProvider:
     """A provider that finds the moto endpoint the way users' boto3 would: AWS_ENDPOINT_URL."""
-    return AwsProvider(ProviderSettings(region="us-east-1", default_tags={"Team": "web"}))
+    return AwsProvider(AwsSettings(region="us-east-1", default_tags={"Team": "web"}))
 
 
 @pytest.fixture

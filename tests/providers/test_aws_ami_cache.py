@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from reconciler.address import Address, Mode
-from reconciler.sdk import ProviderSettings, ReadDataRequest
+from reconciler.sdk import ReadDataRequest
 from reconciler_aws.provider import AwsProvider
+from reconciler_aws.settings import AwsSettings
 from tests.conftest import register_ami
 
 
 def test_identical_lookups_share_one_call(aws_env, boto) -> None:
     register_ami(boto, name="app-1.0.0", version="1.0.0")
-    provider = AwsProvider(ProviderSettings(region="us-east-1"))
+    provider = AwsProvider(AwsSettings(region="us-east-1"))
     config = {"name": "app-*", "most_recent": True, "version_tag": "Version"}
     ids = set()
     for i in range(20):

@@ -13,9 +13,10 @@ from botocore.awsrequest import AWSResponse
 
 from reconciler.address import Address, Mode
 from reconciler.errors import CloudError, CloudErrorKind
-from reconciler.sdk import ProviderSettings, ReadDataRequest
+from reconciler.sdk import ReadDataRequest
 from reconciler_aws.error_codes import classify_client_error
 from reconciler_aws.provider import AwsProvider
+from reconciler_aws.settings import AwsSettings
 
 VPC = Address("aws_vpc", "default", mode=Mode.DATA)
 AMI = Address("aws_ami", "app", mode=Mode.DATA)
@@ -76,7 +77,7 @@ def test_standard_retries_recover_from_one_throttle(provider: AwsProvider, code:
 
 
 def test_persistent_throttle_is_retryable_cloud_error(aws_env: str) -> None:
-    provider = AwsProvider(ProviderSettings(region="us-east-1"), max_attempts=2)
+    provider = AwsProvider(AwsSettings(region="us-east-1"), max_attempts=2)
     seen, handler = throttle("RequestLimitExceeded", times=99)
     provider.clients.client("ec2").meta.events.register("before-send.ec2.DescribeVpcs", handler)
     with pytest.raises(CloudError) as info:
@@ -95,7 +96,7 @@ def test_persistent_throttle_is_retryable_cloud_error(aws_env: str) -> None:
 def test_unreachable_endpoint_names_call_and_url(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECONCILER_AWS_MAX_ATTEMPTS", "1")
     # settings.endpoint_url wins over AWS_ENDPOINT_URL (which points at moto here)
-    provider = AwsProvider(ProviderSettings(region="us-east-1", endpoint_url="http://127.0.0.1:9"))
+    provider = AwsProvider(AwsSettings(region="us-east-1", endpoint_url="http://127.0.0.1:9"))
     assert provider.clients.max_attempts == 1
     with pytest.raises(CloudError) as info:
         provider.read_data(ReadDataRequest(address=AMI, type_name="aws_ami", config={"name": "app-*"}))
@@ -112,7 +113,7 @@ def test_missing_region_is_permanent_with_a_hint(
     for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    provider = AwsProvider(ProviderSettings())
+    provider = AwsProvider(AwsSettings())
     with pytest.raises(CloudError) as info:
         read_vpc(provider)
     assert info.value.kind is CloudErrorKind.PERMANENT
@@ -128,7 +129,7 @@ def test_missing_credentials_is_permanent_with_a_hint(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    provider = AwsProvider(ProviderSettings(region="us-east-1"), max_attempts=1)
+    provider = AwsProvider(AwsSettings(region="us-east-1"), max_attempts=1)
     with pytest.raises(CloudError) as info:
         read_vpc(provider)
     assert info.value.kind is CloudErrorKind.PERMANENT
@@ -138,7 +139,7 @@ def test_missing_credentials_is_permanent_with_a_hint(
 
 def test_unparseable_answer_is_permanent(aws_env: str) -> None:
     # moto answers HTTP 500 with an HTML page to a filter it does not implement
-    quick = AwsProvider(ProviderSettings(region="us-east-1"), max_attempts=1)
+    quick = AwsProvider(AwsSettings(region="us-east-1"), max_attempts=1)
     quick.clients.call_once(
         "ec2",
         "CreateLaunchTemplate",
@@ -175,13 +176,13 @@ def test_clients_are_cached_per_service(provider: AwsProvider) -> None:
 def test_attempts_default_to_ten_and_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("RECONCILER_AWS_MAX_ATTEMPTS", "AWS_MAX_ATTEMPTS"):
         monkeypatch.delenv(var, raising=False)
-    provider = AwsProvider(ProviderSettings(region="us-east-1"))
+    provider = AwsProvider(AwsSettings(region="us-east-1"))
     assert provider.clients.max_attempts == 10
     assert provider.clients.config.retries == {"mode": "adaptive", "total_max_attempts": 10}
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")  # botocore's own variable
-    assert AwsProvider(ProviderSettings(region="us-east-1")).clients.max_attempts == 3
+    assert AwsProvider(AwsSettings(region="us-east-1")).clients.max_attempts == 3
     monkeypatch.setenv("RECONCILER_AWS_MAX_ATTEMPTS", "4")  # ours wins
-    assert AwsProvider(ProviderSettings(region="us-east-1")).clients.max_attempts == 4
+    assert AwsProvider(AwsSettings(region="us-east-1")).clients.max_attempts == 4
 
 
 def test_writes_that_a_resend_would_repeat_are_refused_by_call(provider: AwsProvider) -> None:

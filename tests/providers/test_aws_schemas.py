@@ -8,7 +8,7 @@ import pytest
 
 from reconciler.address import Address, Mode
 from reconciler.errors import ConfigError
-from reconciler.sdk import Provider, ProviderSettings, registry
+from reconciler.sdk import Provider, registry
 from reconciler_aws import SCHEMAS
 from reconciler_aws.launch_template_data import (
     LaunchTemplateArgs,
@@ -18,6 +18,7 @@ from reconciler_aws.launch_template_data import (
     to_launch_data,
 )
 from reconciler_aws.provider import AwsProvider
+from reconciler_aws.settings import AwsSettings
 from reconciler_aws.validation import validate_config
 
 
@@ -39,7 +40,7 @@ def test_schemas_are_keyed_by_mode_and_type() -> None:
 
 
 def test_registry_builds_an_aws_provider_without_calling_aws() -> None:
-    provider: Provider = registry.make_provider(ProviderSettings(region="us-east-1"))
+    provider: Provider = registry.make_provider(AwsSettings(region="us-east-1"))
     assert isinstance(provider, AwsProvider)
     assert provider.schemas() is SCHEMAS
     assert sum(provider.calls.values()) == 0
