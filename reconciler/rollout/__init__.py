@@ -1,9 +1,11 @@
 """Rollouts of immutable fleets: strategies (rolling, blue_green, canary), health gates, rollback.
 
-The pure part lives here: `config` (the `rollout { }` block), `model` (snapshots, steps, plans),
-`plan` (strategy expansion), `steps` (shared step builders), `progress` (resume and rollback),
-`health` (the gate) and `protocol` (what the cloud side must offer). The executor that runs steps
-through `protocol.FleetOps` comes later. Callers: config, planning, render, applying, cli.
+The pure part: `model` (steps, plans, progress), `plan` (expansion), `strategies` (one module per
+strategy behind one interface), `steps` (shared step builders), `progress` (resume and rollback),
+`health` (the gate). The `rollout { }` block and the fleet protocol the cloud side offers are part
+of the provider SDK (reconciler.sdk.rollout_block, reconciler.sdk.fleet). `executor` runs steps
+through `FleetOps` (`actions`, `waits`), `report` words what happened.
+Callers: planning, render, applying, cli.
 """
 
 from reconciler.rollout.model import (

@@ -31,9 +31,9 @@ from reconciler.rollout.progress import (
     start,
 )
 from reconciler.rollout.report import FleetView, RolloutEvent, RolloutOutcome, outcome_of
+from reconciler.rollout.strategies import strategy_for
 from reconciler.rollout.waits import FailureKind, Observation, StepEnv, StepFailed
 from reconciler.sdk.fleet import FleetOps
-from reconciler.sdk.rollout_block import Strategy, format_duration
 
 __all__ = ["RollbackUnavailable", "RolloutEvent", "RolloutOutcome", "rollback_completed", "run_rollout"]
 
@@ -260,12 +260,9 @@ def rollback_completed(
             progress=progress,
         )
     if progress.phase is not Phase.ROLLING_BACK:
-        if plan.strategy is not Strategy.ROLLING and ops.describe_group(plan.group) is None:
-            keep = format_duration(plan.keep_previous_s, compact=True)
-            raise RollbackUnavailable(
-                f"cannot roll {plan.fleet_name} back: the previous group {plan.group} no longer exists "
-                f"(it is kept {keep} after a rollout); plan a rollout to {plan.old.image_name} instead"
-            )
+        unavailable = strategy_for(plan.strategy).rollback_unavailable(plan, ops)
+        if unavailable is not None:
+            raise RollbackUnavailable(unavailable)
         reason = "rollback requested"
         if progress.phase is Phase.FAILED and progress.failure:
             reason = f"{progress.failure}; {reason}"

@@ -19,13 +19,17 @@ from reconciler.sdk.rollout_block import Strategy, format_duration
 __all__ = [
     "FleetSnapshot",
     "InstanceInfo",
+    "Phase",
     "Release",
     "RollbackTarget",
     "RolloutPlan",
+    "RolloutProgress",
     "RolloutStep",
     "StepKind",
     "TargetRelease",
     "describe_step",
+    "needs_replacement",
+    "steps_started",
 ]
 
 
@@ -267,3 +271,52 @@ def describe_step(step: RolloutStep, *, after: RolloutStep | None = None) -> str
     if k is StepKind.DELETE_GROUP:
         return "delete it" if same else f"delete {step.group}"
     raise AssertionError(f"unhandled step kind {k}")  # pragma: no cover
+
+
+class Phase(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    ROLLING_BACK = "rolling_back"
+    COMPLETE = "complete"
+    ROLLED_BACK = "rolled_back"
+    FAILED = "failed"
+
+
+@dataclass
+class RolloutProgress:
+    phase: Phase = Phase.PENDING
+    step_index: int = 0  # next forward step; frozen once rolling back
+    rollback_index: int = 0  # next step of rollback_steps(plan, progress)
+    green_group: str = ""
+    blue_group: str = ""
+    replaced: list[str] = field(default_factory=list)  # old instance ids terminated so far
+    started_at: float | None = None  # epoch seconds, given by the executor
+    updated_at: float | None = None
+    finished_at: float | None = None
+    failure: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["phase"] = str(self.phase)
+        data["replaced"] = list(self.replaced)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RolloutProgress:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["phase"] = Phase(values.get("phase", Phase.PENDING))
+        values["replaced"] = list(values.get("replaced", []))
+        return cls(**values)
+
+
+def needs_replacement(instance: InstanceInfo, new: Release) -> bool:
+    """The instance does not run `new` (its image or its instance type differs)."""
+    return instance.image_id != new.image_id or instance.instance_type != new.instance_type
+
+
+def steps_started(plan: RolloutPlan, progress: RolloutProgress) -> int:
+    """How many forward steps may have had an effect (done, plus the one that was in flight)."""
+    if progress.phase is Phase.PENDING:
+        return 0
+    return min(progress.step_index + 1, len(plan.steps))

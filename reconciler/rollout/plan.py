@@ -2,8 +2,9 @@
 
 `expand_rollout` reads the fleet as seen while planning (`FleetSnapshot`), the release running now
 (`old`, also the rollback target) and the one to roll out (`new`), and returns a `RolloutPlan`.
-Callers: planning (for a fleet whose launch template version changes), rollout.progress
-tests. Step builders live in rollout.steps.
+The strategy (reconciler.rollout.strategies) chooses the steps; this module resolves the step
+context, the instances to replace, durations and the rollback target, the same for every
+strategy. Callers: planning (for a fleet whose launch template version changes), tests.
 
 Rules every strategy keeps:
 - the fleet's *current* desired capacity is kept, not the configured one;
@@ -28,18 +29,12 @@ from reconciler.rollout.model import (
     StepKind,
     TargetRelease,
     describe_step,
+    needs_replacement,
 )
-from reconciler.rollout.steps import (
-    StepContext,
-    batch_steps,
-    create_green,
-    drain_terminate,
-    health_gates,
-    restore_limits,
-    retire_blue,
-    wait_healthy,
-)
-from reconciler.sdk.rollout_block import RolloutConfig, Strategy, format_duration
+from reconciler.rollout.steps import StepContext, health_gates
+from reconciler.rollout.strategies import Expansion, strategy_for
+from reconciler.rollout.strategies.base import plural
+from reconciler.sdk.rollout_block import RolloutConfig, format_duration
 
 __all__ = [
     "FleetSnapshot",
@@ -50,152 +45,9 @@ __all__ = [
     "RolloutStep",
     "StepKind",
     "TargetRelease",
-    "canary_counts",
     "duration_line",
     "expand_rollout",
-    "needs_replacement",
 ]
-
-
-def needs_replacement(instance: InstanceInfo, new: Release) -> bool:
-    return instance.image_id != new.image_id or instance.instance_type != new.instance_type
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}es" if word.endswith("h") else f"{n} {word}s"
-
-
-def _rolling(
-    ctx: StepContext, *, config: RolloutConfig, fleet: FleetSnapshot, new: Release, victims: list[str]
-) -> tuple[list[RolloutStep], str, list[str], list[str]]:
-    desired = fleet.desired
-    limits = config.batch_limits(desired)
-    steps = [
-        RolloutStep(
-            StepKind.SET_VERSION,
-            group=ctx.group,
-            stage=1,
-            launch_template_version=new.launch_template_version,
-            image_id=new.image_id,
-            image_name=new.image_name,
-        )
-    ]
-    on_target = len(fleet.instances) - len(victims)
-    steps += batch_steps(
-        ctx,
-        desired=desired,
-        limits=limits,
-        victim_ids=victims,
-        count=len(victims),
-        target=new,
-        victim=None,
-        on_target=on_target,
-        first_stage=2,
-        pause_s=ctx.pause_s,
-    )
-    batches = max(s.stage for s in steps) - 1
-    steps += restore_limits(ctx, steps, desired=desired, stage=batches + 2)
-    labels = [""] + [f"batch {n}/{batches}" for n in range(1, batches + 1)]
-    out = f"{limits.unavailable} unavailable, " if limits.unavailable else ""
-    at_a_time = min(limits.batch_size, len(victims))
-    summary = (
-        f"{_plural(desired, 'instance')}: surge {limits.surge}, {out}replace {at_a_time} at a time, "
-        f"{_plural(batches, 'batch')}"
-    )
-    notes = []
-    if limits.surge_forced:
-        notes.append(
-            f"max_surge and max_unavailable both come to 0 for {desired} instances; "
-            "surge 1 is used so the rollout can progress"
-        )
-    return steps, summary, labels, notes
-
-
-def _blue_green(
-    ctx: StepContext, *, config: RolloutConfig, fleet: FleetSnapshot, new: Release, green: str
-) -> tuple[list[RolloutStep], str, list[str], list[str]]:
-    desired = fleet.desired
-    steps = create_green(ctx, green=green, desired=desired, capacity=desired, new=new)
-    steps.append(wait_healthy(ctx, group=green, count=desired, stage=2))
-    steps += retire_blue(ctx, stage=3, keep_s=config.keep_previous_s)
-    summary = f"{_plural(desired, 'instance')}: {ctx.group} → {green} at full capacity in one step"
-    return steps, summary, [], []
-
-
-def canary_counts(steps: list[int], desired: int) -> list[tuple[int, int]]:
-    """(percent, green instances) per step, ceil(desired * p / 100); steps that add nothing dropped."""
-    out: list[tuple[int, int]] = []
-    for pct in steps:
-        green = -(-desired * pct // 100)
-        if not out or green > out[-1][1]:
-            out.append((pct, green))
-    return out
-
-
-def _canary(
-    ctx: StepContext, *, config: RolloutConfig, fleet: FleetSnapshot, new: Release, green: str
-) -> tuple[list[RolloutStep], str, list[str], list[str]]:
-    desired = fleet.desired
-    counts = canary_counts(config.steps, desired)
-    blue_order = [
-        i.id for i in sorted(fleet.instances, key=lambda i: (i.healthy, not needs_replacement(i, new), i.id))
-    ]
-    steps: list[RolloutStep] = []
-    previous = 0
-    for stage, (_pct, count) in enumerate(counts, start=1):
-        if stage == 1:
-            steps += create_green(ctx, green=green, desired=desired, capacity=count, new=new)
-        else:
-            steps.append(
-                RolloutStep(
-                    StepKind.LAUNCH,
-                    group=green,
-                    stage=stage,
-                    count=count - previous,
-                    desired=count,
-                    launch_template_version=new.launch_template_version,
-                    image_id=new.image_id,
-                    instance_type=new.instance_type,
-                )
-            )
-        steps.append(wait_healthy(ctx, group=green, count=count, stage=stage))
-        if count < desired:
-            steps += drain_terminate(
-                ctx,
-                group=ctx.group,
-                ids=blue_order[previous:count],
-                count=count - previous,
-                desired_after=desired - count,
-                stage=stage,
-                victim=None,
-            )
-            if ctx.pause_s:
-                steps.append(RolloutStep(StepKind.PAUSE, group=green, stage=stage, duration_s=ctx.pause_s))
-        else:
-            retire = retire_blue(ctx, stage=stage, keep_s=config.keep_previous_s)
-            if counts[0][1] < ctx.min_size:
-                retire.insert(
-                    -1,
-                    RolloutStep(
-                        StepKind.SCALE,
-                        group=green,
-                        stage=stage,
-                        desired=desired,
-                        min_size=ctx.min_size,
-                        max_size=max(ctx.max_size, desired),
-                    ),
-                )
-            steps += retire
-        previous = count
-    labels = [f"{pct}% ({count}/{desired})" for pct, count in counts]
-    shown = ", ".join(f"{count} ({pct}%)" for pct, count in counts)
-    summary = (
-        f"{_plural(desired, 'instance')}: {ctx.group} → {green} in {_plural(len(counts), 'step')}: {shown}"
-    )
-    notes = []
-    if len(counts) < len(config.steps):
-        notes.append(f"steps {config.steps} give {len(counts)} distinct sizes for {desired} instances")
-    return steps, summary, labels, notes
 
 
 def expand_rollout(
@@ -223,25 +75,14 @@ def expand_rollout(
     )
     ordered = sorted(fleet.instances, key=lambda i: (i.healthy, i.id))
     victims = [i.id for i in ordered if needs_replacement(i, new)]
-    green = "" if config.strategy is Strategy.ROLLING else green_group
-    steps: list[RolloutStep] = []
-    labels: list[str] = []
-    notes: list[str] = []
-    limits = config.batch_limits(fleet.desired)
-    if not victims:
-        summary = f"all {_plural(len(fleet.instances), 'instance')} already on {new.image_name}"
-        green = ""
-    elif config.strategy is Strategy.ROLLING:
-        steps, summary, labels, notes = _rolling(ctx, config=config, fleet=fleet, new=new, victims=victims)
-    elif config.strategy is Strategy.BLUE_GREEN:
-        steps, summary, labels, notes = _blue_green(ctx, config=config, fleet=fleet, new=new, green=green)
-    else:
-        steps, summary, labels, notes = _canary(ctx, config=config, fleet=fleet, new=new, green=green)
-    if victims and config.strategy is not Strategy.ROLLING and len(victims) < len(fleet.instances):
-        kept = len(fleet.instances) - len(victims)
-        notes.append(
-            f"{kept} of {len(fleet.instances)} already on {new.image_name}; they go with {ctx.group}"
+    if victims:
+        expansion = strategy_for(config.strategy).expand(
+            ctx, config=config, fleet=fleet, new=new, victims=victims, green_group=green_group
         )
+    else:
+        summary = f"all {plural(len(fleet.instances), 'instance')} already on {new.image_name}"
+        expansion = Expansion(steps=[], summary=summary)
+    steps = expansion.steps
     for step in steps:
         step.description = describe_step(step)
     waits = sum(s.duration_s for s in steps if s.kind in (StepKind.PAUSE, StepKind.DRAIN))
@@ -250,7 +91,7 @@ def expand_rollout(
         strategy=config.strategy,
         fleet_name=fleet_name,
         group=fleet.group_name,
-        green_group=green,
+        green_group=expansion.green_group,
         old=old,
         new=new,
         desired=fleet.desired,
@@ -259,7 +100,7 @@ def expand_rollout(
         total_instances=len(fleet.instances),
         instances_to_replace=victims,
         steps=steps,
-        summary=summary,
+        summary=expansion.summary,
         health_gates=ctx.gates,
         rollback=RollbackTarget(
             group=fleet.group_name,
@@ -269,8 +110,8 @@ def expand_rollout(
         ),
         min_duration_s=waits,
         max_duration_s=waits + timeouts,
-        surge=limits.surge if config.strategy is Strategy.ROLLING else 0,
-        unavailable=limits.unavailable if config.strategy is Strategy.ROLLING else 0,
+        surge=expansion.surge,
+        unavailable=expansion.unavailable,
         target_groups=list(fleet.target_group_names),
         target_group_arns=list(fleet.target_group_arns),
         launch_template_id=fleet.launch_template_id,
@@ -279,8 +120,8 @@ def expand_rollout(
         health_timeout_s=config.health_timeout_s,
         drain_timeout_s=config.drain_timeout_s,
         keep_previous_s=config.keep_previous_s,
-        stage_labels=labels,
-        notes=notes,
+        stage_labels=list(expansion.stage_labels),
+        notes=list(expansion.notes),
     )
 
 

@@ -15,13 +15,18 @@ same on every resume.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from enum import StrEnum
 from typing import Any
 
-from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind, describe_step
-from reconciler.rollout.steps import batch_steps, context_for
-from reconciler.sdk.rollout_block import BatchLimits, Strategy
+from reconciler.rollout.model import (
+    Phase,
+    RolloutPlan,
+    RolloutProgress,
+    RolloutStep,
+    StepKind,
+    describe_step,
+    steps_started,
+)
+from reconciler.rollout.strategies import strategy_for
 
 __all__ = [
     "Phase",
@@ -35,43 +40,6 @@ __all__ = [
     "rollback_steps",
     "start",
 ]
-
-
-class Phase(StrEnum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    ROLLING_BACK = "rolling_back"
-    COMPLETE = "complete"
-    ROLLED_BACK = "rolled_back"
-    FAILED = "failed"
-
-
-@dataclass
-class RolloutProgress:
-    phase: Phase = Phase.PENDING
-    step_index: int = 0  # next forward step; frozen once rolling back
-    rollback_index: int = 0  # next step of rollback_steps(plan, progress)
-    green_group: str = ""
-    blue_group: str = ""
-    replaced: list[str] = field(default_factory=list)  # old instance ids terminated so far
-    started_at: float | None = None  # epoch seconds, given by the executor
-    updated_at: float | None = None
-    finished_at: float | None = None
-    failure: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
-        data["phase"] = str(self.phase)
-        data["replaced"] = list(self.replaced)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RolloutProgress:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["phase"] = Phase(values.get("phase", Phase.PENDING))
-        values["replaced"] = list(values.get("replaced", []))
-        return cls(**values)
 
 
 def start(plan: RolloutPlan, *, now: float) -> RolloutProgress:
@@ -157,184 +125,30 @@ def _replace(progress: RolloutProgress, **changes: Any) -> RolloutProgress:
     return RolloutProgress.from_dict(data)
 
 
-def _started(plan: RolloutPlan, progress: RolloutProgress) -> int:
-    """How many forward steps may have had an effect (done, plus the one that was in flight)."""
-    if progress.phase is Phase.PENDING:
-        return 0
-    return min(progress.step_index + 1, len(plan.steps))
-
-
 def rollback_steps(plan: RolloutPlan, progress: RolloutProgress) -> list[RolloutStep]:
-    """The steps that return the fleet to `plan.rollback`, given how far the rollout got.
-
-    rolling: point the group back at the old version, return drained-but-alive old instances to
-    their target groups, remove new instances launched beyond the desired capacity, then replace
-    the remaining new instances with old ones in batches (same surge/unavailable, no pauses).
-    blue_green / canary: restore the old group to its desired (and min/max) and re-attach it, wait
-    until it is healthy, then detach the new group, drain it and delete it.
-    Rollback health gates leave out alarms: the alarm that failed the rollout may still fire while
-    the new instances are being removed.
-    """
-    started = _started(plan, progress)
+    """The steps that return the fleet to `plan.rollback`, given how far the rollout got: the
+    strategy's (rollout.strategies). Rollback health gates leave out alarms: the alarm that failed
+    the rollout may still fire while the new instances are being removed."""
+    started = steps_started(plan, progress)
     if started == 0:
         return []
-    undo = (
-        _undo_rolling(plan, progress, started)
-        if plan.strategy is Strategy.ROLLING
-        else (_undo_groups(plan, started))
-    )
+    undo = strategy_for(plan.strategy).rollback(plan, progress, started=started)
     for step in undo:
         step.description = describe_step(step)
     return undo
 
 
-def _undo_rolling(plan: RolloutPlan, progress: RolloutProgress, started: int) -> list[RolloutStep]:
-    ctx = context_for(plan, alarms=False)
-    old = plan.old
-    steps = plan.steps[:started]
-    done = plan.steps[: min(progress.step_index, len(plan.steps))]
-    undo = [
-        RolloutStep(
-            StepKind.SET_VERSION,
-            group=plan.group,
-            stage=1,
-            launch_template_version=old.launch_template_version,
-            image_id=old.image_id,
-            image_name=old.image_name,
-        )
-    ]
-    terminated = {i for s in done if s.kind is StepKind.TERMINATE for i in s.instance_ids}
-    drained = [i for s in steps if s.kind is StepKind.DRAIN for i in s.instance_ids]
-    back = [i for i in drained if i not in terminated]
-    if back and plan.target_groups:
-        undo.append(
-            RolloutStep(
-                StepKind.ATTACH,
-                group=plan.group,
-                stage=1,
-                instance_ids=back,
-                target_groups=list(plan.target_groups),
-            )
-        )
-    launched = sum(s.count for s in steps if s.kind is StepKind.LAUNCH)
-    desired = plan.desired
-    for index, step in enumerate(steps):
-        if step.desired is None or step.group != plan.group:
-            continue
-        in_flight = index == progress.step_index
-        desired = max(desired, step.desired) if in_flight else step.desired
-    excess = min(max(0, desired - plan.desired), launched)
-    if excess:
-        drain = RolloutStep(
-            StepKind.DRAIN,
-            group=plan.group,
-            stage=1,
-            count=excess,
-            image_id=plan.new.image_id,
-            target_groups=list(plan.target_groups),
-            duration_s=plan.drain_timeout_s,
-        )
-        if plan.target_groups:
-            undo.append(drain)
-        undo.append(
-            RolloutStep(
-                StepKind.TERMINATE,
-                group=plan.group,
-                stage=1,
-                count=excess,
-                image_id=plan.new.image_id,
-                desired=plan.desired,
-            )
-        )
-    remaining = launched - excess
-    limits = BatchLimits(surge=plan.surge, unavailable=plan.unavailable)
-    undo += batch_steps(
-        ctx,
-        desired=plan.desired,
-        limits=limits,
-        victim_ids=[],
-        count=remaining,
-        target=old,
-        victim=plan.new,
-        on_target=plan.desired - remaining,
-        first_stage=2,
-        pause_s=0,
-    )
-    widened = any(s.min_size is not None or s.max_size is not None for s in steps + undo)
-    if widened:
-        undo.append(
-            RolloutStep(
-                StepKind.SCALE,
-                group=plan.group,
-                stage=max(s.stage for s in undo) + 1,
-                desired=plan.desired,
-                min_size=plan.min_size,
-                max_size=plan.max_size,
-            )
-        )
-    return undo
-
-
-def _undo_groups(plan: RolloutPlan, started: int) -> list[RolloutStep]:
-    ctx = context_for(plan, alarms=False)
-    steps = plan.steps[:started]
-    tgs = list(plan.target_groups)
-    undo: list[RolloutStep] = []
-    if any(s.group == plan.group for s in steps):
-        undo.append(
-            RolloutStep(
-                StepKind.SCALE,
-                group=plan.group,
-                stage=1,
-                desired=plan.desired,
-                min_size=plan.min_size,
-                max_size=plan.max_size,
-            )
-        )
-        if tgs:
-            undo.append(RolloutStep(StepKind.ATTACH, group=plan.group, stage=1, target_groups=tgs))
-        undo.append(
-            RolloutStep(
-                StepKind.WAIT_HEALTHY,
-                group=plan.group,
-                stage=1,
-                count=plan.desired,
-                gates=ctx.gates,
-                duration_s=plan.health_timeout_s,
-            )
-        )
-    if any(s.kind is StepKind.CREATE_GROUP for s in steps):
-        stage = 2 if undo else 1
-        if tgs:
-            undo.append(RolloutStep(StepKind.DETACH, group=plan.green_group, stage=stage, target_groups=tgs))
-            undo.append(
-                RolloutStep(
-                    StepKind.DRAIN,
-                    group=plan.green_group,
-                    stage=stage,
-                    target_groups=tgs,
-                    duration_s=plan.drain_timeout_s,
-                )
-            )
-        undo.append(RolloutStep(StepKind.DELETE_GROUP, group=plan.green_group, stage=stage))
-    return undo
+def cleanup_steps(plan: RolloutPlan) -> list[RolloutStep]:
+    """What deletes what a finished rollout kept for rollback (the old group of blue_green or
+    canary); nothing for a strategy that keeps nothing."""
+    return strategy_for(plan.strategy).cleanup(plan)
 
 
 def cleanup_due(plan: RolloutPlan, progress: RolloutProgress, *, now: float) -> bool:
-    """True once a finished blue_green/canary rollout has kept its old group for `keep_previous`."""
+    """True once a finished rollout has kept what it keeps for `keep_previous`."""
     return (
-        plan.strategy is not Strategy.ROLLING
-        and not plan.is_noop
+        bool(cleanup_steps(plan))
         and progress.phase is Phase.COMPLETE
         and progress.finished_at is not None
         and now >= progress.finished_at + plan.keep_previous_s
     )
-
-
-def cleanup_steps(plan: RolloutPlan) -> list[RolloutStep]:
-    """Delete the old group kept for rollback (blue_green/canary); nothing for rolling."""
-    if plan.strategy is Strategy.ROLLING or plan.is_noop:
-        return []
-    step = RolloutStep(StepKind.DELETE_GROUP, group=plan.group, stage=1)
-    step.description = describe_step(step)
-    return [step]

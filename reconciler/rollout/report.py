@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from reconciler.errors import CloudError
 from reconciler.rollout.actions import is_live
 from reconciler.rollout.health import member_problems
-from reconciler.rollout.model import RolloutPlan, StepKind
-from reconciler.rollout.progress import Phase, RolloutProgress, rollback_steps
+from reconciler.rollout.model import RolloutPlan
+from reconciler.rollout.progress import Phase, RolloutProgress
+from reconciler.rollout.strategies import strategy_for
 from reconciler.sdk.fleet import FleetOps, GroupMember
-from reconciler.sdk.rollout_block import Strategy, format_duration
 
 __all__ = ["FleetView", "RolloutEvent", "RolloutOutcome", "outcome_of"]
 
@@ -96,20 +96,9 @@ class FleetView:
     def restored(self, progress: RolloutProgress) -> str:
         """What serves again after a rollback, e.g. "web-g0007 restored at 4 instances (app-1.4.2),
         web-g0008 deleted"."""
-        plan, old = self.plan, self.plan.old
-        count = len(self.live(plan.group, old.image_id))
-        if plan.strategy is Strategy.ROLLING:
-            return (
-                f"{plan.group} back on launch template version {old.launch_template_version} "
-                f"at {count} instances ({old.image_name})"
-            )
-        text = f"{plan.group} restored at {count} instances ({old.image_name})"
-        deletes = any(s.kind is StepKind.DELETE_GROUP for s in rollback_steps(plan, progress))
-        if plan.green_group and deletes and self._gone(plan.green_group):
-            text += f", {plan.green_group} deleted"
-        return text
+        return strategy_for(self.plan.strategy).restored(self.plan, progress, self)
 
-    def _gone(self, group: str) -> bool:
+    def gone(self, group: str) -> bool:
         try:
             return self.ops.describe_group(group) is None
         except CloudError:  # display only: say nothing rather than guess
@@ -121,15 +110,7 @@ class FleetView:
         if plan.is_noop:
             version = new.launch_template_version
             return f"{head}: all instances were on it; {plan.group} now pins version {version}"
-        if plan.strategy is Strategy.ROLLING:
-            count = len(self.live(plan.group, new.image_id))
-            replaced = f"{plan.replace_count} of {plan.total_instances} instances replaced"
-            return f"{head}: {replaced}, {plan.group} at {count}"
-        count = len(self.live(plan.green_group, new.image_id))
-        if not plan.keep_previous_s:
-            return f"{head}: {plan.green_group} serving {count} instances; {plan.group} is not kept"
-        keep = format_duration(plan.keep_previous_s, compact=True)
-        return f"{head}: {plan.green_group} serving {count} instances; {plan.group} kept {keep} for rollback"
+        return f"{head}: {strategy_for(plan.strategy).completed(plan, self)}"
 
 
 def outcome_of(progress: RolloutProgress, view: FleetView, *, requested: bool) -> RolloutOutcome:
@@ -146,8 +127,8 @@ def outcome_of(progress: RolloutProgress, view: FleetView, *, requested: bool) -
         replaced = 0
         restored = view.restored(progress)
         message = f"{progress.failure}; rolled back: {restored}"
-        if requested and plan.strategy is Strategy.ROLLING:
-            message += " (rolling keeps no previous group: every instance was replaced again)"
+        if requested:
+            message += strategy_for(plan.strategy).requested_rollback_note(plan)
     elif phase is Phase.FAILED:
         message = f"{progress.failure}; left as is: {view.state()}"
     else:

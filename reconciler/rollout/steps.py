@@ -3,14 +3,14 @@
 Pure. Each builder returns `RolloutStep`s for one group and keeps the invariants the strategies
 rely on: DRAIN (when the fleet has target groups) before TERMINATE; a capacity step carries the
 min/max it needs (`max_size` on LAUNCH, `min_size` on TERMINATE) so the executor widens limits
-first. Callers: rollout.plan (expansion), rollout.progress (rollback).
+first. Callers: rollout.strategies (expansion, rollback, cleanup).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.rollout.model import Release, RolloutPlan, RolloutStep, StepKind
+from reconciler.rollout.model import Release, RolloutPlan, RolloutStep, StepKind, describe_step
 from reconciler.sdk.rollout_block import BatchLimits
 
 __all__ = [
@@ -18,10 +18,12 @@ __all__ = [
     "batch_steps",
     "context_for",
     "create_green",
+    "delete_kept_group",
     "drain_terminate",
     "health_gates",
     "restore_limits",
     "retire_blue",
+    "undo_group_swap",
     "wait_healthy",
 ]
 
@@ -265,3 +267,60 @@ def wait_healthy(ctx: StepContext, *, group: str, count: int, stage: int) -> Rol
         alarms=ctx.alarms,
         duration_s=ctx.health_timeout_s,
     )
+
+
+def undo_group_swap(plan: RolloutPlan, started: int) -> list[RolloutStep]:
+    """Undo a rollout that made a new group: restore the old group to its desired (and min/max),
+    re-attach it and wait until it is healthy, then detach the new group, drain it and delete it
+    (only what the first `started` forward steps may have done)."""
+    ctx = context_for(plan, alarms=False)
+    steps = plan.steps[:started]
+    tgs = list(plan.target_groups)
+    undo: list[RolloutStep] = []
+    if any(s.group == plan.group for s in steps):
+        undo.append(
+            RolloutStep(
+                StepKind.SCALE,
+                group=plan.group,
+                stage=1,
+                desired=plan.desired,
+                min_size=plan.min_size,
+                max_size=plan.max_size,
+            )
+        )
+        if tgs:
+            undo.append(RolloutStep(StepKind.ATTACH, group=plan.group, stage=1, target_groups=tgs))
+        undo.append(
+            RolloutStep(
+                StepKind.WAIT_HEALTHY,
+                group=plan.group,
+                stage=1,
+                count=plan.desired,
+                gates=ctx.gates,
+                duration_s=plan.health_timeout_s,
+            )
+        )
+    if any(s.kind is StepKind.CREATE_GROUP for s in steps):
+        stage = 2 if undo else 1
+        if tgs:
+            undo.append(RolloutStep(StepKind.DETACH, group=plan.green_group, stage=stage, target_groups=tgs))
+            undo.append(
+                RolloutStep(
+                    StepKind.DRAIN,
+                    group=plan.green_group,
+                    stage=stage,
+                    target_groups=tgs,
+                    duration_s=plan.drain_timeout_s,
+                )
+            )
+        undo.append(RolloutStep(StepKind.DELETE_GROUP, group=plan.green_group, stage=stage))
+    return undo
+
+
+def delete_kept_group(plan: RolloutPlan) -> list[RolloutStep]:
+    """Delete the old group a finished rollout kept for rollback (nothing for a no-op rollout)."""
+    if plan.is_noop:
+        return []
+    step = RolloutStep(StepKind.DELETE_GROUP, group=plan.group, stage=1)
+    step.description = describe_step(step)
+    return [step]
