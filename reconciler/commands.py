@@ -18,8 +18,9 @@ from rich.text import Text
 from reconciler.address import Address
 from reconciler.applying.executor import apply_plan
 from reconciler.errors import ConfigError, Diagnostic, ReconcilerError, StateError
-from reconciler.planning.model import Action, Plan
+from reconciler.planning.model import Plan
 from reconciler.planning.planner import PlanOptions, make_plan
+from reconciler.planning.summary import summarize
 from reconciler.render.human import fmt_value, render_plan
 from reconciler.render.progress import ApplyProgress
 from reconciler.sdk import Provider
@@ -146,16 +147,15 @@ def _complete_line(plan: Plan) -> str:
         return (
             f"Apply complete! {len(plan.takeable_drift)} change(s) made outside reconciler taken into state."
         )
-    added = plan.count(Action.CREATE) + plan.count(Action.REPLACE)
-    changed = plan.count(Action.UPDATE)
-    destroyed = plan.count(Action.DELETE) + plan.count(Action.REPLACE)
+    counts = summarize(plan)
     word = "Destroy" if plan.destroy else "Apply"
-    text = f"{word} complete! Resources: {added} added, {changed} changed, {destroyed} destroyed"
-    rollouts = [c for c in plan.changes if c.action is Action.ROLLOUT]
-    if rollouts:
-        n = sum(int((c.rollout or {}).get("instances_to_replace", 0)) for c in rollouts)
-        fleets = f"{len(rollouts)} fleet{'s' if len(rollouts) != 1 else ''}"
-        text += f", {fleets} rolled out ({n} instances replaced)"
+    text = (
+        f"{word} complete! Resources: {counts.add} added, {counts.change} changed, "
+        f"{counts.destroy} destroyed"
+    )
+    if counts.rollouts:
+        fleets = f"{counts.rollouts} fleet{'s' if counts.rollouts != 1 else ''}"
+        text += f", {fleets} rolled out ({counts.instances} instances replaced)"
     return text + "."
 
 

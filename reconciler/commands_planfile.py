@@ -24,7 +24,7 @@ from reconciler.address import Address
 from reconciler.commands import EXIT_CHANGES, EXIT_OK, run_apply, show_state, warn
 from reconciler.config import Stack, load_stack, resolve_variables
 from reconciler.errors import ConfigError, OwnershipError, PlanFileError, ReconcilerError, StalePlanError
-from reconciler.planning.model import Action, Plan
+from reconciler.planning.model import Plan
 from reconciler.planning.planfile import (
     ConfigDigest,
     PlanFile,
@@ -110,7 +110,6 @@ def render(plan: Plan, fmt: str, out: Console, *, plan_file: str | None = None) 
         except ImportError:
             raise ReconcilerError("--format json is not available in this build") from None
         doc = plan_document(plan)
-        doc.setdefault("summary", plan_summary(plan))
         sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
     elif fmt == "markdown":
         try:
@@ -121,21 +120,6 @@ def render(plan: Plan, fmt: str, out: Console, *, plan_file: str | None = None) 
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         render_plan(plan, out)
-
-
-def plan_summary(plan: Plan) -> dict[str, Any]:
-    """The machine-readable verdict: counts by action and the human summary line."""
-    rollouts = [c for c in plan.changes if c.action is Action.ROLLOUT]
-    return {
-        "has_changes": plan.has_changes,
-        "add": plan.count(Action.CREATE) + plan.count(Action.REPLACE),
-        "change": plan.count(Action.UPDATE),
-        "destroy": plan.count(Action.DELETE) + plan.count(Action.REPLACE),
-        "replace": plan.count(Action.REPLACE),
-        "rollout": len(rollouts),
-        "instances_to_replace": sum(int((c.rollout or {}).get("instances_to_replace", 0)) for c in rollouts),
-        "text": summary_line(plan),
-    }
 
 
 def show(args: argparse.Namespace, directory: Path, *, out: Console) -> int:

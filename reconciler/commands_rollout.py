@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from reconciler.address import Address
-from reconciler.applying.rollout import SupportsFleets, describe_event, poll_seconds
+from reconciler.applying.coordinator import SupportsFleets, describe_event, poll_seconds
 from reconciler.errors import ReconcilerError, StateError
 from reconciler.rollout.executor import rollback_completed
 from reconciler.rollout.model import RolloutPlan

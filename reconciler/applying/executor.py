@@ -21,19 +21,25 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.address import Address, InstanceKey, Mode
 from reconciler.applying.checks import accept_refresh, check_consistent
-from reconciler.applying.rollout import clean_up, roll_out
-from reconciler.errors import ApplyError, ConfigError, Diagnostic, NameClashError
+from reconciler.applying.coordinator import clean_up, roll_out
+from reconciler.errors import ApplyError, ConfigError, Diagnostic, NameClashError, ReconcilerError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
 from reconciler.graph.walk import walk
-from reconciler.planning.fleets import is_release_change
 from reconciler.planning.instances import assemble, evaluate_instance, expand
 from reconciler.planning.model import Action, Plan, ResourceChange
 from reconciler.planning.names import NameRegistry, instance_claim, planned_claims, provider_scopes
 from reconciler.planning.related import Values
 from reconciler.planning.sensitivity import marked_result, output_value
 from reconciler.rollout.report import RolloutEvent
-from reconciler.sdk import ChangeRequest, DeleteRequest, ObservedResource, Provider, ReadDataRequest
+from reconciler.sdk import (
+    ChangeRequest,
+    DeleteRequest,
+    ObservedResource,
+    Provider,
+    ReadDataRequest,
+    ResourceSchema,
+)
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, digest_paths, reveal
 from reconciler.state import OutputState, ResourceState, StateWriter
@@ -224,96 +230,20 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         provider = run.providers[block.provider_key]
         marks = [*marked_paths(config), *((n,) for n in schema.sensitive)]
         plain = reveal(config, what=str(inst.address))
-        if (
-            change.action is Action.UPDATE
-            and current is not None
-            and (change.rollout or {}).get("cleanup_groups")
-        ):
-            observed = clean_up(
-                change=change, current=current, provider=provider, emit=run.emit, stack=run.plan.stack
-            )
-            _record(
-                run,
-                inst.address,
-                block,
-                observed,
-                deps,
-                config=current.attributes,
-                marks=[*marks, *digest_paths(current.attributes)],
-                rollout=current.rollout,
-            )
-            return inst.key, mark_paths(dict(observed.attributes), marks)
-        if change.action is Action.ROLLOUT and current is not None and schema.fleet is not None:
-            observed, failure = roll_out(
-                change=change,
-                config=plain,
-                current=current,
-                provider=provider,
-                writer=run.writer,
-                emit=run.emit,
-                stack=run.plan.stack,
-                fleet=schema.fleet,
-                on_event=run.on_rollout,
-            )
-            rollout = run.writer.snapshot().resources[str(inst.address)].rollout
-            if failure is not None:
-                _record(
-                    run,
-                    inst.address,
-                    block,
-                    observed,
-                    deps,
-                    config=current.attributes,
-                    marks=[*marks, *digest_paths(current.attributes)],
-                    rollout=rollout,
-                )
-                raise failure
-            fleet = schema.fleet
-            if any(not is_release_change([d], fleet) for d in change.diffs):  # e.g. capacity changed too
-                observed = provider.update(
-                    ChangeRequest(
-                        address=inst.address,
-                        type_name=block.type_name,
-                        config=plain,
-                        stack=run.plan.stack,
-                        prior=dict(observed.attributes),
-                        id=observed.id,
-                    )
-                )
-            _record(run, inst.address, block, observed, deps, config=config, marks=marks, rollout=rollout)
-            return inst.key, mark_paths(dict(observed.attributes), marks)
-        if change.action is Action.REPLACE and not change.create_before_destroy and current is not None:
-            _delete(change, run, verb="Destroying (replace)")
-            current = None
-        started = time.monotonic()
-        verb = {Action.CREATE: "Creating", Action.UPDATE: "Modifying", Action.REPLACE: "Creating"}[
-            change.action
-        ]
-        run.emit(str(inst.address), f"{verb}...")
-        request = ChangeRequest(
+        step = _Step(
+            run=run,
+            block=block,
+            schema=schema,
             address=inst.address,
-            type_name=block.type_name,
-            config=plain,
-            stack=run.plan.stack,
-            prior=current.attributes if current else None,
-            id=current.id if current else None,
+            change=change,
+            current=current,
+            config=config,
+            plain=plain,
+            marks=marks,
+            deps=deps,
+            provider=provider,
         )
-        if change.action is Action.UPDATE and current is not None:
-            observed = provider.update(request)
-        else:
-            request = ChangeRequest(
-                address=inst.address, type_name=block.type_name, config=plain, stack=run.plan.stack
-            )
-            old = current
-            observed = provider.create(request)
-            if change.action is Action.REPLACE and old is not None:  # create_before_destroy
-                _record(run, inst.address, block, observed, deps, config=config, marks=marks)
-                _delete_id(run, inst.address, block.type_name, block.provider_key, old)
-        _record(run, inst.address, block, observed, deps, config=config, marks=marks)
-        done = {"Creating": "Creation", "Modifying": "Modifications"}[verb]
-        run.emit(
-            str(inst.address), f"{done} complete after {time.monotonic() - started:.0f}s [id={observed.id}]"
-        )
+        observed = _STEPS[change.action](step)
         return inst.key, mark_paths(dict(observed.attributes), marks)
 
     futures = [(inst, run.pool.submit(one, inst)) for inst in instances]
@@ -330,6 +260,123 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         raise _InstanceFailures(failures)
     with run.lock:
         run.ctx.resources[block.address] = assemble(block, values)
+
+
+@dataclass
+class _Step:
+    """One resource instance's planned change, with what apply evaluated for it."""
+
+    run: _Run
+    block: ResourceBlock
+    schema: ResourceSchema
+    address: Address
+    change: ResourceChange
+    current: ResourceState | None
+    config: dict[str, Any]  # evaluated, sensitive values marked
+    plain: dict[str, Any]  # the same, unmarked: what the provider gets
+    marks: list[Path]
+    deps: list[str]
+    provider: Provider
+
+    def record(self, observed: ObservedResource, **kw: Any) -> None:
+        _record(self.run, self.address, self.block, observed, self.deps, **kw)
+
+
+def _change(s: _Step) -> ObservedResource:
+    """CREATE, UPDATE, REPLACE: one provider call (two for a replacement)."""
+    run, change, current = s.run, s.change, s.current
+    if change.action is Action.REPLACE and not change.create_before_destroy and current is not None:
+        _delete(change, run, verb="Destroying (replace)")
+        current = None
+    started = time.monotonic()
+    verb = "Modifying" if change.action is Action.UPDATE else "Creating"
+    run.emit(str(s.address), f"{verb}...")
+    if change.action is Action.UPDATE and current is not None:
+        request = ChangeRequest(
+            address=s.address,
+            type_name=s.block.type_name,
+            config=s.plain,
+            stack=run.plan.stack,
+            prior=current.attributes,
+            id=current.id,
+        )
+        observed = s.provider.update(request)
+    else:
+        request = ChangeRequest(
+            address=s.address, type_name=s.block.type_name, config=s.plain, stack=run.plan.stack
+        )
+        old = current
+        observed = s.provider.create(request)
+        if change.action is Action.REPLACE and old is not None:  # create_before_destroy
+            s.record(observed, config=s.config, marks=s.marks)
+            _delete_id(run, s.address, s.block.type_name, s.block.provider_key, old)
+    s.record(observed, config=s.config, marks=s.marks)
+    done = {"Creating": "Creation", "Modifying": "Modifications"}[verb]
+    run.emit(str(s.address), f"{done} complete after {time.monotonic() - started:.0f}s [id={observed.id}]")
+    return observed
+
+
+def _in_state(s: _Step) -> ResourceState:
+    if s.current is None:
+        raise ReconcilerError(f"{s.address} is not in the state any more; run plan again")
+    return s.current
+
+
+def _roll_out(s: _Step) -> ObservedResource:
+    """ROLLOUT: the coordinator runs it; the fleet's other changed arguments are updated after."""
+    run, change, current = s.run, s.change, _in_state(s)
+    if s.schema.fleet is None or change.rollout is None:
+        raise ReconcilerError(f"{s.address}: {s.block.type_name} is not a fleet; run plan again")
+    observed, failure = roll_out(
+        change=change,
+        config=s.plain,
+        current=current,
+        provider=s.provider,
+        writer=run.writer,
+        emit=run.emit,
+        stack=run.plan.stack,
+        fleet=s.schema.fleet,
+        on_event=run.on_rollout,
+    )
+    rollout = run.writer.snapshot().resources[str(s.address)].rollout
+    if failure is not None:
+        kept = current.attributes
+        s.record(observed, config=kept, marks=[*s.marks, *digest_paths(kept)], rollout=rollout)
+        raise failure
+    if change.rollout.update_after:  # e.g. capacity changed too
+        observed = s.provider.update(
+            ChangeRequest(
+                address=s.address,
+                type_name=s.block.type_name,
+                config=s.plain,
+                stack=run.plan.stack,
+                prior=dict(observed.attributes),
+                id=observed.id,
+            )
+        )
+    s.record(observed, config=s.config, marks=s.marks, rollout=rollout)
+    return observed
+
+
+def _clean_up(s: _Step) -> ObservedResource:
+    """CLEANUP: the coordinator deletes what the fleet's last rollout kept; the fleet stays."""
+    run, current = s.run, _in_state(s)
+    observed = clean_up(
+        change=s.change, current=current, provider=s.provider, emit=run.emit, stack=run.plan.stack
+    )
+    kept = current.attributes
+    s.record(observed, config=kept, marks=[*s.marks, *digest_paths(kept)], rollout=current.rollout)
+    return observed
+
+
+# What apply does for each action of the closed vocabulary (NOOP and READ do nothing here).
+_STEPS: dict[Action, Callable[[_Step], ObservedResource]] = {
+    Action.CREATE: _change,
+    Action.UPDATE: _change,
+    Action.REPLACE: _change,
+    Action.ROLLOUT: _roll_out,
+    Action.CLEANUP: _clean_up,
+}
 
 
 def _seen(block: ResourceBlock, inst: Any, schema: Any, current: ResourceState | None) -> Any:

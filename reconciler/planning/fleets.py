@@ -16,11 +16,11 @@ from typing import Any
 
 from reconciler.planning.labels import labels_of_reads, labels_of_record
 from reconciler.planning.model import Action, ActionReason, AttributeDiff, DataRead, ResourceChange
+from reconciler.rollout.change import CleanupChange, RolloutChange
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.plan import expand_rollout
-from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due
+from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due, cleanup_steps
 from reconciler.sdk import FleetType, Related
-from reconciler.sdk.rollout_block import format_duration
 
 _UNFINISHED = (Phase.PENDING, Phase.IN_PROGRESS, Phase.ROLLING_BACK)
 
@@ -64,47 +64,20 @@ def expand_fleet_rollout(
     )
 
 
-def rollout_payload(plan: RolloutPlan, *, resume: RolloutProgress | None = None) -> dict[str, Any]:
-    """What a ResourceChange carries for a ROLLOUT: the plan itself plus reviewer lines."""
-    strategy = plan.strategy.value.replace("_", "/")
-    old, new = plan.old, plan.new
-    old_name = f"{old.image_name}" + (
-        f", v{old.launch_template_version}" if old.launch_template_version else ""
-    )
-    new_name = f"{new.image_name}" + (
-        f", v{new.launch_template_version}" if new.launch_template_version else ""
-    )
-    if plan.green_group:
-        group = (
-            f"{plan.group} ({plan.total_instances} instances, {old_name}) → "
-            f"{plan.green_group} ({plan.desired} instances, {new_name})"
-        )
-    else:
-        group = f"{plan.group} ({plan.total_instances} instances): {old_name} → {new_name}, in place"
-    lines = [f"strategy  {strategy}: {plan.summary}", f"group     {group}"]
-    if old.instance_type and new.instance_type and old.instance_type != new.instance_type:
-        lines.append(f"type      {old.instance_type} → {new.instance_type}")
-    for n, text in enumerate(plan.outline(), 1):
-        lines.append(("steps" if n == 1 else "").ljust(10) + f"{n}. {text}")
-    duration = f"at least {format_duration(plan.min_duration_s)}"
-    if plan.max_duration_s > plan.min_duration_s:
-        duration += f", at most {format_duration(plan.max_duration_s)}"
-    lines.append(f"replaces  {plan.replace_count} of {plan.total_instances} instances, {duration}")
-    if plan.health_gates:
-        lines.append(f"gates     {', '.join(plan.health_gates)}")
-    lines.append(f"rollback  {plan.rollback}" + ("" if plan.auto_rollback else " (auto_rollback off)"))
-    for note in plan.notes:
-        lines.append(f"note      {note}")
-    if resume is not None:
-        lines.insert(
-            0, f"resume    {resume.phase.value} at step {resume.step_index + 1} of {len(plan.steps)}"
-        )
-    return {
-        "plan": plan.to_dict(),
-        "lines": lines,
-        "instances_to_replace": plan.replace_count,
-        "resume": resume.to_dict() if resume else None,
-    }
+def rollout_change(
+    change: ResourceChange,
+    plan: RolloutPlan,
+    fleet: FleetType,
+    *,
+    resume: RolloutProgress | None = None,
+) -> None:
+    """Make `change` the ROLLOUT of `plan` (or the resumption of it): arguments other than the
+    release that change too are updated once the rollout is done."""
+    change.action = Action.ROLLOUT
+    change.reason = ActionReason.ROLLOUT_BECAUSE_LAUNCH_TEMPLATE
+    update_after = any(not is_release_change([d], fleet) for d in change.diffs)
+    change.rollout = RolloutChange(plan=plan, resume=resume, update_after=update_after)
+    change.note = ""
 
 
 def cleanup_change(
@@ -115,33 +88,26 @@ def cleanup_change(
     fleet: FleetType,
     now: float,
 ) -> bool:
-    """Once a finished blue/green or canary rollout has kept its old group for keep_previous,
-    plan the deletion of that group (an in-place update of the fleet)."""
+    """Once a finished rollout has kept its old group for keep_previous, plan the deletion of
+    that group (a CLEANUP of the fleet, which itself stays)."""
     if change.action is not Action.NOOP or not record or "plan" not in record or "progress" not in record:
         return False
     plan = RolloutPlan.from_dict(dict(record["plan"]))
     progress = RolloutProgress.from_dict(dict(record["progress"]))
-    kept = [g for g in fleet.kept_groups(prior) if g == plan.group]
-    if not kept or not cleanup_due(plan, progress, now=now):
+    kept = set(fleet.kept_groups(prior))
+    steps = tuple(s for s in cleanup_steps(plan) if s.group in kept)
+    if not steps or not cleanup_due(plan, progress, now=now):
         return False
-    keep = format_duration(plan.keep_previous_s)
-    change.action = Action.UPDATE
-    change.note = f"delete {kept[0]}, kept {keep} for rollback after the last rollout"
-    change.rollout = {
-        "cleanup_groups": kept,
-        "lines": [f"cleanup   delete {kept[0]} ({plan.old.image_name})"],
-    }
+    change.action = Action.CLEANUP
+    change.cleanup = CleanupChange(plan=plan, steps=steps)
     return True
 
 
-def resume_change(change: ResourceChange, record: Mapping[str, Any] | None) -> bool:
+def resume_change(change: ResourceChange, record: Mapping[str, Any] | None, fleet: FleetType) -> bool:
     """Turn `change` into the resumption of an unfinished rollout, if state has one."""
     found = unfinished(record)
     if found is None:
         return False
     plan, progress = found
-    change.action = Action.ROLLOUT
-    change.reason = ActionReason.ROLLOUT_BECAUSE_LAUNCH_TEMPLATE
-    change.rollout = rollout_payload(plan, resume=progress)
-    change.note = f"resume the unfinished {plan.strategy.value.replace('_', '/')} rollout"
+    rollout_change(change, plan, fleet, resume=progress)
     return True

@@ -1,8 +1,9 @@
 """The plan: the one contract between `plan` and `apply`, and the vocabulary it is written in.
 
-Everything a renderer shows and everything apply does comes from these types. They serialise to
-plain JSON (`to_dict`/`from_dict`) for saved plan files. Callers: planner (builds), render (reads),
-applying (executes), cli (saves and loads).
+Everything a renderer shows and everything apply does comes from these types: a fleet's change
+carries its typed rollout or cleanup (reconciler.rollout.change), `labels` say how the objects it
+names read. They serialise to plain JSON for saved plan files (planning.plan_codec).
+Callers: planner (builds), render (reads), applying (executes), cli (saves and loads).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from reconciler.address import Address
 from reconciler.errors import Diagnostic
-from reconciler.sdk import provider_for_type
+from reconciler.rollout.change import CleanupChange, RolloutChange
+from reconciler.sdk import Label, provider_for_type
 
 
 class Action(StrEnum):
@@ -24,6 +26,7 @@ class Action(StrEnum):
     DELETE = "delete"
     READ = "read"
     ROLLOUT = "rollout"
+    CLEANUP = "cleanup"  # delete what a finished rollout kept for rollback; the fleet itself stays
 
 
 class ActionReason(StrEnum):
@@ -47,6 +50,7 @@ ACTION_SYMBOL: dict[Action, str] = {
     Action.DELETE: "-",
     Action.READ: "<=",
     Action.ROLLOUT: "↻",
+    Action.CLEANUP: "~",  # an in-place change of the fleet
 }
 
 
@@ -77,8 +81,9 @@ class ResourceChange:
     sensitive_paths: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     create_before_destroy: bool = False
-    note: str = ""  # one line shown after the action, e.g. "new version 2 (default)"
-    rollout: dict[str, Any] | None = None  # filled for Action.ROLLOUT (see reconciler.rollout)
+    note: str = ""  # a provider's line shown after the action, e.g. "new version 2 (default)"
+    rollout: RolloutChange | None = None  # set iff the action is ROLLOUT
+    cleanup: CleanupChange | None = None  # set iff the action is CLEANUP
 
     def __post_init__(self) -> None:
         if not self.provider:
@@ -146,6 +151,7 @@ class Plan:
     fingerprints: dict[str, str] = field(default_factory=dict)
     targets: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)  # shown with the plan, not saved
+    labels: dict[str, Label] = field(default_factory=dict)  # object id → how it reads (image names)
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)

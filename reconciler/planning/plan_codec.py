@@ -11,7 +11,8 @@ variable values) reads back as UNKNOWN. Callers: planning.planfile.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import asdict
 from typing import Any
 
 from reconciler.address import Address
@@ -25,6 +26,8 @@ from reconciler.planning.model import (
     OutputChange,
     ResourceChange,
 )
+from reconciler.rollout.change import CleanupChange, RolloutChange
+from reconciler.sdk import Label
 from reconciler.sensitive import STORED_KEY, is_legacy
 from reconciler.values import UNKNOWN, Digest, Sensitive
 
@@ -92,7 +95,8 @@ def change_to_dict(c: ResourceChange) -> dict[str, Any]:
         "depends_on": list(c.depends_on),
         "create_before_destroy": c.create_before_destroy,
         "note": c.note,
-        "rollout": encode_value(c.rollout),
+        "rollout": c.rollout.to_dict() if c.rollout is not None else None,
+        "cleanup": c.cleanup.to_dict() if c.cleanup is not None else None,
     }
 
 
@@ -172,8 +176,17 @@ def change_from_dict(c: dict[str, Any]) -> ResourceChange:
         depends_on=list(c["depends_on"]),
         create_before_destroy=bool(c["create_before_destroy"]),
         note=str(c["note"]),
-        rollout=decode_attrs(c["rollout"]),
+        rollout=RolloutChange.from_dict(c["rollout"]) if c["rollout"] is not None else None,
+        cleanup=CleanupChange.from_dict(c["cleanup"]) if c["cleanup"] is not None else None,
     )
+
+
+def labels_to_dict(labels: Mapping[str, Label]) -> dict[str, Any]:
+    return {i: asdict(label) for i, label in sorted(labels.items())}
+
+
+def labels_from_dict(raw: Mapping[str, Any]) -> dict[str, Label]:
+    return {str(i): Label(**dict(v)) for i, v in raw.items()}
 
 
 def data_from_dict(d: dict[str, Any]) -> DataRead:

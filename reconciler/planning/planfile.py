@@ -40,6 +40,8 @@ from reconciler.planning.plan_codec import (
     drift_from_dict,
     drift_to_dict,
     encode_value,
+    labels_from_dict,
+    labels_to_dict,
     output_from_dict,
     output_to_dict,
 )
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from reconciler.config import Body, Stack
 
 KIND = "reconciler-plan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: typed rollout and cleanup changes, labels
 REDACT_SUBSTRING_MIN = 8  # shorter secrets are redacted only where they are the whole value
 FILE_FUNCTIONS = ("file", "templatefile")
 
@@ -205,6 +207,7 @@ def plan_file_dict(
         "changes": [change_to_dict(c) for c in plan.changes],
         "outputs": [output_to_dict(o) for o in plan.outputs],
         "drift": [drift_to_dict(d) for d in plan.drift],
+        "labels": labels_to_dict(plan.labels),
     }
     secrets_ = [v for n, v in plan.variables.items() if n in hidden or is_marked(v)]
     return _redact(doc, _secret_strings(secrets_))  # type: ignore[no-any-return]
@@ -279,6 +282,11 @@ def plan_file_from_dict(raw: Any, *, source: str = "plan file") -> PlanFile:
             f"{__version__} reads ({FORMAT_VERSION}); use the version that made it "
             f"({raw.get('tool_version', 'unknown')})"
         )
+    if version < FORMAT_VERSION:
+        raise PlanFileError(
+            f"{source} was made by an older reconciler ({raw.get('tool_version', 'unknown')}, plan "
+            f"format version {version}); run `reconciler plan --out {source}` again"
+        )
     try:
         return _plan_file(raw)
     except (KeyError, TypeError, ValueError, AddressError) as exc:
@@ -305,6 +313,7 @@ def _plan_file(raw: dict[str, Any]) -> PlanFile:
         config_digest=str(config["digest"]),
         fingerprints={str(k): str(v) for k, v in raw["fingerprints"].items()},
         targets=[str(t) for t in options["targets"]],
+        labels=labels_from_dict(raw["labels"]),
     )
     return PlanFile(
         plan=plan,

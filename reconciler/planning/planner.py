@@ -31,7 +31,7 @@ from reconciler.planning.fleets import (
     expand_fleet_rollout,
     is_release_change,
     resume_change,
-    rollout_payload,
+    rollout_change,
 )
 from reconciler.planning.instances import (
     assemble,
@@ -39,9 +39,9 @@ from reconciler.planning.instances import (
     expand,
     planned_value,
 )
+from reconciler.planning.labels import labels_of_reads
 from reconciler.planning.model import (
     Action,
-    ActionReason,
     DataRead,
     OutputChange,
     Plan,
@@ -138,6 +138,7 @@ def make_plan(
             apply_targets(plan, graph, options.targets)
     plan.changes.sort(key=lambda c: c.address.sort_key())
     plan.data.sort(key=lambda d: d.address.sort_key())
+    plan.labels = labels_of_reads(plan.data)
     check_ownership(plan, observed)
     return plan
 
@@ -338,7 +339,9 @@ def _plan_rollout(
     w: _Walk,
 ) -> None:
     """A fleet whose launch template version changes is rolled out, not merely updated."""
-    if resume_change(change, record) or cleanup_change(change, record, prior, fleet=fleet, now=time.time()):
+    if resume_change(change, record, fleet) or cleanup_change(
+        change, record, prior, fleet=fleet, now=time.time()
+    ):
         return
     if change.action is not Action.UPDATE or not is_release_change(change.diffs, fleet):
         return
@@ -348,10 +351,7 @@ def _plan_rollout(
     plan = expand_fleet_rollout(
         fleet=fleet, prior=prior, desired=desired, related=related, reads=reads, record=record
     )
-    change.action = Action.ROLLOUT
-    change.reason = ActionReason.ROLLOUT_BECAUSE_LAUNCH_TEMPLATE
-    change.rollout = rollout_payload(plan)
-    change.note = plan.strategy.value.replace("_", "/")
+    rollout_change(change, plan, fleet)
 
 
 def _block_deps(block: ResourceBlock) -> list[str]:

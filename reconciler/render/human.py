@@ -14,8 +14,9 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from reconciler.planning.labels import labels_of_reads
 from reconciler.planning.model import ACTION_SYMBOL, Action, ActionReason, DataRead, Plan, ResourceChange
+from reconciler.planning.summary import summarize
+from reconciler.render.rollout_text import change_lines, change_note
 from reconciler.values import UNKNOWN, is_marked
 
 STYLE = {
@@ -25,6 +26,7 @@ STYLE = {
     Action.DELETE: "red",
     Action.READ: "cyan",
     Action.ROLLOUT: "bold blue",
+    Action.CLEANUP: "yellow",
     Action.NOOP: "",
 }
 
@@ -34,6 +36,7 @@ VERB = {
     Action.REPLACE: "replace",
     Action.DELETE: "delete",
     Action.ROLLOUT: "rollout",
+    Action.CLEANUP: "update in-place",  # the fleet stays; what its last rollout kept goes
 }
 
 REASON_TEXT = {
@@ -64,6 +67,7 @@ def _key(k: Any) -> str:
 
 
 def summary_line(plan: Plan) -> str:
+    counts = summarize(plan)
     if plan.refresh_only:
         n = len(plan.takeable_drift)
         return (
@@ -74,14 +78,10 @@ def summary_line(plan: Plan) -> str:
         )
     if not plan.has_changes:
         return "No changes. Your infrastructure matches the configuration."
-    add = plan.count(Action.CREATE) + plan.count(Action.REPLACE)
-    change = plan.count(Action.UPDATE)
-    destroy = plan.count(Action.DELETE) + plan.count(Action.REPLACE)
-    text = f"Plan: {add} to add, {change} to change, {destroy} to destroy"
-    rollouts = [c for c in plan.changes if c.action is Action.ROLLOUT]
-    if rollouts:
-        n = sum(int((c.rollout or {}).get("instances_to_replace", 0)) for c in rollouts)
-        text += f", {len(rollouts)} fleet{'s' if len(rollouts) != 1 else ''} to roll out ({n} instances)"
+    text = f"Plan: {counts.add} to add, {counts.change} to change, {counts.destroy} to destroy"
+    if counts.rollouts:
+        fleets = f"{counts.rollouts} fleet{'s' if counts.rollouts != 1 else ''}"
+        text += f", {fleets} to roll out ({counts.instances} instances)"
     if not any(c.is_change for c in plan.changes):
         text = "Plan: only outputs change"
     return text + "."
@@ -177,7 +177,7 @@ def _drift_value(value: Any) -> str:
 
 def image_names(plan: Plan) -> dict[str, str]:
     """Image id → image name from the plan's lookups, to annotate image ids."""
-    return {i: label.name for i, label in labels_of_reads(plan.data).items() if label.name}
+    return {i: label.name for i, label in plan.labels.items() if label.name}
 
 
 def render_change(c: ResourceChange, console: Console, *, names: dict[str, str] | None = None) -> None:
@@ -190,8 +190,9 @@ def render_change(c: ResourceChange, console: Console, *, names: dict[str, str] 
         verb += f" ({', '.join(c.replace_paths)} forces replacement)"
     elif c.reason in REASON_TEXT:
         verb += f" ({REASON_TEXT[c.reason]})"
-    if c.note:
-        verb += f": {c.note}"
+    note = change_note(c)
+    if note:
+        verb += f": {note}"
     pad = max(1, 50 - len(str(c.address)))
     head.append(" " * pad + verb, style=STYLE[c.action])
     console.print(head)
@@ -227,5 +228,5 @@ def render_change(c: ResourceChange, console: Console, *, names: dict[str, str] 
         console.print(Text(f"      {key.ljust(width)}  {value}"))
     if unknown:
         console.print(Text(f"      (known after apply: {', '.join(unknown)})", style="dim"))
-    for line in (c.rollout or {}).get("lines", []):
+    for line in change_lines(c):
         console.print(Text(f"      {line}"))

@@ -16,7 +16,6 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.address import Address
-from reconciler.planning.labels import labels_of_reads
 from reconciler.planning.model import (
     Action,
     AttributeDiff,
@@ -26,12 +25,17 @@ from reconciler.planning.model import (
     Plan,
     ResourceChange,
 )
-from reconciler.rollout.model import RolloutPlan
-from reconciler.sdk import Label, known_image
+from reconciler.planning.summary import summarize
+from reconciler.render.rollout_text import change_note, rollout_lines
+from reconciler.rollout.change import RolloutChange
+from reconciler.sdk import Label, Release, known_image
 from reconciler.sensitive import is_legacy
 from reconciler.values import UNKNOWN, is_marked
 
 FORMAT_VERSION = "1.0"
+# Document 1.0 has no "cleanup" action: the cleanup of a fleet's kept group is an update of it
+# (with "cleanup_groups").
+_ACTION = {Action.CLEANUP: Action.UPDATE}
 
 __all__ = ["FORMAT_VERSION", "plan_document", "summary", "summary_line"]
 
@@ -120,29 +124,25 @@ def _diff(d: AttributeDiff) -> dict[str, Any]:
     }
 
 
-def _image(release: dict[str, Any], labels: Mapping[str, Label]) -> dict[str, Any]:
-    image_id = str(release.get("image_id") or "")
+def _image(release: Release, labels: Mapping[str, Label]) -> dict[str, Any]:
+    image_id = release.image_id
     seen = labels.get(image_id)
-    name = release.get("image_name")
+    name: str | None = release.image_name
     if not name or name == image_id or not known_image(image_id):  # a placeholder, not a name
         name = seen.name if seen else None
     return {
         "id": image_id if known_image(image_id) else None,
         "name": name,
-        "version": release.get("image_version") or (seen.version if seen else None) or None,
+        "version": release.image_version or (seen.version if seen else None) or None,
         "creation_date": (seen.created or None) if seen else None,
-        "instance_type": release.get("instance_type") or None,
-        "launch_template_version": release.get("launch_template_version") or None,
+        "instance_type": release.instance_type or None,
+        "launch_template_version": release.launch_template_version or None,
     }
 
 
-def rollout_document(payload: dict[str, Any], labels: Mapping[str, Label]) -> dict[str, Any] | None:
+def rollout_document(rollout: RolloutChange, labels: Mapping[str, Label]) -> dict[str, Any]:
     """The `rollout` object of a fleet's ROLLOUT change (docs/plan-json.md#rollout)."""
-    raw = payload.get("plan")
-    if not isinstance(raw, dict):
-        return None
-    plan = RolloutPlan.from_dict(dict(raw))
-    resume = payload.get("resume") or None
+    plan, resume = rollout.plan, rollout.resume
     document: dict[str, Any] = scrub(
         {
             "strategy": plan.strategy.value,
@@ -150,8 +150,8 @@ def rollout_document(payload: dict[str, Any], labels: Mapping[str, Label]) -> di
             "summary": plan.summary,
             "group": plan.group,
             "new_group": plan.green_group or None,
-            "old": _image(raw.get("old") or {}, labels),
-            "new": _image(raw.get("new") or {}, labels),
+            "old": _image(plan.old, labels),
+            "new": _image(plan.new, labels),
             "desired_capacity": plan.desired,
             "total_instances": plan.total_instances,
             "instances_to_replace": plan.replace_count,
@@ -185,12 +185,10 @@ def rollout_document(payload: dict[str, Any], labels: Mapping[str, Label]) -> di
                 "description": str(plan.rollback),
             },
             "resume": (
-                {"phase": str(resume.get("phase")), "step": int(resume.get("step_index", 0)) + 1}
-                if isinstance(resume, dict)
-                else None
+                {"phase": str(resume.phase), "step": resume.step_index + 1} if resume is not None else None
             ),
             "notes": list(plan.notes),
-            "lines": [str(line) for line in payload.get("lines") or []],
+            "lines": rollout_lines(rollout),
         }
     )
     return document
@@ -201,11 +199,10 @@ def _change(c: ResourceChange, labels: Mapping[str, Label]) -> dict[str, Any]:
     after, after_sensitive = _attributes(c.after, c.sensitive_paths)
     hidden = set(c.sensitive_paths)
     hidden.update(_paths(before_sensitive), _paths(after_sensitive))
-    payload = c.rollout or {}
     return {
         **_where(c.address),
         "provider": c.provider,
-        "action": c.action.value,
+        "action": _ACTION.get(c.action, c.action).value,
         "action_reason": c.reason.value or None,
         "id": c.id,
         "before": before,
@@ -218,9 +215,9 @@ def _change(c: ResourceChange, labels: Mapping[str, Label]) -> dict[str, Any]:
         "changed_attributes": [_diff(d) for d in c.diffs],
         "depends_on": list(c.depends_on),
         "create_before_destroy": c.create_before_destroy,
-        "note": c.note or None,
-        "rollout": rollout_document(payload, labels) if c.action is Action.ROLLOUT else None,
-        "cleanup_groups": [str(g) for g in payload.get("cleanup_groups") or []],
+        "note": change_note(c) or None,
+        "rollout": rollout_document(c.rollout, labels) if c.rollout is not None else None,
+        "cleanup_groups": list(c.cleanup.groups) if c.cleanup is not None else [],
     }
 
 
@@ -292,14 +289,14 @@ def _drift(entry: DriftEntry) -> dict[str, Any]:
 
 def summary(plan: Plan) -> dict[str, Any]:
     """Counts as the human summary line states them (a replacement adds one and destroys one)."""
-    rollouts = [c for c in plan.changes if c.action is Action.ROLLOUT]
+    counts = summarize(plan)
     return {
-        "add": plan.count(Action.CREATE) + plan.count(Action.REPLACE),
-        "change": plan.count(Action.UPDATE),
-        "destroy": plan.count(Action.DELETE) + plan.count(Action.REPLACE),
-        "rollout": len(rollouts),
-        "instances": sum(int((c.rollout or {}).get("instances_to_replace", 0)) for c in rollouts),
-        "has_changes": plan.has_changes,
+        "add": counts.add,
+        "change": counts.change,
+        "destroy": counts.destroy,
+        "rollout": counts.rollouts,
+        "instances": counts.instances,
+        "has_changes": counts.has_changes,
     }
 
 
@@ -316,7 +313,7 @@ def plan_mode(plan: Plan) -> str:
 
 def plan_document(plan: Plan) -> dict[str, Any]:
     """The whole plan as a JSON-serialisable dict (docs/plan-json.md)."""
-    labels = labels_of_reads(plan.data)
+    labels = plan.labels
     return {
         "format_version": FORMAT_VERSION,
         "reconciler_version": __version__,

@@ -20,19 +20,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.planning.labels import labels_of_reads
 from reconciler.planning.model import ACTION_SYMBOL, Action, DataRead, Plan, ResourceChange
 from reconciler.render.human import REASON_TEXT, VERB, fmt_value, image_names, summary_line
-from reconciler.rollout.model import RolloutPlan
-from reconciler.sdk import Label, Mode, TypeRole, known_image
+from reconciler.render.rollout_text import change_lines, change_note, duration_text, strategy_label
+from reconciler.sdk import Label, Mode, Release, TypeRole, known_image
 from reconciler.sdk.registry import all_schemas
-from reconciler.sdk.rollout_block import format_duration
 from reconciler.sensitive import is_legacy
 from reconciler.values import UNKNOWN, is_marked
 
 GITHUB_LIMIT = 65536
-# Destructive actions first: that is what a reviewer must not miss.
+# Destructive actions first: that is what a reviewer must not miss. A cleanup of a fleet's kept
+# group is an in-place change of the fleet, listed with the updates.
 ACTION_ORDER = (Action.DELETE, Action.REPLACE, Action.ROLLOUT, Action.UPDATE, Action.CREATE, Action.READ)
+_RANK = {Action.CLEANUP: Action.UPDATE}
 MAX_BANNER_ITEMS = 20
 
 __all__ = ["GITHUB_LIMIT", "render_markdown", "verdict"]
@@ -93,7 +93,7 @@ def _verb(c: ResourceChange) -> str:
 
 
 def _by_action(changes: list[ResourceChange]) -> list[ResourceChange]:
-    return [c for action in ACTION_ORDER for c in changes if c.action is action]
+    return [c for action in ACTION_ORDER for c in changes if _RANK.get(c.action, c.action) is action]
 
 
 def verdict(plan: Plan) -> str:
@@ -129,49 +129,42 @@ def _banner(changes: list[ResourceChange], *, room: int) -> str:
 def _table_rows(changes: list[ResourceChange]) -> list[str]:
     rows = []
     for c in _by_action(changes):
-        note = _verb(c) + (f": {c.note}" if c.note else "")
+        note = _verb(c) + (f": {change_note(c)}" if change_note(c) else "")
         # a pipe needs its backslash in a table, even inside a code span
         symbol, address = _code(ACTION_SYMBOL[c.action]), _code(str(c.address)).replace("|", "\\|")
         rows.append(f"| {symbol} | {address} | {_text(note)} |")
     return rows
 
 
-def _release(release: dict[str, Any], labels: Mapping[str, Label]) -> str:
-    image_id = str(release.get("image_id") or "")
-    name = str(release.get("image_name") or image_id or "?")
+def _release(release: Release, labels: Mapping[str, Label]) -> str:
+    image_id = release.image_id
+    name = release.image_name or image_id or "?"
     facts = [image_id] if known_image(image_id) and image_id != name else []
     seen = labels.get(image_id)
     created = seen.created if seen else None
     if created:
         facts.append(str(created)[:10])
-    if release.get("launch_template_version"):
-        facts.append(f"launch template v{release['launch_template_version']}")
+    if release.launch_template_version:
+        facts.append(f"launch template v{release.launch_template_version}")
     return f"{_code(name)}" + (f" ({', '.join(facts)})" if facts else "")
 
 
 def _rollout_paragraph(c: ResourceChange, labels: Mapping[str, Label]) -> list[str]:
-    payload = c.rollout or {}
-    raw = payload.get("plan")
-    if not isinstance(raw, dict):
-        return [f"**{_code(str(c.address))}**: {c.note or 'rollout'}"]
-    plan = RolloutPlan.from_dict(dict(raw))
-    strategy = plan.strategy.value.replace("_", "/")
-    duration = f"at least {format_duration(plan.min_duration_s)}"
-    if plan.max_duration_s > plan.min_duration_s:
-        duration += f", at most {format_duration(plan.max_duration_s)}"
+    if c.rollout is None:
+        return [f"**{_code(str(c.address))}**: {change_note(c) or 'rollout'}"]
+    plan, resume = c.rollout.plan, c.rollout.resume
     groups = f"{plan.group} → {plan.green_group}" if plan.green_group else f"{plan.group}, in place"
     text = (
-        f"**{_code(str(c.address))}** ({_text(groups)}): {_release(raw.get('old') or {}, labels)} → "
-        f"{_release(raw.get('new') or {}, labels)}, **{strategy}** rollout; replaces "
-        f"**{plan.replace_count} of {plan.total_instances}** instances, estimated {duration}."
+        f"**{_code(str(c.address))}** ({_text(groups)}): {_release(plan.old, labels)} → "
+        f"{_release(plan.new, labels)}, **{strategy_label(plan.strategy)}** rollout; replaces "
+        f"**{plan.replace_count} of {plan.total_instances}** instances, estimated {duration_text(plan)}."
     )
     if plan.health_gates:
         text += f" Health gates: {_text(', '.join(plan.health_gates))}."
     rollback = f"Rollback target: {_text(str(plan.rollback))}"
     text += f" {rollback}" + ("" if plan.auto_rollback else " (auto_rollback is off)") + "."
-    resume = payload.get("resume")
-    if isinstance(resume, dict):
-        text += f" Resumes an unfinished rollout ({resume.get('phase')})."
+    if resume is not None:
+        text += f" Resumes an unfinished rollout ({resume.phase})."
     lines = [text, ""]
     lines += [f"{n}. {_text(step)}" for n, step in enumerate(plan.outline(), 1)]
     lines += [f"- _note:_ {_text(note)}" for note in plan.notes]
@@ -260,13 +253,13 @@ def _diff_lines(c: ResourceChange, names: dict[str, str]) -> list[str]:
             unknown = d.unknown or d.after is UNKNOWN
             after = "(known after apply)" if unknown else _value(d.after, hidden, d.path)
             lines.append(f"+ {d.path} = {after}{note}")
-    if c.action is Action.ROLLOUT or (c.rollout and c.rollout.get("cleanup_groups")):
-        lines += [f"  {line}" for line in (c.rollout or {}).get("lines", [])]
+    lines += [f"  {line}" for line in change_lines(c)]
     return lines
 
 
 def _details(c: ResourceChange, names: dict[str, str]) -> str:
-    summary = f"{ACTION_SYMBOL[c.action]} {c.address}  {_verb(c)}" + (f": {c.note}" if c.note else "")
+    note = change_note(c)
+    summary = f"{ACTION_SYMBOL[c.action]} {c.address}  {_verb(c)}" + (f": {note}" if note else "")
     body = _diff_lines(c, names) or ["(no attribute changes)"]
     return (
         f"<details><summary><code>{html.escape(summary, quote=False)}</code></summary>\n\n"
@@ -349,7 +342,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, plan_file: str | N
             "and run `reconciler apply plan.json`."
         )
     cut_note = f"_This comment was shortened to fit {limit:,} characters; {see_all}._"
-    labels, names = labels_of_reads(plan.data), image_names(plan)
+    labels, names = plan.labels, image_names(plan)
     table = _Section(
         "| | Resource | Action |\n|---|---|---|", _table_rows(changes), "\n_… and {n} more rows; {see}._"
     )

@@ -34,7 +34,7 @@ from reconciler.rollout.model import (
 from reconciler.rollout.steps import StepContext, health_gates
 from reconciler.rollout.strategies import Expansion, strategy_for
 from reconciler.rollout.strategies.base import plural
-from reconciler.sdk.rollout_block import RolloutConfig, format_duration
+from reconciler.sdk.rollout_block import RolloutConfig
 
 __all__ = [
     "FleetSnapshot",
@@ -45,7 +45,6 @@ __all__ = [
     "RolloutStep",
     "StepKind",
     "TargetRelease",
-    "duration_line",
     "expand_rollout",
 ]
 
@@ -123,11 +122,3 @@ def expand_rollout(
         stage_labels=list(expansion.stage_labels),
         notes=list(expansion.notes),
     )
-
-
-def duration_line(plan: RolloutPlan) -> str:
-    """ "at least 5m 0s" (and the worst case when health timeouts add to it)."""
-    text = f"at least {format_duration(plan.min_duration_s)}"
-    if plan.max_duration_s > plan.min_duration_s:
-        text += f", at most {format_duration(plan.max_duration_s)}"
-    return text

@@ -1,6 +1,6 @@
 """Saved plan files: a Plan survives the round trip through JSON exactly (UNKNOWN, addresses,
-enums, rollout dicts, keyed digests of sensitive values), and no secret gets in (sensitive
-arguments, diffs, outputs, variables): what the planner did not conceal is redacted."""
+enums, typed rollouts and cleanups, labels, keyed digests of sensitive values), and no secret gets
+in (sensitive arguments, diffs, outputs, variables): what the planner did not conceal is redacted."""
 
 from __future__ import annotations
 
@@ -35,8 +35,12 @@ from reconciler.planning.planfile import (
     variable_digest,
     write_plan_file,
 )
+from reconciler.rollout.change import CleanupChange, RolloutChange
+from reconciler.rollout.progress import cleanup_steps
+from reconciler.sdk import Label
 from reconciler.sensitive import keyed_digest
 from reconciler.values import UNKNOWN, Digest, mark, sensitive_digest
+from tests.rollout.builders import plan_for
 
 SECRET = "pa55word-very-secret"
 KEY = "ab" * 32
@@ -75,7 +79,7 @@ def sample_plan() -> Plan:
         id="web",
         before={"desired_capacity": 4},
         after={"desired_capacity": 4, "launch_template_version": 2},
-        rollout={"plan": {"steps": [{"kind": "create", "n": 4}]}, "lines": ["x"], "instances_to_replace": 4},
+        rollout=RolloutChange(plan=plan_for(4, strategy="canary"), update_after=True),
         create_before_destroy=True,
     )
     created = ResourceChange(
@@ -131,7 +135,7 @@ def round_trip(plan: Plan, **kw: Any) -> tuple[dict[str, Any], Plan]:
 def test_changes_data_and_drift_survive_the_round_trip_exactly() -> None:
     plan = sample_plan()
     _, back = round_trip(plan)
-    assert back.changes[0] == plan.changes[0]  # rollout dict, enums, create_before_destroy
+    assert back.changes[0] == plan.changes[0]  # the typed rollout, enums, create_before_destroy
     assert back.changes[1] == plan.changes[1]  # UNKNOWN leaves
     assert back.changes[1].after is not None and back.changes[1].after["arn"] is UNKNOWN
     assert back.changes[2].address == Address("aws_launch_template", "web", "eu")
@@ -147,6 +151,25 @@ def test_changes_data_and_drift_survive_the_round_trip_exactly() -> None:
         "web-prod",
     )
     assert back.has_changes and back.count(Action.ROLLOUT) == 1
+
+
+def test_a_cleanup_and_the_labels_survive_the_round_trip() -> None:
+    rollout = plan_for(4, strategy="blue_green")
+    plan = sample_plan()
+    plan.changes.append(
+        ResourceChange(
+            address=Address.parse("aws_fleet.api"),
+            action=Action.CLEANUP,
+            type_name="aws_fleet",
+            id="api",
+            cleanup=CleanupChange(plan=rollout, steps=tuple(cleanup_steps(rollout))),
+        )
+    )
+    plan.labels = {"ami-2": Label(id="ami-2", name="app-1.5.0", version="1.5.0", created="2026-11-22")}
+    _, back = round_trip(plan)
+    assert back.changes[-1] == plan.changes[-1]
+    assert back.changes[-1].cleanup is not None and back.changes[-1].cleanup.groups == ("web-g0007",)
+    assert back.labels == plan.labels
 
 
 def test_no_secret_gets_into_the_file() -> None:
@@ -209,7 +232,7 @@ def test_a_short_secret_is_redacted_only_where_it_is_the_whole_value() -> None:
 
 def test_options_and_versions_are_recorded() -> None:
     doc = plan_file_dict(sample_plan(), config=CONFIG, salt="s", replace=["aws_fleet.web[0]"])
-    assert doc["kind"] == "reconciler-plan" and doc["format_version"] == 1 and doc["tool_version"]
+    assert doc["kind"] == "reconciler-plan" and doc["format_version"] == 2 and doc["tool_version"]
     assert doc["options"] == {
         "targets": ["aws_fleet.web"],
         "replace": ["aws_fleet.web[0]"],
@@ -235,7 +258,8 @@ def test_the_file_is_written_0600_and_read_back(tmp_path: Path) -> None:
         ("not json", "invalid JSON"),
         ('{"format_version": 1}', "not a reconciler plan file"),
         ('{"kind": "reconciler-plan", "format_version": 99}', "newer than this reconciler"),
-        ('{"kind": "reconciler-plan", "format_version": 1}', "damaged"),
+        ('{"kind": "reconciler-plan", "format_version": 1}', "made by an older reconciler"),
+        ('{"kind": "reconciler-plan", "format_version": 2}', "damaged"),
     ],
 )
 def test_bad_plan_files_are_refused_with_a_reason(tmp_path: Path, content: str | None, message: str) -> None:

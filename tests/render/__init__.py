@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.address import Address, Mode
-from reconciler.planning.fleets import rollout_payload
+from reconciler.planning.labels import labels_of_reads
 from reconciler.planning.model import (
     Action,
     ActionReason,
@@ -22,6 +22,7 @@ from reconciler.planning.model import (
     Plan,
     ResourceChange,
 )
+from reconciler.rollout.change import RolloutChange
 from reconciler.rollout.model import FleetSnapshot, InstanceInfo, Release
 from reconciler.rollout.plan import expand_rollout
 from reconciler.sdk.rollout_block import RolloutConfig
@@ -43,7 +44,7 @@ def image(image_id: str, version: str, date: str) -> dict[str, Any]:
     }
 
 
-def fleet_rollout(instances: int = 12) -> dict[str, Any]:
+def fleet_rollout(instances: int = 12) -> RolloutChange:
     """A realistic ROLLOUT payload: web-g0007 (app-1.4.2, v7) → web-g0008 (app-1.5.0, v8)."""
     old = Release(OLD_AMI, "app-1.4.2", "1.4.2", "t3.micro", 7)
     new = Release(NEW_AMI, "app-1.5.0", "1.5.0", "t3.micro", 8)
@@ -65,7 +66,7 @@ def fleet_rollout(instances: int = 12) -> dict[str, Any]:
     plan = expand_rollout(
         config=config, fleet=fleet, old=old, new=new, fleet_name="web", green_group="web-g0008"
     )
-    return rollout_payload(plan)
+    return RolloutChange(plan=plan)
 
 
 def template(image_id: Any, *, version: Any, name: str = "web") -> dict[str, Any]:
@@ -159,7 +160,7 @@ def review_plan() -> Plan:
             after={"name": "web", "port": 80},
         ),
     ]
-    return Plan(
+    plan = Plan(
         stack="web-prod",
         changes=changes,
         data=[
@@ -201,6 +202,8 @@ def review_plan() -> Plan:
         variables={"db_password": SECRET},
         config_digest="sha256:config",
     )
+    plan.labels = labels_of_reads(plan.data)  # as the planner fills them
+    return plan
 
 
 def many_changes(n: int) -> Plan:

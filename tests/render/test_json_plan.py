@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 
 from reconciler.address import Address, Mode
-from reconciler.planning.fleets import rollout_payload
 from reconciler.planning.model import Action, AttributeDiff, OutputChange, Plan, ResourceChange
 from reconciler.render.json_plan import FORMAT_VERSION, plan_document, summary_line
-from reconciler.rollout.model import RolloutPlan
+from reconciler.rollout.change import CleanupChange, RolloutChange
+from reconciler.rollout.model import RolloutStep, StepKind
 from reconciler.rollout.progress import Phase, RolloutProgress
 from reconciler.values import UNKNOWN, sensitive_digest
 from tests.render import DIGEST, NEW_AMI, OLD_AMI, SECRET, fleet_rollout, review_plan
@@ -194,14 +194,13 @@ def test_rollout_object() -> None:
 
 
 def test_resumed_rollout_says_where_it_resumes() -> None:
-    payload = fleet_rollout(instances=4)
-    plan = RolloutPlan.from_dict(payload["plan"])
+    plan = fleet_rollout(instances=4).plan
     progress = RolloutProgress(phase=Phase.IN_PROGRESS, step_index=2)
     change = ResourceChange(
         address=Address("aws_fleet", "web"),
         action=Action.ROLLOUT,
         type_name="aws_fleet",
-        rollout=rollout_payload(plan, resume=progress),
+        rollout=RolloutChange(plan=plan, resume=progress),
     )
     document = plan_document(Plan(stack="s", changes=[change]))
     validate(document)
@@ -209,17 +208,20 @@ def test_resumed_rollout_says_where_it_resumes() -> None:
 
 
 def test_cleanup_update_lists_the_groups() -> None:
+    step = RolloutStep(StepKind.DELETE_GROUP, group="web-g0007", stage=1, description="delete web-g0007")
     change = ResourceChange(
         address=Address("aws_fleet", "web"),
-        action=Action.UPDATE,
+        action=Action.CLEANUP,
         type_name="aws_fleet",
-        note="delete web-g0007, kept 1h for rollback after the last rollout",
-        rollout={"cleanup_groups": ["web-g0007"], "lines": ["cleanup   delete web-g0007 (app-1.4.2)"]},
+        cleanup=CleanupChange(plan=fleet_rollout(instances=4).plan, steps=(step,)),
     )
     document = plan_document(Plan(stack="s", changes=[change]))
     validate(document)
-    assert document["resource_changes"][0]["cleanup_groups"] == ["web-g0007"]
-    assert document["resource_changes"][0]["rollout"] is None
+    got = document["resource_changes"][0]
+    assert got["cleanup_groups"] == ["web-g0007"]
+    assert got["rollout"] is None
+    assert got["action"] == "update"  # document 1.0: the fleet is changed in place
+    assert got["note"] == "delete web-g0007, kept 1h 0m 0s for rollback after the last rollout"
 
 
 def test_data_sources_outputs_and_drift() -> None:
@@ -361,7 +363,7 @@ def test_every_field_of_the_schema_is_documented() -> None:
 def test_every_strategy_validates(strategy: str, stages: int) -> None:
     from tests.rollout.builders import plan_for
 
-    rollout = rollout_payload(plan_for(4, strategy=strategy, max_surge=1, steps=[25, 50, 100]))
+    rollout = RolloutChange(plan=plan_for(4, strategy=strategy, max_surge=1, steps=[25, 50, 100]))
     change = ResourceChange(
         address=Address("aws_fleet", "web"), action=Action.ROLLOUT, type_name="aws_fleet", rollout=rollout
     )
@@ -392,7 +394,7 @@ def test_a_new_image_known_only_after_apply() -> None:
         address=Address("aws_fleet", "web"),
         action=Action.ROLLOUT,
         type_name="aws_fleet",
-        rollout=rollout_payload(plan),
+        rollout=RolloutChange(plan=plan),
     )
     document = plan_document(Plan(stack="s", changes=[change]))
     validate(document)

@@ -218,11 +218,11 @@ def test_cells_escape_pipes_and_code_spans_survive_backticks() -> None:
 
 
 def test_rolling_rollout_is_in_place_and_resume_is_said() -> None:
-    from reconciler.planning.fleets import rollout_payload
+    from reconciler.rollout.change import RolloutChange
     from reconciler.rollout.progress import Phase, RolloutProgress
     from tests.rollout.builders import plan_for
 
-    payload = rollout_payload(
+    payload = RolloutChange(
         plan_for(4, strategy="rolling", max_surge=1), resume=RolloutProgress(phase=Phase.IN_PROGRESS)
     )
     change = ResourceChange(

@@ -1,4 +1,4 @@
-"""Applying a planned rollout (applying.rollout.roll_out): after any outcome, state says what the
+"""Applying a planned rollout (applying.coordinator.roll_out): after any outcome, state says what the
 cloud is. A fleet that cannot be read back after a complete rollout is recorded from what the
 rollout made, never left naming the old group; a fleet read back after transient failures is
 recorded as read; keep_previous = "0s" deletes the old group within the apply.
@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from reconciler.address import Address
-from reconciler.applying.rollout import roll_out
+from reconciler.applying.coordinator import roll_out
 from reconciler.errors import CloudError, CloudErrorKind
-from reconciler.planning.fleets import rollout_payload
 from reconciler.planning.model import Action, ResourceChange
+from reconciler.rollout.change import RolloutChange
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.progress import Phase, RolloutProgress
 from reconciler.sdk import ObservedResource, Ownership, RefreshRequest
@@ -73,7 +73,7 @@ def setup(tmp_path: Path, plan: RolloutPlan) -> tuple[ResourceChange, ResourceSt
         address=Address.parse(ADDRESS),
         action=Action.ROLLOUT,
         type_name="aws_fleet",
-        rollout=rollout_payload(plan),
+        rollout=RolloutChange(plan=plan),
     )
     return change, current, writer
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.render.rollout_text import duration_text as duration_line
 from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind
-from reconciler.rollout.plan import duration_line
 from reconciler.rollout.strategies.canary import canary_counts
 from reconciler.sdk.rollout_block import Strategy
 from reconciler_aws.fleet_names import group_name as green_group_name

@@ -1,10 +1,14 @@
-"""Apply a planned ROLLOUT: run the fleet's rollout through the provider's fleet operations,
-recording progress in state after every step, then read the fleet back.
+"""The rollout coordinator: apply runs every planned ROLLOUT and CLEANUP of a fleet here.
+
+ROLLOUT: run the fleet's rollout through the provider's fleet operations, recording progress in
+state after every step, then read the fleet back. CLEANUP: run the planned cleanup steps (delete
+what a finished rollout kept), through the same step actions, then read the fleet back.
 
 A rollout that fails its health gates is rolled back (when auto_rollback is on) and reported as
 an error naming what failed and what was restored; state keeps the rollout record either way so
 `rollout status` can show it and a killed apply resumes it. With `keep_previous = "0s"` the old
-group is deleted as soon as the rollout is complete, inside the same apply.
+group is deleted as soon as the rollout is complete, inside the same apply, by the same cleanup
+steps a later CLEANUP runs.
 
 The fleet is read back after the rollout, read again after transient failures; if it still cannot
 be read, a complete rollout is recorded from what it made (serving group, generation, launch
@@ -16,15 +20,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from reconciler.address import Address
-from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutFailedError
+from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
+from reconciler.rollout.actions import run_step
 from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, run_rollout
-from reconciler.rollout.model import RolloutPlan
-from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due
+from reconciler.rollout.model import RolloutPlan, RolloutStep, describe_step
+from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due, cleanup_steps
+from reconciler.rollout.waits import Observation, StepEnv, StepFailed
 from reconciler.sdk import FleetType, ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.sdk.fleet import FleetOps
 from reconciler.state import ResourceState, StateWriter
@@ -70,8 +76,9 @@ def roll_out(
     the failure to raise once that is recorded (None when the rollout completed)."""
     if not isinstance(provider, SupportsFleets):
         raise ReconcilerError(f"{change.address}: provider {change.provider} cannot run rollouts")
-    payload = change.rollout or {}
-    plan = RolloutPlan.from_dict(dict(payload["plan"]))
+    if change.rollout is None:
+        raise ReconcilerError(f"{change.address}: the plan holds no rollout for it; plan again")
+    plan = change.rollout.plan
     version = config.get("launch_template_version")
     if not plan.new.launch_template_version or plan.new.launch_template_version != version:
         raise RolloutFailedError(
@@ -79,15 +86,14 @@ def roll_out(
             f"{plan.new.launch_template_version or '(unknown)'}, but the template now has version {version}; "
             "nothing was rolled out. Run plan again."
         )
-    resume = payload.get("resume")
+    progress = change.rollout.resume
     recorded = current.rollout or {}
     if recorded.get("progress") and RolloutProgress.from_dict(dict(recorded["progress"])).phase in (
         Phase.IN_PROGRESS,
         Phase.ROLLING_BACK,
         Phase.PENDING,
     ):
-        resume = recorded["progress"]  # the latest record wins over the plan's copy
-    progress = RolloutProgress.from_dict(dict(resume)) if resume else None
+        progress = RolloutProgress.from_dict(dict(recorded["progress"]))  # the latest record wins
     address = str(change.address)
 
     def record(p: RolloutProgress) -> None:
@@ -109,8 +115,8 @@ def roll_out(
     if done is not None and cleanup_due(plan, done, now=time.time()):
         emit(address, f"Deleting {plan.group} (keep_previous = 0s: not kept for rollback)...")
         try:
-            provider.fleet_ops().delete_group(plan.group, force=True)
-        except CloudError as err:  # the rollout stands; the next plan deletes the group
+            _run_cleanup(plan, cleanup_steps(plan), provider.fleet_ops())
+        except (CloudError, RolloutError) as err:  # the rollout stands; the next plan deletes it
             cleanup = err
     try:
         observed = _read_back(provider, change, current, stack)
@@ -160,14 +166,32 @@ def clean_up(
     emit: Callable[[str, str], None],
     stack: str,
 ) -> ObservedResource:
-    """Delete the old groups a finished rollout kept for rollback, now that keep_previous passed."""
+    """Delete what a finished rollout kept for rollback, now that keep_previous passed (the
+    planned CLEANUP steps), then read the fleet back."""
     if not isinstance(provider, SupportsFleets):
         raise ReconcilerError(f"{change.address}: provider {change.provider} cannot run rollouts")
-    ops = provider.fleet_ops()
-    for group in (change.rollout or {}).get("cleanup_groups", []):
+    if change.cleanup is None:
+        raise ReconcilerError(f"{change.address}: the plan holds no cleanup for it; plan again")
+    for group in change.cleanup.groups:
         emit(str(change.address), f"Deleting {group} (kept for rollback, no longer needed)...")
-        ops.delete_group(str(group), force=True)
+    _run_cleanup(change.cleanup.plan, change.cleanup.steps, provider.fleet_ops())
     return _read_back(provider, change, current, stack)
+
+
+def _run_cleanup(plan: RolloutPlan, steps: Sequence[RolloutStep], ops: FleetOps) -> None:
+    """Run cleanup steps through the rollout's own step actions (the same checks as a rollout's)."""
+    env = StepEnv(
+        plan=plan, ops=ops, clock=time.time, sleep=time.sleep, poll_s=poll_seconds(), observe=_ignore
+    )
+    for step in steps:
+        try:
+            run_step(step, env)
+        except StepFailed as err:
+            raise RolloutError(f"{step.description or describe_step(step)} failed: {err.detail}") from err
+
+
+def _ignore(_: Observation) -> None:
+    return None
 
 
 def _read_back(
