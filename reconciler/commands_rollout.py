@@ -20,6 +20,7 @@ from reconciler.errors import ReconcilerError, StateError
 from reconciler.rollout.executor import rollback_completed
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.progress import RolloutProgress
+from reconciler.rollout.record import RolloutRecord, read_record, record_json
 from reconciler.rollout.report import FleetView
 from reconciler.sdk import RefreshRequest
 from reconciler.sdk.rollout_block import format_duration
@@ -38,10 +39,10 @@ def _records(state_resources: dict[str, ResourceState], address: str | None) -> 
 
 
 def _parsed(rs: ResourceState) -> tuple[RolloutPlan, RolloutProgress]:
-    record = rs.rollout or {}
-    if "plan" not in record or "progress" not in record:
+    record = read_record(rs.rollout, where=rs.address)
+    if record is None:
         raise StateError(f"{rs.address} has no rollout recorded")
-    return RolloutPlan.from_dict(dict(record["plan"])), RolloutProgress.from_dict(dict(record["progress"]))
+    return record.plan, record.progress
 
 
 def status(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
@@ -103,7 +104,7 @@ def rollback(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
         writer = StateWriter(backend, state)
 
         def record(p: RolloutProgress) -> None:
-            writer.set_rollout(rs.address, {"plan": plan.to_dict(), "progress": p.to_dict()})
+            writer.set_rollout(rs.address, record_json(RolloutRecord(plan, p)))
 
         outcome = rollback_completed(
             plan=plan,

@@ -30,6 +30,7 @@ from reconciler.rollout.actions import run_step
 from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, run_rollout
 from reconciler.rollout.model import RolloutPlan, RolloutStep, describe_step
 from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due, cleanup_steps
+from reconciler.rollout.record import RolloutRecord, read_record, record_json
 from reconciler.rollout.waits import Observation, StepEnv, StepFailed
 from reconciler.sdk import FleetType, ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.sdk.fleet import FleetOps
@@ -87,17 +88,13 @@ def roll_out(
             "nothing was rolled out. Run plan again."
         )
     progress = change.rollout.resume
-    recorded = current.rollout or {}
-    if recorded.get("progress") and RolloutProgress.from_dict(dict(recorded["progress"])).phase in (
-        Phase.IN_PROGRESS,
-        Phase.ROLLING_BACK,
-        Phase.PENDING,
-    ):
-        progress = RolloutProgress.from_dict(dict(recorded["progress"]))  # the latest record wins
     address = str(change.address)
+    recorded = read_record(current.rollout, where=address)
+    if recorded is not None and recorded.unfinished:
+        progress = recorded.progress  # the latest record wins over the plan's copy
 
     def record(p: RolloutProgress) -> None:
-        writer.set_rollout(address, {"plan": plan.to_dict(), "progress": p.to_dict()})
+        writer.set_rollout(address, record_json(RolloutRecord(plan, p)))
 
     emit(address, f"Rolling out ({plan.strategy.value}): {plan.summary}")
     outcome = run_rollout(

@@ -19,20 +19,9 @@ from reconciler.planning.model import Action, ActionReason, AttributeDiff, DataR
 from reconciler.rollout.change import CleanupChange, RolloutChange
 from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.plan import expand_rollout
-from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due, cleanup_steps
+from reconciler.rollout.progress import RolloutProgress, cleanup_due, cleanup_steps
+from reconciler.rollout.record import RolloutRecord
 from reconciler.sdk import FleetType, Related
-
-_UNFINISHED = (Phase.PENDING, Phase.IN_PROGRESS, Phase.ROLLING_BACK)
-
-
-def unfinished(rollout_record: Mapping[str, Any] | None) -> tuple[RolloutPlan, RolloutProgress] | None:
-    """The rollout a crashed or interrupted apply left in state, if it has not finished."""
-    if not rollout_record or "plan" not in rollout_record or "progress" not in rollout_record:
-        return None
-    progress = RolloutProgress.from_dict(dict(rollout_record["progress"]))
-    if progress.phase not in _UNFINISHED:
-        return None
-    return RolloutPlan.from_dict(dict(rollout_record["plan"])), progress
 
 
 def is_release_change(diffs: list[AttributeDiff], fleet: FleetType) -> bool:
@@ -46,7 +35,7 @@ def expand_fleet_rollout(
     desired: Mapping[str, Any],
     related: Related,
     reads: Iterable[DataRead],
-    record: Mapping[str, Any] | None = None,
+    record: RolloutRecord | None = None,
 ) -> RolloutPlan:
     """The rollout of one fleet from what runs now to the planned template version. Image names
     come from the plan's lookups and from the fleet's last recorded rollout (no extra calls)."""
@@ -82,7 +71,7 @@ def rollout_change(
 
 def cleanup_change(
     change: ResourceChange,
-    record: Mapping[str, Any] | None,
+    record: RolloutRecord | None,
     prior: Mapping[str, Any],
     *,
     fleet: FleetType,
@@ -90,10 +79,9 @@ def cleanup_change(
 ) -> bool:
     """Once a finished rollout has kept its old group for keep_previous, plan the deletion of
     that group (a CLEANUP of the fleet, which itself stays)."""
-    if change.action is not Action.NOOP or not record or "plan" not in record or "progress" not in record:
+    if change.action is not Action.NOOP or record is None:
         return False
-    plan = RolloutPlan.from_dict(dict(record["plan"]))
-    progress = RolloutProgress.from_dict(dict(record["progress"]))
+    plan, progress = record.plan, record.progress
     kept = set(fleet.kept_groups(prior))
     steps = tuple(s for s in cleanup_steps(plan) if s.group in kept)
     if not steps or not cleanup_due(plan, progress, now=now):
@@ -103,11 +91,9 @@ def cleanup_change(
     return True
 
 
-def resume_change(change: ResourceChange, record: Mapping[str, Any] | None, fleet: FleetType) -> bool:
+def resume_change(change: ResourceChange, record: RolloutRecord | None, fleet: FleetType) -> bool:
     """Turn `change` into the resumption of an unfinished rollout, if state has one."""
-    found = unfinished(record)
-    if found is None:
+    if record is None or not record.unfinished:
         return False
-    plan, progress = found
-    rollout_change(change, plan, fleet, resume=progress)
+    rollout_change(change, record.plan, fleet, resume=record.progress)
     return True

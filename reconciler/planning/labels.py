@@ -7,10 +7,10 @@ cloud calls. Callers: planning.fleets (image names of releases).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from reconciler.planning.model import DataRead
+from reconciler.rollout.record import RolloutRecord
 from reconciler.sdk import Label, Mode
 from reconciler.sdk.registry import all_schemas
 
@@ -32,14 +32,11 @@ def labels_of_reads(reads: Iterable[DataRead]) -> dict[str, Label]:
     return out
 
 
-def labels_of_record(record: Mapping[str, Any] | None) -> dict[str, Label]:
+def labels_of_record(record: RolloutRecord | None) -> dict[str, Label]:
     """Image id → name and version of the releases in a fleet's last recorded rollout (a release
     whose image was known only by id, or not at all, names nothing)."""
-    plan = (record or {}).get("plan") or {}
     out: dict[str, Label] = {}
-    for key in ("old", "new"):
-        rel = plan.get(key) or {}
-        image_id, name = str(rel.get("image_id") or ""), rel.get("image_name")
-        if image_id and name and name != image_id:
-            out[image_id] = Label(id=image_id, name=str(name), version=str(rel.get("image_version") or ""))
+    for rel in (record.plan.old, record.plan.new) if record is not None else ():
+        if rel.image_id and rel.image_name and rel.image_name != rel.image_id:
+            out[rel.image_id] = Label(id=rel.image_id, name=rel.image_name, version=rel.image_version)
     return out

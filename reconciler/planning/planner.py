@@ -60,6 +60,7 @@ from reconciler.planning.sensitivity import (
     provider_tag_warnings,
     tag_warning,
 )
+from reconciler.rollout.record import RolloutRecord, read_record
 from reconciler.sdk import FleetType, Provider, ReadDataRequest, ResourceSchema
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, conceal_like, digest_paths, keyed_digest, reveal
@@ -319,7 +320,12 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
         )
         if schema.fleet is not None and prior is not None:
             _plan_rollout(
-                change, schema.fleet, desired=desired, prior=prior, record=rs.rollout if rs else None, w=w
+                change,
+                schema.fleet,
+                desired=desired,
+                prior=prior,
+                record=read_record(rs.rollout, where=text) if rs else None,
+                w=w,
             )
         values[inst.key] = seen
         with w.lock:
@@ -335,7 +341,7 @@ def _plan_rollout(
     *,
     desired: dict[str, Any],
     prior: dict[str, Any],
-    record: dict[str, Any] | None,
+    record: RolloutRecord | None,
     w: _Walk,
 ) -> None:
     """A fleet whose launch template version changes is rolled out, not merely updated."""

@@ -21,8 +21,8 @@ from typing import Any
 from reconciler.address import Address, Mode
 from reconciler.errors import StateError
 from reconciler.planning.decide import diff_attributes
-from reconciler.planning.fleets import unfinished
 from reconciler.planning.model import AttributeDiff, DriftEntry, DriftKind
+from reconciler.rollout.record import read_record
 from reconciler.sdk import (
     OWNER_ADDRESS_TAG,
     OWNER_STACK_TAG,
@@ -88,7 +88,8 @@ def detect_drift(*, state: State, observed: Observed) -> list[DriftEntry]:
     for text, rs in sorted(state.resources.items()):
         addr = Address.parse(text)
         now = observed.get(text)
-        if now is not None and unfinished(rs.rollout) is not None:
+        record = read_record(rs.rollout, where=text)
+        if now is not None and record is not None and record.unfinished:
             continue  # an interrupted rollout of ours moved it; the plan resumes that rollout
         if now is None:
             entries.append(DriftEntry(address=addr, kind=DRIFT_DELETED))

@@ -15,6 +15,7 @@ same on every resume.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from reconciler.rollout.model import (
@@ -120,9 +121,7 @@ def fail(progress: RolloutProgress, *, failure: str, now: float) -> RolloutProgr
 
 
 def _replace(progress: RolloutProgress, **changes: Any) -> RolloutProgress:
-    data = progress.to_dict()
-    data.update(changes)
-    return RolloutProgress.from_dict(data)
+    return replace(progress, **{"replaced": list(progress.replaced), **changes})
 
 
 def rollback_steps(plan: RolloutPlan, progress: RolloutProgress) -> list[RolloutStep]:
