@@ -22,6 +22,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from providers.aws import terraform_shapes
 from providers.aws.tags import tag_dict
 from providers.aws.validation import validate_config
 from providers.base import DataResult, ReadDataRequest, ResourceSchema
@@ -103,6 +104,7 @@ SCHEMA = ResourceSchema(
         }
     ),
     description="One AMI chosen by owners, name, tags and an optional PEP 440 version constraint.",
+    terraform_view=terraform_shapes.AMI,
 )
 
 

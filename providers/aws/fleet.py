@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from providers.aws import terraform_shapes
 from providers.aws.fleet_model import (
     FLEET_TAG,
     GENERATION_TAG,
@@ -89,6 +90,7 @@ SCHEMA = ResourceSchema(
             "template version, health-gated, with rollback) where Terraform only updates the group.",
         ),
     ),
+    terraform_view=terraform_shapes.FLEET,
 )
 
 

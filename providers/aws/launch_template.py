@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from providers.aws import terraform_shapes
 from providers.aws.error_codes import is_not_found
 from providers.aws.launch_template_data import (
     LaunchTemplateArgs,
@@ -144,6 +145,7 @@ SCHEMA = ResourceSchema(
             "instance type and user data, and each change becomes a new version.",
         ),
     ),
+    terraform_view=terraform_shapes.LAUNCH_TEMPLATE,
 )
 
 

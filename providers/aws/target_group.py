@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from providers.aws import terraform_shapes
 from providers.aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_list, user_tags
 from providers.aws.target_group_reads import (
     DELAY_KEY,
@@ -114,6 +115,7 @@ SCHEMA = ResourceSchema(
         )
         for name in ("aws_lb_target_group", "aws_alb_target_group")
     ),
+    terraform_view=terraform_shapes.TARGET_GROUP,
 )
 
 

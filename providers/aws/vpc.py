@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from providers.aws import terraform_shapes
 from providers.aws.tags import tag_dict
 from providers.aws.validation import validate_config
 from providers.base import DataResult, ReadDataRequest, ResourceSchema
@@ -39,6 +40,7 @@ SCHEMA = ResourceSchema(
     model=VpcArgs,
     computed=frozenset({"id", "cidr_block", "is_default", "tags"}),
     description="Exactly one VPC, by id, default flag, tags or CIDR block.",
+    terraform_view=terraform_shapes.VPC,
 )
 
 
