@@ -99,8 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=("human", "json", "markdown"),
         default="human",
-        help="how to print the plan: human (default), json (a versioned document), markdown (a PR comment)",
+        help="how to print the plan: human (default), json (Terraform's plan JSON, one line, for policy "
+        "tools), markdown (a PR comment)",
     )
+    p.add_argument("--pretty", action="store_true", help="with --format json: indented, for people")
 
     p = sub.add_parser("apply", help="plan, confirm, apply; or apply a saved plan (terraform apply)")
     p.add_argument(
@@ -132,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("human", "json", "markdown"), default=None)
     p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument("--pretty", action="store_true", help="with --format json: indented, for people")
 
     p = sub.add_parser("output", help="print outputs (terraform output)")
     p.add_argument("name", nargs="?")

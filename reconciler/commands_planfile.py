@@ -59,11 +59,16 @@ def finish_plan(
 ) -> int:
     """After `plan`: save it when --out was given, and print it in the chosen format."""
     fmt = getattr(args, "format", None) or "human"
+    if getattr(args, "pretty", False) and fmt != "json":
+        raise ReconcilerError("--pretty indents the JSON plan: use it with --format json")
     target: Path | None = getattr(args, "out", None)
     doc: dict[str, Any] | None = None
     if target is not None or fmt != "human":
         if target is not None and state.serial == 0 and _holds_digests(plan, loaded.stack):
             keep_key(state, backend, plan)
+        from reconciler.render.tfplan.configuration import configuration_document
+
+        plan.configuration = configuration_document(loaded.stack)
         salt = new_salt()
         config = config_digest(loaded.stack, loaded.variables, salt=salt, key=state.digest_key)
         plan.config_digest = config.value
@@ -79,7 +84,13 @@ def finish_plan(
     if fmt == "human" or doc is None:
         render_plan(plan, out)
     else:  # renderers get the plan as saved: no secret, whatever they print
-        render(plan_file_from_dict(doc).plan, fmt, out, plan_file=None if target is None else str(target))
+        render(
+            plan_file_from_dict(doc).plan,
+            fmt,
+            out,
+            plan_file=None if target is None else str(target),
+            pretty=getattr(args, "pretty", False),
+        )
     warn(plan)
     if target is not None:
         note = out if fmt == "human" else Console(stderr=True, highlight=False, soft_wrap=True)
@@ -103,16 +114,16 @@ def keep_key(state: State, backend: Backend, plan: Plan) -> None:
     plan.serial = state.serial
 
 
-def render(plan: Plan, fmt: str, out: Console, *, plan_file: str | None = None) -> None:
-    """Print a plan as human text, the JSON document (with its "summary"), or Markdown."""
+def render(
+    plan: Plan, fmt: str, out: Console, *, plan_file: str | None = None, pretty: bool = False
+) -> None:
+    """Print a plan as human text, Terraform's plan JSON (docs/plan-json.md), or Markdown."""
+    if pretty and fmt != "json":
+        raise ReconcilerError("--pretty indents the JSON plan: use it with --format json")
     if fmt == "json":
-        try:
-            from reconciler.render.json_plan import plan_document
-        except ImportError:
-            raise ReconcilerError("--format json is not available in this build") from None
-        doc = plan_document(plan)
-        doc.setdefault("summary", plan_summary(plan))
-        sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
+        from reconciler.render.tfplan import render_json
+
+        sys.stdout.write(render_json(plan, pretty=pretty))
     elif fmt == "markdown":
         try:
             from reconciler.render.markdown import render_markdown
@@ -148,7 +159,13 @@ def show(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
             raise ReconcilerError("--format markdown renders a saved plan: give a PLAN_FILE")
         return show_state(directory, as_json=bool(args.json) or fmt == "json", out=out)
     saved = load_plan(resolve(directory, plan_file))
-    render(saved.plan, fmt or ("json" if args.json else "human"), out, plan_file=str(plan_file))
+    render(
+        saved.plan,
+        fmt or ("json" if args.json else "human"),
+        out,
+        plan_file=str(plan_file),
+        pretty=getattr(args, "pretty", False),
+    )
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ applying (executes), cli (saves and loads).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -141,6 +142,10 @@ class Plan:
     fingerprints: dict[str, str] = field(default_factory=dict)
     targets: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)  # shown with the plan, not saved
+    # The configuration as written (expressions, never values), for the JSON plan: built when the
+    # plan is saved or rendered (render.tfplan.configuration), kept in plan files.
+    configuration: dict[str, Any] = field(default_factory=dict)
+    timestamp: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)
