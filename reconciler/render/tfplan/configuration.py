@@ -267,10 +267,11 @@ def configuration(plan: Plan) -> dict[str, Any]:
 
 
 def _scrub(value: Any) -> Any:
+    """Keys sorted (as plan files store them), and constants a plan file redacted left out."""
     if isinstance(value, dict):
         return {
             k: _scrub(v)
-            for k, v in value.items()
+            for k, v in sorted(value.items())
             if not (k == "constant_value" and (v is UNKNOWN or contains_unknown(v)))
         }
     if isinstance(value, list):

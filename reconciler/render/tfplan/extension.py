@@ -165,7 +165,7 @@ def _drift(entry: DriftEntry) -> dict[str, Any]:
     out: dict[str, Any] = {
         "address": str(entry.address),
         "type": entry.address.type,
-        "kind": entry.kind.value,
+        "kind": str(entry.kind),
     }
     out["changed_attributes"] = [
         {
@@ -216,5 +216,4 @@ def extension(plan: Plan) -> dict[str, Any]:
         "data_sources": [_data_source(r) for r in sorted(plan.data, key=lambda r: r.address.sort_key())],
         "drift": [_drift(e) for e in plan.drift],
         "fingerprints": dict(sorted(plan.fingerprints.items())),
-        "config_digest": plan.config_digest or None,
     }

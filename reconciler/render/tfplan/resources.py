@@ -229,12 +229,12 @@ def _set(value: Any, steps: list[str | int], new: Any) -> Any:
 
 def drift(entry: DriftEntry) -> dict[str, Any] | None:
     """One `resource_drift` entry; a changed ownership tag is only in the extension (None here)."""
-    if entry.kind is DriftKind.OWNERSHIP:
+    if entry.kind == DriftKind.OWNERSHIP:
         return None
     view = view_of(entry.address.mode, entry.address.type)
     same = view if view is not None and view.same_object else None
     sensitive = [d.path for d in entry.diffs if d.sensitive]
-    if entry.kind is DriftKind.DELETED:
+    if entry.kind == DriftKind.DELETED:
         before, after, acts = None, None, ["delete"]
     else:
         after = conceal(entry.after, sensitive)

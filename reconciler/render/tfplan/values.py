@@ -29,9 +29,13 @@ class _Secret:
 SECRET = _Secret()
 
 
+KEYED_PREFIX = "hmac-sha256:"  # a saved plan's digest of a sensitive variable, as a plain string
+
+
 def is_hidden(value: Any) -> bool:
     """A value that is itself a secret as plans hold it (not one that merely contains one)."""
-    return value is SECRET or is_marked(value) or is_legacy(value)
+    keyed = isinstance(value, str) and value.startswith(KEYED_PREFIX) and len(value) == len(KEYED_PREFIX) + 64
+    return value is SECRET or is_marked(value) or is_legacy(value) or keyed
 
 
 def conceal(value: Any, paths: Iterable[str] = ()) -> Any:
@@ -73,7 +77,7 @@ def known(value: Any) -> Any:
     if _left_out(value):
         return None
     if isinstance(value, dict):
-        return {k: known(v) for k, v in value.items() if not _left_out(v)}
+        return {k: known(v) for k, v in sorted(value.items()) if not _left_out(v)}
     if isinstance(value, list | tuple):
         return [known(v) for v in value]
     return value
@@ -85,7 +89,7 @@ def _marks(value: Any, marked: Any) -> Any:
     if value is marked:
         return True
     if isinstance(value, dict):
-        subs = {k: _marks(v, marked) for k, v in value.items()}
+        subs = {k: _marks(v, marked) for k, v in sorted(value.items())}
         return {k: v for k, v in subs.items() if v is not False}
     if isinstance(value, list | tuple):
         return [_marks(v, marked) for v in value]
