@@ -178,6 +178,15 @@ EDITS: dict[str, tuple[dict[str, list[tuple[str, str]]], list[str]]] = {
         ["--replace", "aws_target_group.old"],
     ),
     "delete": ({"workers": [(', queue = "t3.micro"', "")], "tg_old": []}, []),
+    "production": (
+        {
+            "fleet": [
+                ('Service = "web" }', 'Service = "web", Environment = "production" }'),
+                ("blue_green", "rolling"),
+            ]
+        },
+        [],
+    ),
     "outputs": (
         {
             "outputs": [
@@ -212,7 +221,20 @@ def stack_text(kind: str = "") -> str:
     return "\n".join(parts)
 
 
-KINDS = ("create", "no-op", "update", "replace", "delete", "outputs", "rollout", "drift", "destroy")
+# "production" breaks both rules of examples/policy/fleets.rego: a production fleet rolled out
+# `rolling`, and (made so just for that plan) a public AMI.
+KINDS = (
+    "create",
+    "no-op",
+    "update",
+    "replace",
+    "delete",
+    "outputs",
+    "production",
+    "rollout",
+    "drift",
+    "destroy",
+)
 
 
 def user_data(secret: str = SECRET) -> str:
@@ -259,7 +281,7 @@ def _write(directory: Path, text: str) -> None:
     (directory / "main.hcl").write_text(text)
 
 
-def _register(ec2: Any, *, version: str) -> None:
+def _register(ec2: Any, *, version: str) -> None:  # as a bake pipeline would
     vol = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8)
     snap = ec2.create_snapshot(VolumeId=vol["VolumeId"])
     image = ec2.register_image(
@@ -301,8 +323,11 @@ def make_plans(root: Path, endpoint: str) -> dict[str, str]:
         code, out, err = _cli(stack, "apply", "--auto-approve")
         assert code == 0, out + err
         plan("no-op")
+        image = ec2.describe_images(Owners=["self"])["Images"][0]["ImageId"]
         for kind, (_, args) in EDITS.items():
             _write(stack, stack_text(kind))
+            public = {"LaunchPermission": {"Add" if kind == "production" else "Remove": [{"Group": "all"}]}}
+            ec2.modify_image_attribute(ImageId=image, **public)
             plan(kind, *args)
         _write(stack, base)
         _drift(endpoint, desired=3, owner=True)
