@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.conftest import register_ami
@@ -126,6 +127,7 @@ def _merge(runner: Runner, artifacts: Path) -> subprocess.CompletedProcess[str]:
     return runner.run(clone, "apply", "apply")
 
 
+@pytest.mark.timeout(1800)  # on a machine without checkov's venv, the first run builds it (~1 min)
 def test_workflow_command_sequence_against_the_cloud(tmp_path: Path, aws_env: str, boto) -> None:
     boto("s3").create_bucket(Bucket="reconciler-ci-state")
     boto("dynamodb").create_table(
