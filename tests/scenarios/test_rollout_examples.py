@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli
-from tests.scenarios.rollout_checks import assert_fleet_on, census, create_alarm, fleet_block
+from tests.scenarios.rollout_checks import assert_fleet_on, census, fleet_block
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -47,8 +47,6 @@ def test_example_stack_applies_and_rolls_out_a_new_ami(
     assert cli("fmt", "--check").code == 0, "examples are written in canonical format"
 
     old = register_ami(boto, name="app-1.0.0", version="1.0.0", tags={"App": "app"})
-    if example == "canary":
-        create_alarm(boto, "checkout-5xx")  # the alarm its rollout watches
     applied = cli("apply", "--auto-approve")
     assert applied.code == 0, applied.text
     assert cli("plan", "--detailed-exitcode").code == 0
