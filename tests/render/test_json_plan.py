@@ -186,7 +186,7 @@ def test_rollout_object() -> None:
         "number": 1,
         "description": "create web-g0008 at 12, attach to target group web",
     }
-    assert (rollout["min_duration_seconds"], rollout["max_duration_seconds"]) == (300, 900)
+    assert (rollout["min_duration_seconds"], rollout["max_duration_seconds"]) == (0, 900)
     assert rollout["health_gates"] == ["InService", "target healthy", "alarm web-5xx OK"]
     assert rollout["rollback"]["description"] == "web-g0007 on launch template version 7 (app-1.4.2)"
     assert rollout["rollback"]["image_id"] == OLD_AMI
