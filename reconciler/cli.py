@@ -161,7 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("address", nargs="?")
     _add_common(s, lock=False)
     s = ss.add_parser("rollback", help="undo a rollout (blue/green, canary: within keep_previous)")
-    s.add_argument("address")
+    s.add_argument("address", help="the fleet whose recorded rollout to undo, e.g. aws_fleet.web")
+    s.add_argument(
+        "--auto-approve", action="store_true", help="do not ask for confirmation (the steps are still shown)"
+    )
     _add_common(s)
 
     p = sub.add_parser("fmt", help="rewrite the stack's HCL files in canonical form (terraform fmt)")

@@ -16,12 +16,16 @@ from rich.text import Text
 
 from reconciler.address import Address
 from reconciler.applying.coordinator import SupportsFleets, describe_event, poll_seconds
+from reconciler.commands import _confirm  # the one `yes` prompt apply and destroy use
 from reconciler.errors import ReconcilerError, StateError
+from reconciler.render.rollout_text import strategy_label
 from reconciler.rollout.executor import rollback_completed
 from reconciler.rollout.model import RolloutPlan
+from reconciler.rollout.numbering import phase_words, position
 from reconciler.rollout.progress import RolloutProgress
 from reconciler.rollout.record import RolloutRecord, read_record, record_json
 from reconciler.rollout.report import FleetView
+from reconciler.rollout.rollback_preview import rollback_preview
 from reconciler.sdk import RefreshRequest
 from reconciler.sdk.rollout_block import format_duration
 from reconciler.session import backend_for, load, providers_for, read_state
@@ -56,9 +60,9 @@ def status(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
     now = time.time()
     for rs in records:
         plan, progress = _parsed(rs)
-        total = len(plan.steps)
-        step = min(progress.step_index + 1, total) if total else 0
-        out.print(Text(f"{rs.address}: {plan.strategy.value} rollout {progress.phase.value}", style="bold"))
+        at = position(plan.steps, progress.step_index)  # the plan's numbered lines
+        label = strategy_label(plan.strategy)
+        out.print(Text(f"{rs.address}: {label} rollout {phase_words(progress.phase)}", style="bold"))
         out.print(
             Text(
                 f"  release   {plan.old.image_name} (v{plan.old.launch_template_version}) → "
@@ -67,10 +71,10 @@ def status(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
         )
         out.print(
             Text(
-                f"  step      {step} of {total}"
+                f"  step      {at.number} of {at.total}"
                 + (
-                    f": {plan.steps[step - 1].description}"
-                    if total and progress.phase.value != "complete"
+                    f": {plan.outline()[at.number - 1]}"
+                    if at.total and progress.phase.value != "complete"
                     else ""
                 )
             )
@@ -101,6 +105,13 @@ def rollback(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
         provider = providers_for(stack, loaded.variables).get(rs.provider)
         if not isinstance(provider, SupportsFleets):
             raise ReconcilerError(f"{rs.address}: provider {rs.provider} cannot run rollouts")
+        preview = rollback_preview(plan, progress, address=rs.address)
+        out.print(Text(preview.headline, style="bold"))
+        for n, line in enumerate(preview.lines, 1):
+            out.print(Text(("  steps" if n == 1 else "").ljust(10) + f"{n}. {line}"))
+        if preview.has_work and not args.auto_approve and not _confirm(out, destroy=False):
+            out.print("Rollback cancelled.")
+            return 1
         writer = StateWriter(backend, state)
 
         def record(p: RolloutProgress) -> None:
