@@ -175,9 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sandbox", help="a local AWS-compatible endpoint (moto) for trying reconciler")
     ss = p.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")
     s = ss.add_parser("start", help="start the sandbox in the background")
-    s.add_argument("--port", type=port, default=4566, help="TCP port on 127.0.0.1, 1-65535 (default 4566)")
+    s.add_argument(
+        "--port",
+        type=port,
+        default=None,
+        help="TCP port on 127.0.0.1, 1-65535 (default: $SANDBOX_PORT, else 4566)",
+    )
     ss.add_parser("stop", help="stop it")
     ss.add_parser("status", help="is it running, and where")
+    ss.add_parser("env", help='print the exports that point a shell at it: eval "$(reconciler sandbox env)"')
     s = ss.add_parser("bake", help="register a new tagged AMI version, as a release pipeline would")
     s.add_argument("name")
     s.add_argument("version")
