@@ -12,7 +12,7 @@ variable's value is replaced by a redaction marker (read back as UNKNOWN, so app
 check skips it). Files are written 0600.
 
 The model ↔ JSON mapping of changes, data reads, outputs and drift is planning.plan_codec.
-Callers: commands_planfile (plan --out and --format, apply PLAN_FILE, show PLAN_FILE),
+Callers: cli.plan (plan --out and --format, apply PLAN_FILE), cli.review (show PLAN_FILE),
 planning.staleness (reads PlanFile).
 """
 

@@ -11,8 +11,9 @@ the digests plans keep of them: they become `null` and are marked in `before_sen
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
 from reconciler.address import Address
@@ -31,6 +32,9 @@ from reconciler.rollout.change import RolloutChange
 from reconciler.sdk import Label, Release, known_image
 from reconciler.sensitive import is_legacy
 from reconciler.values import UNKNOWN, is_marked
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FORMAT_VERSION = "1.0"
 # Document 1.0 has no "cleanup" action: the cleanup of a fleet's kept group is an update of it
@@ -328,3 +332,8 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "resource_drift": [_drift(e) for e in plan.drift],
         "summary": summary(plan),
     }
+
+
+def render(plan: Plan, *, out: Console, plan_file: str | None = None) -> None:
+    """`--format json` (render.FORMATS): the document on stdout."""
+    sys.stdout.write(json.dumps(plan_document(plan), indent=2, sort_keys=True, default=str) + "\n")
