@@ -11,7 +11,8 @@ of the stack or of the cloud while planning).
 
 Ownership as every type: create first looks the name up; an alarm tagged with this stack and
 address (left by a killed apply) is adopted, any other is refused with OwnershipError, as are
-update and delete of an alarm without this stack's tag. `refresh` reads any number of alarms with
+update and delete of an alarm without this stack's tag; a new alarm drops tags it did not ask for
+(moto keeps a deleted alarm's tags for a new alarm of the same name). `refresh` reads any number of alarms with
 one DescribeAlarms per 100 names plus one ListTagsForResource per alarm (CloudWatch has no batched
 tag read); `find_owned` lists every alarm and keeps those tagged with the stack.
 Callers: `reconciler_aws.provider.AwsProvider`.
@@ -238,7 +239,18 @@ def create(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings
     existing = alarms_by_names(clients, [args.alarm_name], address=address).get(args.alarm_name)
     if existing is None:  # PutMetricAlarm is a put: a resend writes the same alarm again
         clients.call("cloudwatch", "PutMetricAlarm", address=address, Tags=tag_list(tags), **put_params(args))
-        return _read_back(clients, args.alarm_name, tags=tags, settings=settings, address=address)
+        made = _read_back(clients, args.alarm_name, tags=tags, settings=settings, address=address)
+        # moto keeps a deleted alarm's tags and merges them into a new alarm of that name: drop them
+        _, stale = tag_changes(tags_of(clients, made.attributes["arn"], address=address), tags)
+        if stale:
+            clients.call(
+                "cloudwatch",
+                "UntagResource",
+                address=address,
+                ResourceARN=made.attributes["arn"],
+                TagKeys=stale,
+            )
+        return made
     current_tags = tags_of(clients, str(existing["AlarmArn"]), address=address)
     owner = ownership_of(current_tags)
     if owner.stack != request.stack or owner.address != address:

@@ -141,11 +141,15 @@ def test_create_adopts_its_own_alarm_and_refuses_another_stacks(provider: AwsPro
 
 
 def test_delete_removes_only_its_own_alarm_and_a_gone_one_is_fine(provider: AwsProvider, boto: Any) -> None:
-    create(provider, config())
+    create(provider, config(tags={"Old": "yes"}))
     request = DeleteRequest(address=address(), type_name=TYPE, id="web-5xx", stack=STACK)
     provider.delete(request)
     assert boto("cloudwatch").describe_alarms(AlarmNames=["web-5xx"])["MetricAlarms"] == []
     provider.delete(request)  # already gone: no error
+    # made again under that name: only its own tags (moto would carry the deleted alarm's over)
+    create(provider, config(tags={"New": "yes"}))
+    tags = aws_tags(boto("cloudwatch"), "web-5xx")
+    assert "Old" not in tags and tags["New"] == "yes"
 
 
 def test_find_owned_and_import(provider: AwsProvider, boto: Any) -> None:
