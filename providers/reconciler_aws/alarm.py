@@ -11,10 +11,11 @@ of the stack or of the cloud while planning).
 
 Ownership as every type: create first looks the name up; an alarm tagged with this stack and
 address (left by a killed apply) is adopted, any other is refused with OwnershipError, as are
-update and delete of an alarm without this stack's tag; a new alarm drops tags it did not ask for
-(moto keeps a deleted alarm's tags for a new alarm of the same name). `refresh` reads any number of alarms with
-one DescribeAlarms per 100 names plus one ListTagsForResource per alarm (CloudWatch has no batched
-tag read); `find_owned` lists every alarm and keeps those tagged with the stack.
+update and delete of an alarm without this stack's tag; a new alarm drops tags it did not ask
+for (moto keeps a deleted alarm's tags for a new alarm of the same name). `refresh` reads any
+number of alarms with one DescribeAlarms per 100 names plus one ListTagsForResource per alarm
+(CloudWatch has no batched tag read); `find_owned` lists every alarm and keeps those tagged with
+the stack.
 Callers: `reconciler_aws.provider.AwsProvider`.
 """
 

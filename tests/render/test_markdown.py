@@ -231,6 +231,7 @@ def test_rolling_rollout_is_in_place_and_resume_is_said() -> None:
     text = render_markdown(Plan(stack="s", changes=[change]))
     section = text.split("### Rollouts")[1].split("###")[0]
     assert "(web-g0007, in place)" in section and "**rolling** rollout" in section
-    assert "Resumes an unfinished rollout (in_progress)." in section
+    lines = len(payload.plan.outline())  # counted in the plan's numbered lines, as apply counts
+    assert f"Resumes an unfinished rollout (in progress, at step 1 of {lines})." in section
     assert "2. batch 1/4: launch 1 on app-1.5.0" in section
     assert_well_formed(text)
