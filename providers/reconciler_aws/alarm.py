@@ -43,6 +43,7 @@ from reconciler.sdk import (
 from reconciler_aws.alarm_reads import alarms_by_names, all_alarms, tags_of
 from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_list, user_tags
+from reconciler_aws.terraform_shapes import ALARM
 from reconciler_aws.validation import validate_config
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ SCHEMA = ResourceSchema(
     role=TypeRole.ALARM,
     noun="alarm",
     description="A CloudWatch metric alarm; a fleet's rollout gates can name it (rollout { alarms }).",
+    terraform_view=ALARM,
 )
 
 

@@ -19,9 +19,13 @@ from reconciler.render.human import fmt_value
 from reconciler.state import OutputState
 
 
-def render(plan: Plan, fmt: str, out: Console, *, plan_file: str | None = None) -> None:
-    """Print a plan in format `fmt` (one of reconciler.render.FORMATS)."""
-    renderer(fmt)(plan, out=out, plan_file=plan_file)
+def render(plan: Plan, fmt: str, out: Console, *, plan_file: str | None = None, pretty: bool = False) -> None:
+    """Print a plan in format `fmt` (one of reconciler.render.FORMATS); `pretty` indents JSON."""
+    if pretty and fmt != "json":
+        from reconciler.errors import ReconcilerError
+
+        raise ReconcilerError("--pretty indents the JSON plan: use it with --format json")
+    renderer(fmt)(plan, out=out, plan_file=plan_file, pretty=pretty)
 
 
 def warn(plan: Plan, err: Console) -> None:

@@ -47,8 +47,10 @@ def register(sub: Subparsers) -> None:
         "--format",
         choices=tuple(FORMATS),
         default="human",
-        help="how to print the plan: human (default), json (a versioned document), markdown (a PR comment)",
+        help="how to print the plan: human (default), json (Terraform's plan JSON, one line, for policy "
+        "tools), markdown (a PR comment)",
     )
+    p.add_argument("--pretty", action="store_true", help="with --format json: indented, for people")
     p.set_defaults(run=plan)
 
     p = sub.add_parser("apply", help="plan, confirm, apply; or apply a saved plan (terraform apply)")
@@ -226,6 +228,7 @@ def _finish_plan(
 ) -> ExitCode:
     """After `plan`: save it when --out was given, and print it in the chosen format."""
     from reconciler.cli.display import render, resolve, warn
+    from reconciler.errors import ReconcilerError
     from reconciler.planning.planfile import (
         config_digest,
         new_salt,
@@ -234,13 +237,17 @@ def _finish_plan(
         write_plan_file,
     )
     from reconciler.planning.saved import sensitive_variables
+    from reconciler.render.tfplan.configuration import configuration_document
 
     fmt = args.format or "human"
+    if args.pretty and fmt != "json":
+        raise ReconcilerError("--pretty indents the JSON plan: use it with --format json")
     target: Path | None = args.out
     shown = made
     if target is not None or fmt != "human":
         if target is not None and state.serial == 0 and _holds_digests(made, loaded.stack):
             _keep_key(state, backend, made)
+        made.configuration = configuration_document(loaded.stack)
         salt = new_salt()
         config = config_digest(loaded.stack, loaded.variables, salt=salt, key=state.digest_key)
         made.config_digest = config.value
@@ -255,7 +262,7 @@ def _finish_plan(
             write_plan_file(resolve(ctx.directory, target), doc)
         if fmt != "human":  # renderers get the plan as saved: no secret, whatever they print
             shown = plan_file_from_dict(doc).plan
-    render(shown, fmt, ctx.out, plan_file=None if target is None else str(target))
+    render(shown, fmt, ctx.out, plan_file=None if target is None else str(target), pretty=args.pretty)
     warn(made, ctx.err)
     if target is not None:
         note = ctx.out if fmt == "human" else ctx.err

@@ -41,6 +41,7 @@ def register(sub: Subparsers) -> None:
         help="how to print a saved plan (as for plan --format); the state prints as human or json",
     )
     p.add_argument("--json", action="store_true", help="the same as --format json")
+    p.add_argument("--pretty", action="store_true", help="with --format json: indented, for people")
     p.set_defaults(run=show)
 
     p = sub.add_parser("output", help="print outputs (terraform output)")
@@ -71,7 +72,13 @@ def show(args: argparse.Namespace, ctx: Context) -> ExitCode:
     from reconciler.planning.planfile import load_plan
 
     saved = load_plan(resolve(ctx.directory, args.plan_file))
-    render(saved.plan, fmt or ("json" if args.json else "human"), ctx.out, plan_file=str(args.plan_file))
+    render(
+        saved.plan,
+        fmt or ("json" if args.json else "human"),
+        ctx.out,
+        plan_file=str(args.plan_file),
+        pretty=args.pretty,
+    )
     return ExitCode.OK
 
 

@@ -391,7 +391,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, plan_file: str | N
     return text[:limit]
 
 
-def render(plan: Plan, *, out: Console, plan_file: str | None = None) -> None:
+def render(plan: Plan, *, out: Console, plan_file: str | None = None, pretty: bool = False) -> None:
     """`--format markdown` (render.FORMATS): the comment on stdout."""
     text = render_markdown(plan, plan_file=plan_file) if plan_file else render_markdown(plan)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -53,9 +53,14 @@ def test_a_declared_alarm_is_planned_before_the_fleet_and_gates_it(
     cli = Cli(write_stack(tmp_path / "stack", {"main.hcl": text}), capsys)
     plan = cli("plan", "--format", "json")
     assert plan.code == 0, plan.text
-    changes = {c["address"]: c for c in json.loads(plan.out)["resource_changes"]}
-    fleet = changes["aws_fleet.web"]
+    document = json.loads(plan.out)
+    fleet = document["reconciler"]["resources"]["aws_fleet.web"]
     assert "aws_cloudwatch_metric_alarm.errors" in fleet["depends_on"]
+    alarm = next(
+        c for c in document["resource_changes"] if c["address"] == "aws_cloudwatch_metric_alarm.errors"
+    )
+    assert alarm["type"] == "aws_cloudwatch_metric_alarm" and alarm["change"]["actions"] == ["create"]
+    assert alarm["change"]["after"]["alarm_name"] == "web-5xx"
     applied = cli("apply", "--auto-approve")
     assert applied.code == 0, applied.text
     cloudwatch = boto("cloudwatch")

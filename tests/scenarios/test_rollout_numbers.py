@@ -46,11 +46,9 @@ def test_plan_apply_and_status_count_the_same_steps_and_the_time_is_within_the_b
     numbers = [int(n) for n in STEP_LINE.findall(block)]
     assert numbers == list(range(1, len(numbers) + 1)) and numbers, block
     planned = len(numbers)
-    rollout = next(
-        c["rollout"]
-        for c in json.loads(cli("plan", "--format", "json").out)["resource_changes"]
-        if c["address"] == "aws_fleet.web"
-    )
+    rollout = json.loads(cli("plan", "--format", "json").out)["reconciler"]["resources"]["aws_fleet.web"][
+        "rollout"
+    ]
     low, high = rollout["min_duration_seconds"], rollout["max_duration_seconds"]
     bounds = re.search(r"replaces .*?, (at (?:least|most) .*)$", block, re.MULTILINE)
     assert bounds is not None
