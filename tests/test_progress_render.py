@@ -41,5 +41,5 @@ def test_live_table_on_a_terminal() -> None:
     with ApplyProgress(Console(file=buf, force_terminal=True, width=160, color_system=None)) as p:
         p.rollout("aws_fleet.web", EVENT, "ignored on a terminal")
     text = buf.getvalue()
-    assert "aws_fleet.web" in text and "in_progress" in text and "2/7" in text and "12s" in text
+    assert "aws_fleet.web" in text and "in progress" in text and "2/7" in text and "12s" in text
     assert "ignored on a terminal" not in text

@@ -4,10 +4,14 @@ refusing a port in use, and stopping cleanly."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
+import pytest
 
 from reconciler.cli import main
 
@@ -63,3 +67,52 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path, capsys) -> None:
 def test_bake_without_a_sandbox_says_how_to_start_one(tmp_path: Path, capsys) -> None:
     assert main(["--chdir", str(tmp_path), "sandbox", "bake", "app", "1.0.0"]) == 1
     assert "reconciler sandbox start" in capsys.readouterr().err
+
+
+def test_env_prints_the_exports_that_point_a_shell_at_the_sandbox(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _free_port()
+    monkeypatch.setenv("SANDBOX_PORT", str(port))  # `start` without --port takes it
+    base = ["--chdir", str(tmp_path), "sandbox"]
+    capsys.readouterr()
+    assert main([*base, "start"]) == 0
+    try:
+        started = capsys.readouterr().out
+        assert f"http://127.0.0.1:{port}" in started
+        assert f'eval "$(reconciler --chdir {tmp_path} sandbox env)"' in started
+        assert main([*base, "env"]) == 0
+        exports = capsys.readouterr().out
+        shell = subprocess.run(
+            ["bash", "-c", exports + 'echo "$AWS_ENDPOINT_URL $AWS_REGION $AWS_ACCESS_KEY_ID"'],
+            capture_output=True,
+            text=True,
+            env={"PATH": os.environ["PATH"]},
+            check=True,
+        )
+        assert shell.stdout.split() == [f"http://127.0.0.1:{port}", "us-east-1", "sandbox"]
+        # what the exports give boto3 is enough to reach the sandbox: no other variable needed
+        probe = (
+            "import boto3; print(len(boto3.client('ec2').describe_images(Owners=['self'])['Images']))"
+        )
+        reached = subprocess.run(
+            ["bash", "-c", exports + f'"{sys.executable}" -c "{probe}"'],
+            capture_output=True,
+            text=True,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+        )
+        assert reached.returncode == 0 and reached.stdout.strip() == "0", reached.stderr
+    finally:
+        assert main([*base, "stop"]) == 0
+    capsys.readouterr()
+    assert main([*base, "env"]) == 1  # none running: says how to start one
+    assert "reconciler sandbox start" in capsys.readouterr().err
+
+
+def test_a_taken_port_suggests_sandbox_port(tmp_path: Path, capsys) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["--chdir", str(tmp_path), "sandbox", "start", "--port", str(port)]) == 1
+    assert "SANDBOX_PORT=N" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 # The checkout fleet: 4 instances behind a target group. A new AMI first takes 25% of the
 # capacity in a new group beside the old one, then 50%, then all of it; between steps it bakes
-# while the checkout-5xx alarm is watched. Any step that fails rolls the fleet back to the old group.
+# while the checkout-5xx alarm (declared below, so it exists before any rollout watches it) is
+# watched. Any step that fails rolls the fleet back to the old group.
 
 data "aws_vpc" "default" {
   default = true
@@ -35,9 +36,24 @@ resource "aws_fleet" "checkout" {
     steps          = [25, 50, 100]
     pause          = var.bake_time
     health_timeout = "5m"
-    alarms         = ["checkout-5xx"] # CloudWatch alarms from your monitoring; one in ALARM fails the step
+    alarms         = [aws_cloudwatch_metric_alarm.checkout_5xx.alarm_name] # one in ALARM fails the step
     auto_rollback  = true
     keep_previous  = "1h"
     drain_timeout  = "30s"
   }
+}
+
+# Target 5xx responses of the checkout target group: more than 10 a minute for 2 minutes is ALARM.
+resource "aws_cloudwatch_metric_alarm" "checkout_5xx" {
+  alarm_name          = "checkout-5xx"
+  alarm_description   = "5xx responses from the checkout fleet; gates every canary step"
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HTTPCode_Target_5XX_Count"
+  dimensions          = { TargetGroup = aws_target_group.checkout.arn_suffix }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 2
+  threshold           = 10
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
 }

@@ -1,7 +1,7 @@
 # Canary example: a checkout fleet moved to a new AMI in steps (25%, 50%, 100% of its capacity),
 # each step health-gated and watched by an alarm, with the previous group kept for a fast
-# rollback. Runs against the local sandbox (`reconciler sandbox start`, then
-# `reconciler sandbox bake app 1.0.0`); no AWS account needed.
+# rollback. Runs against the local sandbox, or any AWS account your environment points at
+# (AWS_ENDPOINT_URL, AWS_PROFILE, ...); the commands are in README.md.
 
 reconciler {
   stack = "canary-example"
@@ -9,14 +9,7 @@ reconciler {
 
 provider "aws" {
   region       = "us-east-1"
-  endpoint_url = var.endpoint_url
   default_tags = { Project = "canary-example" }
-}
-
-variable "endpoint_url" {
-  type        = string
-  default     = "http://127.0.0.1:4566"
-  description = "The sandbox started by `reconciler sandbox start`"
 }
 
 variable "instance_type" {

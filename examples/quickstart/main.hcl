@@ -1,5 +1,6 @@
 # Quickstart: an AMI looked up by name and version tag, and launch templates built from it.
-# Runs against the local sandbox (`reconciler sandbox start`); no AWS account needed.
+# Runs against the local sandbox (see README.md: `reconciler sandbox start`, then
+# `eval "$(reconciler sandbox env)"` points AWS_ENDPOINT_URL at it); no AWS account needed.
 
 reconciler {
   stack = "quickstart"
@@ -7,14 +8,7 @@ reconciler {
 
 provider "aws" {
   region       = "us-east-1"
-  endpoint_url = var.endpoint_url
   default_tags = { Project = "quickstart" }
-}
-
-variable "endpoint_url" {
-  type        = string
-  default     = "http://127.0.0.1:4566"
-  description = "The sandbox started by `reconciler sandbox start`"
 }
 
 variable "instance_type" {

@@ -1,6 +1,6 @@
 # Rolling example: an API fleet replaced in place, one instance at a time, whenever a newer
-# app-* image appears. Runs against the local sandbox (`reconciler sandbox start`, then
-# `reconciler sandbox bake app 1.0.0`); no AWS account needed.
+# app-* image appears. Runs against the local sandbox, or any AWS account your environment points
+# at (AWS_ENDPOINT_URL, AWS_PROFILE, ...); the commands are in README.md.
 
 reconciler {
   stack = "rolling-example"
@@ -8,14 +8,7 @@ reconciler {
 
 provider "aws" {
   region       = "us-east-1"
-  endpoint_url = var.endpoint_url
   default_tags = { Project = "rolling-example" }
-}
-
-variable "endpoint_url" {
-  type        = string
-  default     = "http://127.0.0.1:4566"
-  description = "The sandbox started by `reconciler sandbox start`"
 }
 
 variable "instance_type" {

@@ -26,7 +26,7 @@ from reconciler.sdk import (
     ResourceSchema,
 )
 from reconciler.sdk.images import ImageCandidate
-from reconciler_aws import SCHEMAS, ami, ami_list, fleet, launch_template, subnets, target_group, vpc
+from reconciler_aws import SCHEMAS, alarm, ami, ami_list, fleet, launch_template, subnets, target_group, vpc
 from reconciler_aws.clients import AwsClients
 from reconciler_aws.fleet_ops import AwsFleetOps
 from reconciler_aws.settings import AwsSettings
@@ -70,6 +70,7 @@ MANAGED: dict[str, ManagedType] = {
     launch_template.TYPE_NAME: launch_template,
     target_group.TYPE_NAME: target_group,
     fleet.TYPE_NAME: fleet,
+    alarm.TYPE_NAME: alarm,
 }
 
 

@@ -16,6 +16,7 @@ from reconciler.sdk.plugin import SandboxServer
 __all__ = ["SANDBOX", "AwsSandbox"]
 
 SANDBOX_REGION = "us-east-1"
+SANDBOX_KEY = "sandbox"  # a dummy access key id and secret: the sandbox accepts any, holds no secret
 
 
 class AwsSandbox:
@@ -35,6 +36,18 @@ class AwsSandbox:
         )
 
 
+    def environment(self, *, endpoint: str) -> Mapping[str, str]:
+        """boto3's own variables: the endpoint, the sandbox's region and dummy credentials (moto
+        accepts any; boto3 refuses to sign without some)."""
+        return {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": SANDBOX_REGION,
+            "AWS_DEFAULT_REGION": SANDBOX_REGION,
+            "AWS_ACCESS_KEY_ID": SANDBOX_KEY,
+            "AWS_SECRET_ACCESS_KEY": SANDBOX_KEY,
+        }
+
+
 SANDBOX = AwsSandbox()
 
 
@@ -47,8 +60,8 @@ def register_image_version(
         "ec2",
         region_name=region,
         endpoint_url=endpoint,
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
+        aws_access_key_id=SANDBOX_KEY,
+        aws_secret_access_key=SANDBOX_KEY,
     )
     if ec2.describe_images(Owners=["self"], Filters=[{"Name": "name", "Values": [image_name]}])["Images"]:
         raise SandboxError(f"an image named {image_name} already exists in the sandbox")

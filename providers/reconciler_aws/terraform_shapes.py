@@ -16,12 +16,13 @@ OPA) read reconciler's plans unchanged:
   `aws_autoscaling_group` (`launch_template [{id, version}]` with the version as a string, `tag`
   blocks that propagate at launch, `vpc_zone_identifier` for subnets), shown only in
   `planned_values` and `prior_state` (`same_object=False`).
+- `aws_cloudwatch_metric_alarm` → `aws_cloudwatch_metric_alarm`, attribute for attribute.
 - data `aws_ami` → `aws_ami` (`image_id`; `block_device_mappings[].ebs` a map of strings, as the
   provider has it), data `aws_vpc` → `aws_vpc` (`default`).
 
 The functions are structural (see reconciler.sdk.TerraformView): they convert only plain values
 and pass anything else (unknowns, secrets, expressions) through where it lands. Pure.
-Callers: the SCHEMA of each type module (launch_template, target_group, fleet, ami, vpc).
+Callers: the SCHEMA of each type module (launch_template, target_group, fleet, alarm, ami, vpc).
 """
 
 from __future__ import annotations
@@ -198,6 +199,30 @@ def vpc(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# ---- aws_cloudwatch_metric_alarm: the same type, the same names --------------------------------------
+
+_ALARM_SAME = (
+    "id",
+    "arn",
+    "alarm_name",
+    "alarm_description",
+    "metric_name",
+    "namespace",
+    "statistic",
+    "period",
+    "evaluation_periods",
+    "threshold",
+    "comparison_operator",
+    "dimensions",
+    "treat_missing_data",
+    "tags",
+)
+
+
+def alarm(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    return _copy(attrs, _ALARM_SAME)
+
+
 LAUNCH_TEMPLATE = TerraformView(type_name="aws_launch_template", shape=launch_template)
 TARGET_GROUP = TerraformView(type_name="aws_lb_target_group", shape=target_group)
 FLEET = TerraformView(
@@ -205,3 +230,4 @@ FLEET = TerraformView(
 )
 AMI = TerraformView(type_name="aws_ami", shape=ami)
 VPC = TerraformView(type_name="aws_vpc", shape=vpc)
+ALARM = TerraformView(type_name="aws_cloudwatch_metric_alarm", shape=alarm)

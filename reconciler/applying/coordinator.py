@@ -96,7 +96,7 @@ def roll_out(
     def record(p: RolloutProgress) -> None:
         writer.set_rollout(address, record_json(RolloutRecord(plan, p)))
 
-    emit(address, f"Rolling out ({plan.strategy.value}): {plan.summary}")
+    emit(address, f"Rolling out ({plan.strategy.value.replace('_', '/')}): {plan.summary}")
     outcome = run_rollout(
         plan=plan,
         ops=provider.fleet_ops(),

@@ -197,8 +197,10 @@ def _complete_line(plan: Plan) -> str:
     from reconciler.planning.summary import summarize
 
     if plan.refresh_only:
+        n = len(plan.takeable_drift)
         return (
-            f"Apply complete! {len(plan.takeable_drift)} change(s) made outside reconciler taken into state."
+            f"Apply complete! {n} change{'' if n == 1 else 's'} made outside reconciler "
+            "taken into state."
         )
     counts = summarize(plan)
     word = "Destroy" if plan.destroy else "Apply"

@@ -30,6 +30,9 @@ def register(sub: Subparsers) -> None:
     s.set_defaults(run=status)
     s = ss.add_parser("rollback", help="undo a rollout (blue/green, canary: within keep_previous)")
     s.add_argument("address", metavar="ADDR", help="the fleet whose last rollout to undo")
+    s.add_argument(
+        "--auto-approve", action="store_true", help="do not ask for confirmation (the steps are still shown)"
+    )
     add_common(s)
     s.set_defaults(run=rollback)
 
@@ -64,6 +67,8 @@ def status(args: argparse.Namespace, ctx: Context) -> ExitCode:
 
     from reconciler.applying.coordinator import SupportsFleets
     from reconciler.cli.session import backend_for, load_from, providers_for, read_state
+    from reconciler.render.rollout_text import strategy_label
+    from reconciler.rollout.numbering import phase_words, position
     from reconciler.rollout.report import FleetView
     from reconciler.sdk.rollout_block import format_duration
 
@@ -78,19 +83,18 @@ def status(args: argparse.Namespace, ctx: Context) -> ExitCode:
     now = time.time()
     for rs in records:
         plan, progress = _parsed(rs)
-        total = len(plan.steps)
-        step = min(progress.step_index + 1, total) if total else 0
-        out.print(Text(f"{rs.address}: {plan.strategy.value} rollout {progress.phase.value}", style="bold"))
+        at = position(plan.steps, progress.step_index)  # the plan's numbered lines
+        label = strategy_label(plan.strategy)
+        out.print(Text(f"{rs.address}: {label} rollout {phase_words(progress.phase)}", style="bold"))
         out.print(
             Text(
                 f"  release   {plan.old.image_name} (v{plan.old.launch_template_version}) → "
                 f"{plan.new.image_name} (v{plan.new.launch_template_version})"
             )
         )
-        doing = (
-            f": {plan.steps[step - 1].description}" if total and progress.phase.value != "complete" else ""
-        )
-        out.print(Text(f"  step      {step} of {total}{doing}"))
+        running = at.total and progress.phase.value != "complete"
+        doing = f": {plan.outline()[at.number - 1]}" if running else ""
+        out.print(Text(f"  step      {at.number} of {at.total}{doing}"))
         if progress.started_at:
             end = progress.finished_at or now
             out.print(Text(f"  time      {format_duration(int(end - progress.started_at))}"))
@@ -111,10 +115,12 @@ def rollback(args: argparse.Namespace, ctx: Context) -> ExitCode:
 
     from reconciler.address import Address
     from reconciler.applying.coordinator import SupportsFleets, describe_event, poll_seconds
+    from reconciler.cli.display import confirm
     from reconciler.cli.session import backend_for, load_from, providers_for, read_state
     from reconciler.errors import ReconcilerError
     from reconciler.rollout.executor import rollback_completed
     from reconciler.rollout.record import RolloutRecord, record_json
+    from reconciler.rollout.rollback_preview import rollback_preview
     from reconciler.sdk import RefreshRequest
     from reconciler.state import ResourceState, StateWriter
 
@@ -129,6 +135,13 @@ def rollback(args: argparse.Namespace, ctx: Context) -> ExitCode:
         provider = providers_for(stack, loaded.variables).get(rs.provider)
         if not isinstance(provider, SupportsFleets):
             raise ReconcilerError(f"{rs.address}: provider {rs.provider} cannot run rollouts")
+        preview = rollback_preview(plan, progress, address=rs.address)
+        out.print(Text(preview.headline, style="bold"))
+        for n, line in enumerate(preview.lines, 1):
+            out.print(Text(("  steps" if n == 1 else "").ljust(10) + f"{n}. {line}"))
+        if preview.has_work and not args.auto_approve and not confirm(out, "Do you want to roll back?"):
+            out.print("Rollback cancelled.")
+            return ExitCode.ERROR
         writer = StateWriter(backend, state)
 
         def record(p: RolloutProgress) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -33,9 +34,15 @@ def register(sub: Subparsers) -> None:
     p = sub.add_parser("sandbox", help="a local AWS-compatible endpoint (moto) for trying reconciler")
     ss = p.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")
     s = ss.add_parser("start", help="start the sandbox in the background")
-    s.add_argument("--port", type=port, default=4566, help="TCP port on 127.0.0.1, 1-65535 (default 4566)")
+    s.add_argument(
+        "--port",
+        type=port,
+        default=None,
+        help="TCP port on 127.0.0.1, 1-65535 (default: $SANDBOX_PORT, else 4566)",
+    )
     s = ss.add_parser("stop", help="stop it")
     s = ss.add_parser("status", help="is it running, and where")
+    s = ss.add_parser("env", help='print the exports for a shell: eval "$(reconciler sandbox env)"')
     s = ss.add_parser("bake", help="register a new tagged AMI version, as a release pipeline would")
     s.add_argument(
         "name", metavar="NAME", help="the application name: the image is NAME-VERSION, tagged App=NAME"
@@ -98,17 +105,35 @@ def _port_free(port: int) -> bool:
     return True
 
 
+ENV_LINE = 'eval "$(reconciler sandbox env)"'
+PORT_ENV = "SANDBOX_PORT"  # the default port of `sandbox start`, as examples/quickstart/run.sh reads it
+
+
+def default_port() -> int:
+    """SANDBOX_PORT when it holds a port number, else 4566 (the sandbox's usual port)."""
+    raw = os.environ.get(PORT_ENV, "").strip()
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 65536 else 4566
+
+
+def _env_hint(directory: Path) -> str:
+    here = Path.cwd().resolve()
+    chdir = "" if directory.resolve() == here else f" --chdir {shlex.quote(str(directory))}"
+    return ENV_LINE.replace("reconciler sandbox env", f"reconciler{chdir} sandbox env")
+
+
 def start(directory: Path, port: int, out: Console) -> None:
     info_path, log_path = _paths(directory)
     current = _read(directory)
     if current and _alive(int(current["pid"])) and _answers(current["endpoint"]):
         out.print(f"Sandbox already running at {current['endpoint']} (pid {current['pid']}).")
+        out.print(f"Point your shell at it with: {_env_hint(directory)}", markup=False)
         return
     server = _support().server(port=port)
     if not _port_free(port):
         raise SandboxError(
             f"port {port} on 127.0.0.1 is already in use; stop what uses it or start the "
-            f"sandbox on another port with `reconciler sandbox start --port N`"
+            f"sandbox on another port with `reconciler sandbox start --port N` "
+            f"(or set {PORT_ENV}=N, which the examples' scripts read too)"
         )
     info_path.parent.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://127.0.0.1:{port}"
@@ -144,10 +169,8 @@ def start(directory: Path, port: int, out: Console) -> None:
         )
     )
     out.print(f"Sandbox running at {endpoint} (pid {proc.pid}); log: {log_path}")
-    out.print(
-        f'Point a stack at it with endpoint_url = "{endpoint}" in its provider block, '
-        f"or AWS_ENDPOINT_URL={endpoint}."
-    )
+    out.print(f"Point your shell at it with: {_env_hint(directory)}", markup=False)
+    out.print("(its endpoint, region and dummy credentials; see `reconciler sandbox env`)")
 
 
 def stop(directory: Path, out: Console) -> None:
@@ -190,6 +213,14 @@ def endpoint(directory: Path) -> str:
     return str(current["endpoint"])
 
 
+def env(directory: Path, out: Console) -> None:
+    """The exports that point a shell (boto3, reconciler) at the running sandbox, for
+    `eval "$(reconciler sandbox env)"`: shell-quoted, one per line."""
+    variables = _support().environment(endpoint=endpoint(directory))
+    for name, value in variables.items():
+        out.print(f"export {name}={shlex.quote(value)}", markup=False, highlight=False, soft_wrap=True)
+
+
 def bake(directory: Path, name: str, version: str, tags: list[str], out: Console) -> str:
     """Register `NAME-VERSION` as a new image tagged App=NAME, Version=VERSION (plus --tag K=V)."""
     extra = dict(t.split("=", 1) for t in tags if "=" in t)
@@ -204,11 +235,13 @@ def bake(directory: Path, name: str, version: str, tags: list[str], out: Console
 def run(args: argparse.Namespace, ctx: Context) -> ExitCode:
     directory, out = ctx.directory, ctx.out
     if args.sandbox_command == "start":
-        start(directory, args.port, out)
+        start(directory, args.port if args.port is not None else default_port(), out)
     elif args.sandbox_command == "stop":
         stop(directory, out)
     elif args.sandbox_command == "status":
         return ExitCode(status(directory, out))
+    elif args.sandbox_command == "env":
+        env(directory, out)
     elif args.sandbox_command == "bake":
         bake(directory, args.name, args.version, args.tag, out)
     return ExitCode.OK

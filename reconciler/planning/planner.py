@@ -33,6 +33,7 @@ from reconciler.planning.fleets import (
     resume_change,
     rollout_change,
 )
+from reconciler.planning.gates import check_alarm_gates
 from reconciler.planning.instances import (
     assemble,
     evaluate_instance,
@@ -135,6 +136,7 @@ def make_plan(
         plan.changes = []
     else:
         plan_orphans(plan, state, observed, w.configured)
+        check_alarm_gates(plan.changes, stack=stack, providers=providers)
         if options.targets:
             apply_targets(plan, graph, options.targets)
         else:  # an output no longer declared: apply drops it from state, so the plan says so

@@ -81,7 +81,8 @@ def summary_line(plan: Plan) -> str:
     text = f"Plan: {counts.add} to add, {counts.change} to change, {counts.destroy} to destroy"
     if counts.rollouts:
         fleets = f"{counts.rollouts} fleet{'s' if counts.rollouts != 1 else ''}"
-        text += f", {fleets} to roll out ({counts.instances} instances)"
+        instances = f"{counts.instances} instance{'s' if counts.instances != 1 else ''}"
+        text += f", {fleets} to roll out ({instances})"
     if not any(c.is_change for c in plan.changes):
         text = "Plan: only outputs change"
     return text + "."

@@ -26,6 +26,7 @@ from rich.console import Console
 from reconciler.planning.model import ACTION_SYMBOL, Action, DataRead, Plan, ResourceChange
 from reconciler.render.human import REASON_TEXT, VERB, fmt_value, image_names, summary_line
 from reconciler.render.rollout_text import change_lines, change_note, duration_text, strategy_label
+from reconciler.rollout.numbering import phase_words, position
 from reconciler.sdk import Label, Mode, Release, TypeRole, known_image
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import is_legacy
@@ -160,14 +161,17 @@ def _rollout_paragraph(c: ResourceChange, labels: Mapping[str, Label]) -> list[s
     text = (
         f"**{_code(str(c.address))}** ({_text(groups)}): {_release(plan.old, labels)} → "
         f"{_release(plan.new, labels)}, **{strategy_label(plan.strategy)}** rollout; replaces "
-        f"**{plan.replace_count} of {plan.total_instances}** instances, estimated {duration_text(plan)}."
+        f"**{plan.replace_count} of {plan.total_instances}** "
+        f"{'instance' if plan.total_instances == 1 else 'instances'}, estimated {duration_text(plan)}."
     )
     if plan.health_gates:
         text += f" Health gates: {_text(', '.join(plan.health_gates))}."
     rollback = f"Rollback target: {_text(str(plan.rollback))}"
     text += f" {rollback}" + ("" if plan.auto_rollback else " (auto_rollback is off)") + "."
     if resume is not None:
-        text += f" Resumes an unfinished rollout ({resume.phase})."
+        at = position(plan.steps, resume.step_index)
+        where = f"{phase_words(resume.phase)}, at step {at.number} of {at.total}"
+        text += f" Resumes an unfinished rollout ({where})."
     lines = [text, ""]
     lines += [f"{n}. {_text(step)}" for n, step in enumerate(plan.outline(), 1)]
     lines += [f"- _note:_ {_text(note)}" for note in plan.notes]

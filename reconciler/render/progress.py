@@ -15,6 +15,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from reconciler.rollout.numbering import phase_words
 from reconciler.rollout.report import RolloutEvent
 
 
@@ -60,7 +61,7 @@ class ApplyProgress:
         for address, e in sorted(self.rows.items()):
             table.add_row(
                 address,
-                e.phase.value,
+                phase_words(e.phase),
                 f"{e.step}/{e.total}",
                 str(e.new),
                 str(e.old),

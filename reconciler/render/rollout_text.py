@@ -10,6 +10,8 @@ from __future__ import annotations
 from reconciler.planning.model import ResourceChange
 from reconciler.rollout.change import CleanupChange, RolloutChange
 from reconciler.rollout.model import RolloutPlan
+from reconciler.rollout.numbering import phase_words, position
+from reconciler.rollout.strategies.base import plural
 from reconciler.sdk import Release, StrategyName
 from reconciler.sdk.rollout_block import format_duration
 
@@ -22,11 +24,12 @@ def strategy_label(name: StrategyName) -> str:
 
 
 def duration_text(plan: RolloutPlan) -> str:
-    """ "at least 5m 0s" (and the worst case when health timeouts add to it)."""
-    text = f"at least {format_duration(plan.min_duration_s)}"
-    if plan.max_duration_s > plan.min_duration_s:
-        text += f", at most {format_duration(plan.max_duration_s)}"
-    return text
+    """ "at least 2m 0s, at most 15m 0s": the fixed waits (pauses), and the worst case when every
+    drain and health gate takes as long as it may; "at most …" alone when nothing waits for sure."""
+    low, high = format_duration(plan.min_duration_s), format_duration(plan.max_duration_s)
+    if plan.max_duration_s <= plan.min_duration_s:
+        return f"at least {low}"
+    return f"at most {high}" if plan.min_duration_s == 0 else f"at least {low}, at most {high}"
 
 
 def _release(release: Release) -> str:
@@ -40,18 +43,18 @@ def rollout_lines(rollout: RolloutChange) -> list[str]:
     old, new = plan.old, plan.new
     if plan.green_group:
         group = (
-            f"{plan.group} ({plan.total_instances} instances, {_release(old)}) → "
-            f"{plan.green_group} ({plan.desired} instances, {_release(new)})"
+            f"{plan.group} ({plural(plan.total_instances, 'instance')}, {_release(old)}) → "
+            f"{plan.green_group} ({plural(plan.desired, 'instance')}, {_release(new)})"
         )
     else:
         moved = f"{_release(old)} → {_release(new)}"
-        group = f"{plan.group} ({plan.total_instances} instances): {moved}, in place"
+        group = f"{plan.group} ({plural(plan.total_instances, 'instance')}): {moved}, in place"
     lines = [f"strategy  {strategy_label(plan.strategy)}: {plan.summary}", f"group     {group}"]
     if old.instance_type and new.instance_type and old.instance_type != new.instance_type:
         lines.append(f"type      {old.instance_type} → {new.instance_type}")
     for n, text in enumerate(plan.outline(), 1):
         lines.append(("steps" if n == 1 else "").ljust(10) + f"{n}. {text}")
-    replaced = f"{plan.replace_count} of {plan.total_instances} instances"
+    replaced = f"{plan.replace_count} of {plural(plan.total_instances, 'instance')}"
     lines.append(f"replaces  {replaced}, {duration_text(plan)}")
     if plan.health_gates:
         lines.append(f"gates     {', '.join(plan.health_gates)}")
@@ -59,9 +62,8 @@ def rollout_lines(rollout: RolloutChange) -> list[str]:
     for note in plan.notes:
         lines.append(f"note      {note}")
     if resume is not None:
-        lines.insert(
-            0, f"resume    {resume.phase.value} at step {resume.step_index + 1} of {len(plan.steps)}"
-        )
+        at = position(plan.steps, resume.step_index)
+        lines.insert(0, f"resume    {phase_words(resume.phase)} at step {at.number} of {at.total}")
     return lines
 
 

@@ -14,12 +14,13 @@ Callers: applying (ROLLOUT changes), cli (`rollout rollback`), tests.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from reconciler.errors import CloudError, CloudErrorKind, OwnershipError, RollbackUnavailable
 from reconciler.rollout.actions import run_step
 from reconciler.rollout.model import RolloutPlan, RolloutStep, describe_step
+from reconciler.rollout.numbering import phase_words, position, stage_count
 from reconciler.rollout.progress import (
     Phase,
     RolloutProgress,
@@ -47,8 +48,10 @@ def _ignore(_: RolloutEvent) -> None:
     return None
 
 
-def _failure(err: Exception, *, step: RolloutStep, index: int, total: int, rollback: bool) -> str:
-    where = f"{'rollback ' if rollback else ''}step {index + 1}/{total}"
+def _failure(
+    err: Exception, *, step: RolloutStep, index: int, steps: Sequence[RolloutStep], rollback: bool
+) -> str:
+    where = f"{'rollback ' if rollback else ''}step {position(steps, index)}"
     if isinstance(err, StepFailed) and err.kind in (FailureKind.GATE, FailureKind.ALARM):
         return f"{'rollback ' if rollback else ''}health gate failed at {where}: {err.detail}"
     detail = err.detail if isinstance(err, StepFailed) else str(err)
@@ -75,7 +78,7 @@ class _Runner:
             plan=plan, ops=ops, clock=clock, sleep=sleep, poll_s=poll_s, observe=self._observe, tags=tags
         )
         self.view = FleetView(plan, ops)
-        self.at: tuple[int, int, str, Phase] = (0, len(plan.steps), "", Phase.PENDING)
+        self.at: tuple[int, int, str, Phase] = (0, stage_count(plan.steps), "", Phase.PENDING)
 
     def _emit(self, *, waited_s: float = 0.0, detail: str = "") -> None:
         step, total, description, phase = self.at
@@ -102,8 +105,17 @@ class _Runner:
 
     # -- running steps ----------------------------------------------------------------------------
 
-    def _run(self, step: RolloutStep, *, index: int, total: int, phase: Phase, since: float | None) -> None:
-        self.at = (index + 1, total, step.description or describe_step(step), phase)
+    def _run(
+        self,
+        step: RolloutStep,
+        *,
+        index: int,
+        steps: Sequence[RolloutStep],
+        phase: Phase,
+        since: float | None,
+    ) -> None:
+        at = position(steps, index)  # the plan's numbered line, not the executor's step
+        self.at = (at.number, at.total, step.description or describe_step(step), phase)
         self.env.since = since
         self.env.watch_alarms = phase is not Phase.ROLLING_BACK
         self._emit()
@@ -131,10 +143,10 @@ class _Runner:
             index = progress.step_index
             try:
                 self._run(
-                    step, index=index, total=len(plan.steps), phase=progress.phase, since=progress.updated_at
+                    step, index=index, steps=plan.steps, phase=progress.phase, since=progress.updated_at
                 )
             except _STEP_ERRORS as err:
-                failure = _failure(err, step=step, index=index, total=len(plan.steps), rollback=False)
+                failure = _failure(err, step=step, index=index, steps=plan.steps, rollback=False)
                 now = self.clock()
                 conflict = isinstance(err, OwnershipError) or (
                     isinstance(err, StepFailed) and err.kind is FailureKind.CONFLICT
@@ -163,11 +175,9 @@ class _Runner:
         while (step := next_step(self.plan, progress)) is not None:
             index = progress.rollback_index
             try:
-                self._run(
-                    step, index=index, total=len(undo), phase=Phase.ROLLING_BACK, since=progress.updated_at
-                )
+                self._run(step, index=index, steps=undo, phase=Phase.ROLLING_BACK, since=progress.updated_at)
             except _STEP_ERRORS as err:
-                failure = _failure(err, step=step, index=index, total=len(undo), rollback=True)
+                failure = _failure(err, step=step, index=index, steps=undo, rollback=True)
                 progress = fail(progress, failure=failure, now=self.clock())
                 self.record(progress)
                 return progress
@@ -255,7 +265,7 @@ def rollback_completed(
     if plan.is_noop or progress.phase in (Phase.PENDING, Phase.ROLLED_BACK):
         return RolloutOutcome(
             phase=progress.phase,
-            message=f"{plan.fleet_name}: nothing to roll back (rollout {progress.phase})",
+            message=f"{plan.fleet_name}: nothing to roll back (rollout {phase_words(progress.phase)})",
             new_group=plan.green_group,
             progress=progress,
         )

@@ -249,13 +249,11 @@ def describe_step(step: RolloutStep, *, after: RolloutStep | None = None) -> str
             who = f"{_plural(step.count, 'instance')} of {step.group}"
         else:
             who = "" if same else step.group
-        return f"drain {who} {step.duration_s} s".replace("drain  ", "drain ")
+        return f"drain {who} up to {step.duration_s} s".replace("drain  ", "drain ")
     if k is StepKind.TERMINATE:
-        who = (
-            "them"
-            if after is not None and after.kind is StepKind.DRAIN
-            else (ids or _plural(step.count, "instance"))
-        )
+        drained = after is not None and after.kind is StepKind.DRAIN
+        one = (len(step.instance_ids) or step.count) == 1
+        who = ("it" if one else "them") if drained else (ids or _plural(step.count, "instance"))
         return f"terminate {who} ({_capacity(step)})"
     if k is StepKind.SCALE:
         limits = _limits(step)

@@ -13,7 +13,8 @@ Rules every strategy keeps:
   terminated (DRAIN before TERMINATE); a group's min/max are widened by the capacity step that needs
   it and restored at the end;
 - `pause` is bake time *between* batches or canary steps (none after the last one; blue/green has
-  a single step and so no pause); minimum duration = pauses + drains, maximum adds health timeouts.
+  a single step and so no pause); minimum duration = pauses (the only fixed waits), maximum adds
+  every drain's and health gate's timeout.
 Old instances go unhealthy-first, then by id. Instance ids in steps are those seen at plan time.
 """
 
@@ -84,8 +85,10 @@ def expand_rollout(
     steps = expansion.steps
     for step in steps:
         step.description = describe_step(step)
-    waits = sum(s.duration_s for s in steps if s.kind in (StepKind.PAUSE, StepKind.DRAIN))
-    timeouts = sum(s.duration_s for s in steps if s.kind is StepKind.WAIT_HEALTHY)
+    # the lower bound is what is waited for sure (pauses); a drain ends as soon as its targets are
+    # deregistered and a gate as soon as it passes, so those only add to the upper bound
+    waits = sum(s.duration_s for s in steps if s.kind is StepKind.PAUSE)
+    timeouts = sum(s.duration_s for s in steps if s.kind in (StepKind.WAIT_HEALTHY, StepKind.DRAIN))
     return RolloutPlan(
         strategy=config.strategy,
         fleet_name=fleet_name,

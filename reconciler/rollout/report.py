@@ -16,6 +16,7 @@ from reconciler.errors import CloudError
 from reconciler.rollout.actions import is_live
 from reconciler.rollout.health import member_problems
 from reconciler.rollout.model import RolloutPlan
+from reconciler.rollout.numbering import phase_words
 from reconciler.rollout.progress import Phase, RolloutProgress
 from reconciler.rollout.strategies import strategy_for
 from reconciler.sdk.fleet import FleetOps, GroupMember
@@ -28,7 +29,7 @@ class RolloutEvent:
     """One line of news for a progress display: which step, where the fleet stands."""
 
     fleet: str
-    step: int  # 1-based, within the rollout's steps (or the rollback's while rolling back)
+    step: int  # the plan's numbered line (rollout.numbering), or the rollback's while rolling back
     total: int
     description: str
     phase: Phase
@@ -45,7 +46,7 @@ class RolloutOutcome:
 
     phase: Phase
     message: str
-    failed_step: int | None = None  # 1-based forward step that failed
+    failed_step: int | None = None  # 1-based index into plan.steps (messages say the numbered line)
     restored: str = ""  # after a rollback: what serves again
     replaced: int = 0  # old instances replaced by new ones that stay
     new_group: str = ""  # the group made for the new version (blue_green/canary); "" for rolling
@@ -132,7 +133,7 @@ def outcome_of(progress: RolloutProgress, view: FleetView, *, requested: bool) -
     elif phase is Phase.FAILED:
         message = f"{progress.failure}; left as is: {view.state()}"
     else:
-        message = f"{plan.fleet_name}: rollout {phase}"
+        message = f"{plan.fleet_name}: rollout {phase_words(phase)}"
     serving: tuple[GroupMember, ...] = ()
     if phase is Phase.COMPLETE:
         serving = tuple(view.live(plan.green_group or plan.group))

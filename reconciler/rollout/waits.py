@@ -115,6 +115,10 @@ def _summary(verdict: HealthVerdict) -> str:
     shown = "; ".join(problems[:_SHOWN_PROBLEMS])
     if len(problems) > _SHOWN_PROBLEMS:
         shown += f"; and {len(problems) - _SHOWN_PROBLEMS} more"
+    if shown and verdict.healthy >= verdict.expected:  # the instances are fine; something else is not
+        every = "the" if verdict.expected == 1 else f"all {verdict.expected}"
+        noun = "instance is" if verdict.expected == 1 else "instances are"
+        return f"{every} {noun} healthy, but {shown}"
     head = f"{verdict.healthy}/{verdict.expected} healthy"
     return f"{head}: {shown}" if shown else head
 

@@ -49,6 +49,11 @@ class SandboxSupport(Protocol):
         """Register image `NAME-VERSION` tagged with `tags`, as a release pipeline would; its id."""
         ...
 
+    def environment(self, *, endpoint: str) -> Mapping[str, str]:
+        """The environment variables that point the provider's own SDK at the sandbox (endpoint,
+        region, dummy credentials): what `reconciler sandbox env` prints as exports."""
+        ...
+
 
 @dataclass(frozen=True)
 class ProviderPlugin:

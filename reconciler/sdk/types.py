@@ -43,6 +43,7 @@ class TypeRole(StrEnum):
     PLAIN = "plain"
     FLEET = "fleet"  # rolled out when its release arguments change (`ResourceSchema.fleet`)
     IMAGE_LOOKUP = "image_lookup"  # a machine-image lookup: `ami list`, "old → new image" in plans
+    ALARM = "alarm"  # a monitoring alarm a fleet's `rollout { alarms }` may name, by its cloud_name
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ def test_events_tell_a_display_where_the_rollout_stands() -> None:
     events: list[RolloutEvent] = []
     run(plan, make_fleet(plan), emit=events.append)
     assert {e.description for e in events} >= {s.description for s in plan.steps}
-    assert all(e.fleet == "web" and 1 <= e.step <= e.total == len(plan.steps) for e in events)
+    assert all(e.fleet == "web" and 1 <= e.step <= e.total == len(plan.outline()) for e in events)
     waits = [e for e in events if e.description == plan.steps[2].description and e.detail]
     assert waits[-1].detail == "4/4 healthy"
     last = events[-1]
@@ -253,6 +253,13 @@ def assert_rolled_back(fleet: FakeFleet, outcome: RolloutOutcome) -> None:
     assert outcome.replaced == 0
 
 
+def plan_line(plan: RolloutPlan, index: int) -> str:
+    """ "2/3": the numbered line of the plan's outline that step `index` belongs to."""
+    stages = sorted({s.stage for s in plan.steps})
+    assert len(stages) == len(plan.outline())
+    return f"{stages.index(plan.steps[index].stage) + 1}/{len(stages)}"
+
+
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_an_unhealthy_new_instance_rolls_the_fleet_back(strategy: str) -> None:
     plan = make_plan(strategy)
@@ -263,7 +270,7 @@ def test_an_unhealthy_new_instance_rolls_the_fleet_back(strategy: str) -> None:
     assert_rolled_back(fleet, outcome)
     gate = index_of(plan, StepKind.WAIT_HEALTHY)
     assert outcome.failed_step == gate + 1
-    assert outcome.message.startswith(f"health gate failed at step {gate + 1}/{len(plan.steps)}: 0/")
+    assert outcome.message.startswith(f"health gate failed at step {plan_line(plan, gate)}: 0/")
     assert "is unhealthy in web" in outcome.message
     assert "(not healthy within 10m)" in outcome.message
     if strategy == "rolling":
@@ -315,7 +322,7 @@ def test_an_alarm_in_alarm_during_a_step_rolls_the_fleet_back(strategy: str) -> 
     outcome = run(plan, fleet)
     assert_rolled_back(fleet, outcome)  # rollback gates leave alarms out: it still fires
     assert outcome.failed_step == failing + 1
-    assert f"health gate failed at step {failing + 1}/{len(plan.steps)}: alarm web-5xx is in ALARM" in (
+    assert f"health gate failed at step {plan_line(plan, failing)}: alarm web-5xx is in ALARM" in (
         outcome.message
     )
 
@@ -383,9 +390,9 @@ def test_a_rollback_that_fails_ends_failed_with_both_messages() -> None:
     recorder = Recorder()
     outcome = run(plan, fleet, record=recorder)
     assert outcome.phase is Phase.FAILED
-    assert outcome.message.startswith("health gate failed at step 3/7: ")
-    # the old group was never touched, so undoing is: detach, drain and delete the new one
-    assert f"; rollback step 3/3 (delete {GREEN}) failed: DeleteAutoScalingGroup failed" in outcome.message
+    assert outcome.message.startswith("health gate failed at step 2/3: ")  # the plan's line 2 of 3
+    # the old group was never touched, so undoing is: detach, drain and delete the new one (one line)
+    assert f"; rollback step 1/1 (delete {GREEN}) failed: DeleteAutoScalingGroup failed" in outcome.message
     assert outcome.message.endswith(f"left as is: {BLUE} at 4 (app-1.4.2), {GREEN} at 4 (app-1.5.0)")
     assert recorder.last.phase is Phase.FAILED
     # the old group serves again; the new one is detached and drained, only its deletion is left
@@ -539,7 +546,7 @@ def test_a_failed_rollout_is_rolled_back_on_request() -> None:
     assert run(plan, fleet, record=recorder).phase is Phase.FAILED
     outcome = request_rollback(plan, fleet, recorder.last, record=Recorder())
     assert_rolled_back(fleet, outcome)
-    assert outcome.message.startswith("health gate failed at step 3/")
+    assert outcome.message.startswith("health gate failed at step 1/3")  # canary's first step (25%)
 
 
 @pytest.mark.parametrize("phase", [Phase.PENDING, Phase.ROLLED_BACK])

@@ -224,7 +224,7 @@ def test_group_rollback(strategy: str, stop_kind: StepKind, expected: list[StepK
         assert (wait.count, wait.alarms) == (12, [])  # the alarm that failed the rollout is not a gate
     assert [s.description for s in undo[-3:]] == [
         "detach web-g0008",
-        "drain web-g0008 300 s",
+        "drain web-g0008 up to 300 s",
         "delete web-g0008",
     ]
 
@@ -237,7 +237,7 @@ def test_group_rollback_of_a_finished_rollout() -> None:
         "attach web-g0007 to target group web",
         "wait until web-g0007 12/12 healthy (InService, target healthy), ≤ 10m",
         "detach web-g0008",
-        "drain web-g0008 300 s",
+        "drain web-g0008 up to 300 s",
         "delete web-g0008",
     ]
 

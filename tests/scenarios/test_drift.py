@@ -130,7 +130,7 @@ def test_a_fleet_resized_by_hand_is_shown_taken_in_by_refresh_only_then_planned_
 
     accepted = stack("apply", "--refresh-only", "--auto-approve")
     assert accepted.code == 0, accepted.text
-    assert "1 change(s) made outside reconciler taken into state" in accepted.out
+    assert "1 change made outside reconciler taken into state" in accepted.out
     assert fleet_group(boto)["DesiredCapacity"] == 1  # the cloud was not touched
     recorded = state_of(stack, "aws_fleet.web")["attributes"]
     assert recorded["desired_capacity"] == 1 and len(recorded["instances"]) == 1

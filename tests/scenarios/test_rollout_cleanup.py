@@ -4,6 +4,7 @@ deletes it (with keep_previous = "0s" the apply itself does, and the next plan i
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
@@ -85,15 +86,28 @@ def test_old_group_is_deleted_once_keep_previous_has_passed(rolled: Cli, boto) -
 
 
 @pytest.mark.parametrize("rolled", ["1h"], indirect=True)
-def test_status_and_rollback_within_keep_previous(rolled: Cli, boto) -> None:
+def test_status_and_rollback_within_keep_previous(rolled: Cli, boto, monkeypatch: pytest.MonkeyPatch) -> None:
     assert rolled("plan", "--detailed-exitcode").code == 0  # kept for 1h: nothing to do yet
     status = rolled("rollout", "status", "aws_fleet.web")
     assert status.code == 0
-    assert "blue_green rollout complete" in status.out
+    assert "blue/green rollout complete" in status.out
+    assert "step      3 of 3" in status.out  # the plan's three numbered lines
     assert "app-1.0.0 (v1) → app-1.1.0 (v2)" in status.out
     assert "instances new 2, old 0, healthy 2" in status.out
+    # like apply: the steps are shown, and only `yes` goes on (no answer at all is a no)
+    monkeypatch.setattr("sys.stdin", io.StringIO("no\n"))
+    refused = rolled("rollout", "rollback", "aws_fleet.web")
+    assert refused.code == 1 and "Rollback cancelled." in refused.out
+    shown = refused.out.split("Do you want")[0]
+    assert "roll back the blue/green rollout of app-1.1.0 (complete) to web-g0001" in shown
+    assert "1. scale web-g0001 to 2" in shown and "2. delete web-g0002" in shown, shown
+    assert _groups(boto) == {"web-g0001": 0, "web-g0002": 2}  # nothing was done
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert rolled("rollout", "rollback", "aws_fleet.web").code == 1  # no input: refused, as apply does
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
     back = rolled("rollout", "rollback", "aws_fleet.web")
     assert back.code == 0, back.text
+    assert "rollback step 1/2: " in back.out and "rollback step 2/2: " in back.out
     assert "web-g0001 restored at 2 instances (app-1.0.0), web-g0002 deleted" in back.out
     assert _groups(boto) == {"web-g0001": 2}
     again = rolled("plan", "--detailed-exitcode")  # the configuration still asks for app-1.1.0

@@ -1,7 +1,7 @@
 """The example stacks run as written (issue 3): examples/quickstart (blue/green), examples/rolling
 and examples/canary. Each is copied to a temporary directory, pointed at the moto server with
-RECONCILER_VAR_endpoint_url, applied on app 1.0.0, then rolled to app 1.1.0: plan exits 2, apply
-rolls every instance, the next plan exits 0."""
+AWS_ENDPOINT_URL (the examples name no endpoint), applied on app 1.0.0, then rolled to app 1.1.0:
+plan exits 2, apply rolls every instance, the next plan exits 0."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli
-from tests.scenarios.rollout_checks import assert_fleet_on, census, create_alarm, fleet_block
+from tests.scenarios.rollout_checks import assert_fleet_on, census, fleet_block
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -38,7 +38,6 @@ def test_example_stack_applies_and_rolls_out_a_new_ami(
     stack = tmp_path / example
     # a copy of the whole directory (the quickstart reads cloud-init.sh), never a local state
     shutil.copytree(EXAMPLES / example, stack, ignore=shutil.ignore_patterns(".reconciler"))
-    monkeypatch.setenv("RECONCILER_VAR_endpoint_url", aws_env)
     monkeypatch.setenv("RECONCILER_ROLLOUT_POLL", "0.1")
     if example != "quickstart":
         monkeypatch.setenv("RECONCILER_VAR_bake_time", "1s")  # the examples bake for minutes
@@ -47,8 +46,6 @@ def test_example_stack_applies_and_rolls_out_a_new_ami(
     assert cli("fmt", "--check").code == 0, "examples are written in canonical format"
 
     old = register_ami(boto, name="app-1.0.0", version="1.0.0", tags={"App": "app"})
-    if example == "canary":
-        create_alarm(boto, "checkout-5xx")  # the alarm its rollout watches
     applied = cli("apply", "--auto-approve")
     assert applied.code == 0, applied.text
     assert cli("plan", "--detailed-exitcode").code == 0

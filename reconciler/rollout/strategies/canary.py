@@ -91,7 +91,8 @@ def _expand(
     )
     notes = []
     if len(counts) < len(config.steps):
-        notes.append(f"steps {config.steps} give {len(counts)} distinct sizes for {desired} instances")
+        sizes = plural(len(counts), "distinct size")
+        notes.append(f"steps {config.steps} give {sizes} for {plural(desired, 'instance')}")
     return steps, summary, labels, notes
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from reconciler.rollout.model import RolloutPlan, RolloutProgress, RolloutStep, StepKind, steps_started
 from reconciler.rollout.steps import delete_kept_group, undo_group_swap
-from reconciler.rollout.strategies.base import Census
+from reconciler.rollout.strategies.base import Census, plural
 from reconciler.sdk.fleet import FleetOps
 from reconciler.sdk.rollout_block import format_duration
 
@@ -41,7 +41,7 @@ class GroupSwap:
 
     def completed(self, plan: RolloutPlan, census: Census) -> str:
         count = len(census.live(plan.green_group, plan.new.image_id))
-        serving = f"{plan.green_group} serving {count} instances"
+        serving = f"{plan.green_group} serving {plural(count, 'instance')}"
         if not plan.keep_previous_s:
             return f"{serving}; {plan.group} is not kept"
         keep = format_duration(plan.keep_previous_s, compact=True)
@@ -50,7 +50,7 @@ class GroupSwap:
     def restored(self, plan: RolloutPlan, progress: RolloutProgress, census: Census) -> str:
         old = plan.old
         count = len(census.live(plan.group, old.image_id))
-        text = f"{plan.group} restored at {count} instances ({old.image_name})"
+        text = f"{plan.group} restored at {plural(count, 'instance')} ({old.image_name})"
         undo = self.rollback(plan, progress, started=steps_started(plan, progress))
         deletes = any(s.kind is StepKind.DELETE_GROUP for s in undo)
         if plan.green_group and deletes and census.gone(plan.green_group):

@@ -186,7 +186,7 @@ class Rolling:
 
     def completed(self, plan: RolloutPlan, census: Census) -> str:
         count = len(census.live(plan.group, plan.new.image_id))
-        replaced = f"{plan.replace_count} of {plan.total_instances} instances replaced"
+        replaced = f"{plan.replace_count} of {plural(plan.total_instances, 'instance')} replaced"
         return f"{replaced}, {plan.group} at {count}"
 
     def restored(self, plan: RolloutPlan, progress: RolloutProgress, census: Census) -> str:
@@ -194,7 +194,7 @@ class Rolling:
         count = len(census.live(plan.group, old.image_id))
         return (
             f"{plan.group} back on launch template version {old.launch_template_version} "
-            f"at {count} instances ({old.image_name})"
+            f"at {plural(count, 'instance')} ({old.image_name})"
         )
 
     def requested_rollback_note(self, plan: RolloutPlan) -> str:
