@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.address import Address, InstanceKey, Mode
 from reconciler.applying.checks import accept_refresh, check_consistent
 from reconciler.applying.coordinator import clean_up, roll_out
+from reconciler.applying.phases import after_rollouts
 from reconciler.errors import ApplyError, ConfigError, Diagnostic, NameClashError, ReconcilerError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
@@ -101,6 +102,7 @@ def apply_plan(
                 elif str(other.block) in graph:
                     deps.add(str(other.block))
         graph[node] = deps
+    after_rollouts(graph, plan, all_schemas())
     ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
     stop = threading.Event()
     scopes = provider_scopes({key: p.settings for key, p in providers.items()})
@@ -299,11 +301,16 @@ def _change(s: _Step) -> ObservedResource:
             stack=run.plan.stack,
             prior=current.attributes,
             id=current.id,
+            payload=change.payload,
         )
         observed = s.provider.update(request)
     else:
         request = ChangeRequest(
-            address=s.address, type_name=s.block.type_name, config=s.plain, stack=run.plan.stack
+            address=s.address,
+            type_name=s.block.type_name,
+            config=s.plain,
+            stack=run.plan.stack,
+            payload=change.payload,
         )
         old = current
         observed = s.provider.create(request)

@@ -47,6 +47,7 @@ from reconciler.planning.model import (
     Plan,
     ResourceChange,
 )
+from reconciler.planning.previews import add_previews
 from reconciler.planning.refresh import Observed, detect_drift, refresh_state
 from reconciler.planning.related import Changes, Values
 from reconciler.planning.scope import apply_targets, check_ownership, plan_destroy, plan_orphans
@@ -137,6 +138,7 @@ def make_plan(
         plan_orphans(plan, state, observed, w.configured)
         if options.targets:
             apply_targets(plan, graph, options.targets)
+        add_previews(plan, schemas=all_schemas(), providers=providers)
     plan.changes.sort(key=lambda c: c.address.sort_key())
     plan.data.sort(key=lambda d: d.address.sort_key())
     plan.labels = labels_of_reads(plan.data)

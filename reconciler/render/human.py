@@ -106,6 +106,10 @@ def describe_data(read: DataRead) -> str:
 
 def render_plan(plan: Plan, console: Console) -> None:
     out = console.print
+    for hazard in plan.hazards:  # the types' own warnings first, where nobody can miss them
+        out(Text(f"WARNING: {hazard}", style="bold red"))
+    if plan.hazards:
+        out()
     for read in plan.data:
         changed = read.previous is not None and read.previous.get("id") != read.attributes.get("id")
         out(Text(describe_data(read), style="bold" if changed else ""))

@@ -216,6 +216,8 @@ def _change(c: ResourceChange, labels: Mapping[str, Label]) -> dict[str, Any]:
         "depends_on": list(c.depends_on),
         "create_before_destroy": c.create_before_destroy,
         "note": change_note(c) or None,
+        "lines": list(c.lines),
+        "warnings": list(c.warnings),
         "rollout": rollout_document(c.rollout, labels) if c.rollout is not None else None,
         "cleanup_groups": list(c.cleanup.groups) if c.cleanup is not None else [],
     }
@@ -326,5 +328,6 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "data_sources": [_data(r) for r in plan.data],
         "output_changes": {o.name: _output(o) for o in sorted(plan.outputs, key=lambda o: o.name)},
         "resource_drift": [_drift(e) for e in plan.drift],
+        "warnings": plan.hazards,
         "summary": summary(plan),
     }
