@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from reconciler.sdk import (
     Address,
+    ChangePreview,
     ChangeRequest,
     CloudError,
     DataResult,
@@ -21,12 +22,23 @@ from reconciler.sdk import (
     ImportRequest,
     Mode,
     ObservedResource,
+    PreviewRequest,
     ReadDataRequest,
     RefreshRequest,
     ResourceSchema,
 )
 from reconciler.sdk.images import ImageCandidate
-from reconciler_aws import SCHEMAS, ami, ami_list, fleet, launch_template, subnets, target_group, vpc
+from reconciler_aws import (
+    SCHEMAS,
+    ami,
+    ami_list,
+    ami_permissions,
+    fleet,
+    launch_template,
+    subnets,
+    target_group,
+    vpc,
+)
 from reconciler_aws.clients import AwsClients
 from reconciler_aws.fleet_ops import AwsFleetOps
 from reconciler_aws.settings import AwsSettings
@@ -70,6 +82,12 @@ MANAGED: dict[str, ManagedType] = {
     launch_template.TYPE_NAME: launch_template,
     target_group.TYPE_NAME: target_group,
     fleet.TYPE_NAME: fleet,
+    ami_permissions.TYPE_NAME: ami_permissions,
+}
+
+# Types whose schema says `previewed`: (clients, request) → what apply will do, for the plan.
+PREVIEWS: dict[str, Callable[[AwsClients, PreviewRequest], ChangePreview]] = {
+    ami_permissions.TYPE_NAME: ami_permissions.preview,
 }
 
 
@@ -109,6 +127,13 @@ class AwsProvider:
 
     def schemas(self) -> Mapping[tuple[Mode, str], ResourceSchema]:
         return SCHEMAS
+
+    def preview(self, request: PreviewRequest) -> ChangePreview:
+        """sdk.Previewer: what a planned change of a `previewed` type will do, for the plan."""
+        previewer = PREVIEWS.get(request.type_name)
+        if previewer is None:
+            raise _unsupported("Preview", request.type_name)
+        return previewer(self.clients, request)
 
     def read_data(self, request: ReadDataRequest) -> DataResult:
         reader = DATA_READERS.get(request.type_name)
