@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.address import Address, InstanceKey, Mode
@@ -33,6 +33,7 @@ from reconciler.planning.names import NameRegistry, instance_claim, planned_clai
 from reconciler.planning.related import Values
 from reconciler.planning.sensitivity import marked_result, output_value
 from reconciler.rollout.report import RolloutEvent
+from reconciler.rollout.resolve import with_new_release
 from reconciler.sdk import (
     ChangeRequest,
     DeleteRequest,
@@ -40,6 +41,7 @@ from reconciler.sdk import (
     Provider,
     ReadDataRequest,
     ResourceSchema,
+    known_image,
 )
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, digest_paths, reveal
@@ -334,6 +336,14 @@ def _roll_out(s: _Step) -> ObservedResource:
     run, change, current = s.run, s.change, _in_state(s)
     if s.schema.fleet is None or change.rollout is None:
         raise ReconcilerError(f"{s.address}: {s.block.type_name} is not a fleet; run plan again")
+    if not known_image(change.rollout.plan.new.image_id):  # e.g. an image copied by this apply
+        with run.lock:
+            related = Values(run.ctx.resources)
+        _, new = s.schema.fleet.releases(
+            prior=current.attributes, desired=s.plain, related=related, labels={}
+        )
+        resolved = replace(change.rollout, plan=with_new_release(change.rollout.plan, new))
+        change = replace(change, rollout=resolved)
     observed, failure = roll_out(
         change=change,
         config=s.plain,
@@ -350,7 +360,7 @@ def _roll_out(s: _Step) -> ObservedResource:
         kept = current.attributes
         s.record(observed, config=kept, marks=[*s.marks, *digest_paths(kept)], rollout=rollout)
         raise failure
-    if change.rollout.update_after:  # e.g. capacity changed too
+    if change.rollout is not None and change.rollout.update_after:  # e.g. capacity changed too
         observed = s.provider.update(
             ChangeRequest(
                 address=s.address,

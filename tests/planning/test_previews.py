@@ -73,3 +73,23 @@ def test_after_rollouts_types_wait_for_every_rolling_block() -> None:
     graph: dict[str, set[str]] = {"y_fleet.web": set(), "x_thing.prune": set()}
     after_rollouts(graph, plan, {(Mode.MANAGED, "x_thing"): schema(after_rollouts=True)})
     assert graph == {"y_fleet.web": set(), "x_thing.prune": {"y_fleet.web"}}
+
+
+def test_a_rollout_planned_on_an_unknown_image_is_given_the_image_at_apply() -> None:
+    from reconciler.rollout.model import RolloutStep, StepKind
+    from reconciler.rollout.resolve import with_new_release
+    from reconciler.sdk import UNKNOWN_IMAGE, Release
+    from tests.render import fleet_rollout
+
+    plan = fleet_rollout().plan
+    unknown = Release(UNKNOWN_IMAGE, UNKNOWN_IMAGE, "", "t3.micro", 2)
+    plan.new = unknown
+    plan.steps = [
+        RolloutStep(kind=StepKind.WAIT_HEALTHY, image_id=UNKNOWN_IMAGE),
+        RolloutStep(kind=StepKind.PAUSE),
+    ]
+    known = Release("ami-new", "app-1.1.0", "1.1.0", "t3.micro", 2)
+    resolved = with_new_release(plan, known)
+    assert resolved.new.image_id == "ami-new"
+    assert [s.image_id for s in resolved.steps] == ["ami-new", ""]
+    assert with_new_release(resolved, Release("ami-other", "x", "", "t3.micro", 2)) is resolved  # known stays
