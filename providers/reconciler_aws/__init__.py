@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from reconciler.sdk import Mode, ResourceSchema
-from reconciler_aws import ami, ami_permissions, fleet, launch_template, subnets, target_group, vpc
+from reconciler_aws import ami, ami_copy, ami_permissions, fleet, launch_template, subnets, target_group, vpc
 
 SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {
     (schema.mode, schema.type_name): schema
@@ -19,6 +19,7 @@ SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {
         target_group.SCHEMA,
         fleet.SCHEMA,
         ami_permissions.SCHEMA,
+        ami_copy.SCHEMA,
     )
 }
 

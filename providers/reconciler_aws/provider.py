@@ -31,6 +31,7 @@ from reconciler.sdk.images import ImageCandidate
 from reconciler_aws import (
     SCHEMAS,
     ami,
+    ami_copy,
     ami_list,
     ami_permissions,
     fleet,
@@ -83,11 +84,13 @@ MANAGED: dict[str, ManagedType] = {
     target_group.TYPE_NAME: target_group,
     fleet.TYPE_NAME: fleet,
     ami_permissions.TYPE_NAME: ami_permissions,
+    ami_copy.TYPE_NAME: ami_copy,
 }
 
 # Types whose schema says `previewed`: (clients, request) → what apply will do, for the plan.
 PREVIEWS: dict[str, Callable[[AwsClients, PreviewRequest], ChangePreview]] = {
     ami_permissions.TYPE_NAME: ami_permissions.preview,
+    ami_copy.TYPE_NAME: ami_copy.preview,
 }
 
 
