@@ -7,7 +7,17 @@
 from __future__ import annotations
 
 from reconciler.sdk import Mode, ResourceSchema
-from reconciler_aws import ami, ami_copy, ami_permissions, fleet, launch_template, subnets, target_group, vpc
+from reconciler_aws import (
+    ami,
+    ami_copy,
+    ami_permissions,
+    ami_retention,
+    fleet,
+    launch_template,
+    subnets,
+    target_group,
+    vpc,
+)
 
 SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {
     (schema.mode, schema.type_name): schema
@@ -20,6 +30,7 @@ SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {
         fleet.SCHEMA,
         ami_permissions.SCHEMA,
         ami_copy.SCHEMA,
+        ami_retention.SCHEMA,
     )
 }
 

@@ -173,6 +173,11 @@ def _created(image: Mapping[str, Any]) -> datetime:
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
+def created_at(image: Mapping[str, Any]) -> datetime:
+    """An image's CreationDate as naive UTC (datetime.min when missing or malformed)."""
+    return _created(image)
+
+
 def image_version(image: Mapping[str, Any], version_tag: str | None) -> Version | None:
     if not version_tag:
         return None

@@ -34,6 +34,7 @@ from reconciler_aws import (
     ami_copy,
     ami_list,
     ami_permissions,
+    ami_retention,
     fleet,
     launch_template,
     subnets,
@@ -85,12 +86,14 @@ MANAGED: dict[str, ManagedType] = {
     fleet.TYPE_NAME: fleet,
     ami_permissions.TYPE_NAME: ami_permissions,
     ami_copy.TYPE_NAME: ami_copy,
+    ami_retention.TYPE_NAME: ami_retention,
 }
 
 # Types whose schema says `previewed`: (clients, request) → what apply will do, for the plan.
 PREVIEWS: dict[str, Callable[[AwsClients, PreviewRequest], ChangePreview]] = {
     ami_permissions.TYPE_NAME: ami_permissions.preview,
     ami_copy.TYPE_NAME: ami_copy.preview,
+    ami_retention.TYPE_NAME: ami_retention.preview,
 }
 
 
