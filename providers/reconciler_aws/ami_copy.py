@@ -269,7 +269,15 @@ def create(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings
             )["ImageId"]
         )
     clients.call("ec2", "CreateTags", address=address, Resources=[image_id], Tags=tag_list(tags))
-    return observe(_wait(clients, image_id, address=address))
+    image = _wait(clients, image_id, address=address)
+    # copy_tags copies every tag, this tool's too (another resource's claim on the source): not ours
+    stale = [k for k in tag_dict(image.get("Tags")) if k.startswith("reconciler:") and k not in tags]
+    if stale:
+        clients.call(
+            "ec2", "DeleteTags", address=address, Resources=[image_id], Tags=[{"Key": k} for k in stale]
+        )
+        image = {**image, "Tags": [t for t in image.get("Tags") or [] if t.get("Key") not in stale]}
+    return observe(image)
 
 
 def update(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings) -> ObservedResource:
