@@ -57,6 +57,7 @@ class AmiArgs(BaseModel):
     most_recent: bool = False
     version_tag: str | None = None
     version: str | None = None
+    include_deprecated: bool = False  # Terraform's name: else a deprecated newest match is an error
 
     @field_validator("owners")
     @classmethod
@@ -89,8 +90,30 @@ class AmiArgs(BaseModel):
         return self
 
 
+def facts(attributes: Mapping[str, Any]) -> tuple[str, ...]:
+    """Short words on an image for plan lines: ("ebs root 8 GiB encrypted", "x86_64")."""
+    out = []
+    kind = attributes.get("root_device_type")
+    if kind == "instance-store":
+        out.append("instance-store root")
+    elif kind == "ebs":
+        root_name = attributes.get("root_device_name")
+        mappings = attributes.get("block_device_mappings") or []
+        root = next((m for m in mappings if m.get("device_name") == root_name), None)
+        words = ["ebs root"]
+        if root is not None and root.get("volume_size"):
+            words.append(f"{root['volume_size']} GiB")
+        if root is not None and root.get("encrypted"):
+            words.append("encrypted")
+        out.append(" ".join(words))
+    if attributes.get("architecture"):
+        out.append(str(attributes["architecture"]))
+    return tuple(out)
+
+
 def label(attributes: Mapping[str, Any]) -> Label | None:
-    """How an image reads in a plan: its name, version tag and creation date (AMIs only)."""
+    """How an image reads in a plan: its name, version tag and creation date (AMIs only), and
+    its root device and architecture."""
     image_id = str(attributes.get("id", ""))
     if not image_id.startswith("ami-"):
         return None
@@ -99,6 +122,7 @@ def label(attributes: Mapping[str, Any]) -> Label | None:
         name=str(attributes.get("name") or ""),
         version=str(attributes.get("version") or ""),
         created=str(attributes.get("creation_date") or ""),
+        facts=facts(attributes),
     )
 
 
@@ -123,6 +147,12 @@ SCHEMA = ResourceSchema(
             "block_device_mappings",
             "public",
             "candidates",
+            "root_device_type",
+            "boot_mode",
+            "ena_support",
+            "deprecation_time",
+            "source_image_id",
+            "source_image_region",
         }
     ),
     description="One AMI chosen by owners, name, tags and an optional PEP 440 version constraint.",
@@ -337,7 +367,31 @@ def image_attributes(selection: Selection) -> dict[str, Any]:
         "block_device_mappings": _block_devices(image),
         "public": bool(image.get("Public", False)),
         "candidates": selection.candidates,
+        "root_device_type": image.get("RootDeviceType"),
+        "boot_mode": image.get("BootMode"),
+        "ena_support": image.get("EnaSupport"),
+        "deprecation_time": image.get("DeprecationTime"),
+        "source_image_id": image.get("SourceImageId"),
+        "source_image_region": image.get("SourceImageRegion"),
     }
+
+
+def refusal(image: Mapping[str, Any], args: AmiArgs, *, now: datetime) -> str | None:
+    """Why the chosen image must not be used (None when it may): deprecated, unless allowed.
+    `now` is naive UTC."""
+    raw = str(image.get("DeprecationTime") or "")
+    if not raw or args.include_deprecated:
+        return None
+    try:
+        since = datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
+    except ValueError:
+        return None
+    if since > now:
+        return None
+    return (
+        f"the newest match {image.get('Name')} ({image.get('ImageId')}) is deprecated since {raw}; "
+        "narrow the selection (version, name) or set include_deprecated = true"
+    )
 
 
 # One provider (one command run) answers identical image queries from one DescribeImages: a
@@ -384,6 +438,15 @@ def read(clients: AwsClients, request: ReadDataRequest) -> DataResult:
             address=str(request.address),
             code=exc.code,
         ) from exc
+    refused = refusal(selection.image, args, now=datetime.now(UTC).replace(tzinfo=None))
+    if refused is not None:
+        raise CloudError(
+            call="DescribeImages",
+            message=refused,
+            kind=CloudErrorKind.PERMANENT,
+            address=str(request.address),
+            code="DeprecatedImage",
+        )
     attributes = image_attributes(selection)
     return DataResult(
         attributes=attributes,

@@ -192,7 +192,7 @@ def labels_to_dict(labels: Mapping[str, Label]) -> dict[str, Any]:
 
 
 def labels_from_dict(raw: Mapping[str, Any]) -> dict[str, Label]:
-    return {str(i): Label(**dict(v)) for i, v in raw.items()}
+    return {str(i): Label(**{**dict(v), "facts": tuple(dict(v).get("facts") or ())}) for i, v in raw.items()}
 
 
 def data_from_dict(d: dict[str, Any]) -> DataRead:

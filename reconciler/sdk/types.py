@@ -47,12 +47,14 @@ class TypeRole(StrEnum):
 
 @dataclass(frozen=True)
 class Label:
-    """How an object reads in a plan: "app-1.4.2 (ami-0a1b…, 2026-11-20)"."""
+    """How an object reads in a plan: "app-1.4.2 (ami-0a1b…, 2026-11-20)"; `facts` are short
+    provider words shown after the id ("ebs root 8 GiB encrypted", "x86_64")."""
 
     id: str
     name: str
     version: str = ""
     created: str = ""
+    facts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
