@@ -41,6 +41,7 @@ class KeepReason(StrEnum):
     COPY_SOURCE = "copy_source"  # an aws_ami_copy of this configuration copies it
     MANAGED = "managed"  # an aws_ami_copy of this stack made it
     FOREIGN = "other_stack"  # tagged reconciler:stack = another stack
+    REFERENCED = "referenced"  # AWS's DescribeImageReferences names it (an SSM parameter, a recipe…)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,12 @@ every auto-scaling group (paged), the default and latest version of every launch
 DescribeLaunchTemplateVersions without a template, MaxResults 200), the numbered versions groups
 pin that are neither (one call per such template), and the live instances on the candidate images
 (DescribeInstances filtered on image-id, 200 ids a call). moto ignores DescribeLaunchTemplateVersions'
-image-id filter, so images are matched here. DescribeImageReferences (AWS's own answer) is not in
-moto 5.2 and is not called. `planned_uses` reads the rest of the plan: a launch template moving to
-an image, an image copy's source. Callers: ami_retention (plan, and again before each deregistration).
+image-id filter, so images are matched here. On AWS itself (an amazonaws.com endpoint) the answer
+of DescribeImageReferences (templates, instances, SSM parameters, Image Builder recipes) is added:
+conservative, an image either source calls in use is kept. moto 5.2 does not implement it (HTTP
+500), so an emulator endpoint is never asked. `planned_uses` reads the rest of the plan: a launch
+template moving to an image, an image copy's source. Callers: ami_retention (plan, and again before
+each deregistration).
 """
 
 from __future__ import annotations
@@ -84,7 +87,46 @@ def read_uses(clients: AwsClients, candidates: Iterable[str]) -> dict[str, list[
             ],
         ):
             instances.extend(reservation.get("Instances", []))
-    return in_use(wanted, groups=groups, versions=versions, instances=instances)
+    found = in_use(wanted, groups=groups, versions=versions, instances=instances)
+    for image_id, uses in image_references(clients, wanted).items():
+        for use in uses:
+            if use not in found.setdefault(image_id, []):
+                found[image_id].append(use)
+    return found
+
+
+REFERENCE_REASONS = {
+    "ec2:Instance": KeepReason.INSTANCE,
+    "ec2:LaunchTemplate": KeepReason.TEMPLATE_LATEST,
+}
+
+
+def on_aws(clients: AwsClients) -> bool:
+    """True when the EC2 endpoint is AWS itself (not an emulator that lacks newer APIs)."""
+    endpoint = str(clients.client("ec2").meta.endpoint_url or "")
+    return ".amazonaws.com" in endpoint or ".amazonaws.com.cn" in endpoint
+
+
+def image_references(clients: AwsClients, images: Sequence[str]) -> dict[str, list[Use]]:
+    """AWS's own list of what references each image (DescribeImageReferences, every resource
+    type it knows); {} on an emulator endpoint."""
+    if not images or not on_aws(clients):
+        return {}
+    out: dict[str, list[Use]] = {}
+    for start in range(0, len(images), CHUNK):
+        rows = clients.paginate(
+            "ec2",
+            "DescribeImageReferences",
+            result_key="ImageReferences",
+            page_size=None,
+            ImageIds=list(images[start : start + CHUNK]),
+            IncludeAllResourceTypes=True,
+        )
+        for row in rows:
+            kind = str(row.get("ResourceType") or "resource")
+            reason = REFERENCE_REASONS.get(kind, KeepReason.REFERENCED)
+            out.setdefault(str(row["ImageId"]), []).append(Use(reason, f"{kind} {row.get('Arn')}"))
+    return out
 
 
 def in_use(
