@@ -4,6 +4,7 @@ include_deprecated = true."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,22 @@ def test_plan_line_says_the_root_device_and_deprecated_images_are_refused(
 )
 def test_facts(attributes: dict[str, Any], expected: tuple[str, ...]) -> None:
     assert facts(attributes) == expected
+
+
+def test_ami_list_says_root_snapshots_sharing_and_uses(
+    tmp_path: Path, aws_env: str, boto: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ec2 = boto("ec2")
+    used = register_ami(boto, name="app-1.0.0", version="1.0.0")
+    idle = register_ami(boto, name="app-1.1.0", version="1.1.0")
+    ec2.modify_image_attribute(ImageId=idle, LaunchPermission={"Add": [{"UserId": "111111111111"}]})
+    instance = ec2.run_instances(ImageId=used, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    cli = Cli(tmp_path, capsys)
+    listed = cli("ami", "list", "app-*")
+    assert listed.code == 0, listed.text
+    assert "ebs root 8 GiB, x86_64" in listed.out and "snapshots: 1 snapshot, 8 GiB" in listed.out
+    assert "launch: 1 account" in listed.out and "launch: private" in listed.out
+    assert f"used by: instance {instance}" in listed.out and "used by: nothing" in listed.out
+    document = json.loads(cli("ami", "list", "app-*", "--json").out)
+    rows = {row["id"]: row for row in document["queries"][0]["images"]}
+    assert f"used by: instance {instance}" in rows[used]["details"]
