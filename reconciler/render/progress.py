@@ -2,7 +2,7 @@
 
 On a terminal, each fleet being rolled out gets a row (phase, step, instances new/old/healthy,
 time waited) that rich redraws in place; every other event still prints as a line above it.
-Without a terminal (CI logs) every event is one plain line. Callers: commands (apply).
+Without a terminal (CI logs) every event is one plain line. Callers: cli.plan (apply).
 """
 
 from __future__ import annotations

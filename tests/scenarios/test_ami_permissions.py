@@ -111,7 +111,7 @@ def test_public_needs_allow_public_and_then_warns_in_every_rendering(
     markdown = cli("show", "plan.json", "--format", "markdown")
     assert "> [!WARNING]" in markdown.out and warning in markdown.out
     document = json.loads(cli("show", "plan.json", "--format", "json").out)
-    assert any(warning in w for w in document["warnings"])
+    assert any(warning in w for w in document["reconciler"]["warnings"])
     assert cli("apply", "plan.json").code == 0
     assert {"Group": "all"} in launch_permissions(boto("ec2"), image)
     assert boto("ec2").describe_images(ImageIds=[image])["Images"][0]["Public"] is True

@@ -101,7 +101,7 @@ HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from reconciler.config import load_stack
-    from reconciler.session import backend_for
+    from reconciler.cli.session import backend_for
     backend = backend_for(load_stack(Path(sys.argv[1])))
     with backend.lock(command="reconciler apply (copy A)") as holder:
         print(holder.id, flush=True)
