@@ -25,7 +25,7 @@ import dataclasses
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -44,6 +44,7 @@ from reconciler.sdk import (
     PreviewRequest,
     RefreshRequest,
     ResourceSchema,
+    format_duration,
 )
 from reconciler_aws.ami_images import images_by_ids, size_gib, snapshot_ids
 from reconciler_aws.error_codes import is_not_found
@@ -213,9 +214,14 @@ def _owned_copy(clients: AwsClients, args: AmiCopyArgs, *, stack: str, address: 
     return None
 
 
-def _wait(clients: AwsClients, image_id: str, *, address: str) -> dict[str, Any]:
+def _wait(
+    clients: AwsClients, image_id: str, *, address: str, what: str, progress: Callable[[str], None]
+) -> dict[str, Any]:
+    """Poll until the copy is available; a progress line when its state changes and every minute."""
     poll = float(os.environ.get(POLL_ENV) or 15)
-    deadline = time.monotonic() + float(os.environ.get(TIMEOUT_ENV) or 3600)
+    started = time.monotonic()
+    deadline = started + float(os.environ.get(TIMEOUT_ENV) or 3600)
+    said: tuple[str | None, int] = (None, -1)
     while True:
         image = images_by_ids(clients, [image_id], address=address).get(image_id)
         state = image.get("State") if image is not None else None
@@ -231,6 +237,10 @@ def _wait(clients: AwsClients, image_id: str, *, address: str) -> dict[str, Any]
                 address=address,
                 code=state,
             )
+        waited = int(time.monotonic() - started)
+        if (state, waited // 60) != said:
+            said = (state, waited // 60)
+            progress(f"{what}: {state or 'not visible yet'} ({format_duration(waited)})")
         if time.monotonic() > deadline:
             raise CloudError(
                 call="CopyImage",
@@ -269,7 +279,8 @@ def create(clients: AwsClients, request: ChangeRequest, *, settings: AwsSettings
             )["ImageId"]
         )
     clients.call("ec2", "CreateTags", address=address, Resources=[image_id], Tags=tag_list(tags))
-    image = _wait(clients, image_id, address=address)
+    what = f"copying {args.name} from {args.source_region} to {clients.region()}"
+    image = _wait(clients, image_id, address=address, what=what, progress=request.progress)
     # copy_tags copies every tag, this tool's too (another resource's claim on the source): not ours
     stale = [k for k in tag_dict(image.get("Tags")) if k.startswith("reconciler:") and k not in tags]
     if stale:

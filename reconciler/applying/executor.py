@@ -304,6 +304,7 @@ def _change(s: _Step) -> ObservedResource:
             prior=current.attributes,
             id=current.id,
             payload=change.payload,
+            progress=lambda line: run.emit(str(s.address), line),
         )
         observed = s.provider.update(request)
     else:
@@ -313,6 +314,7 @@ def _change(s: _Step) -> ObservedResource:
             config=s.plain,
             stack=run.plan.stack,
             payload=change.payload,
+            progress=lambda line: run.emit(str(s.address), line),
         )
         old = current
         observed = s.provider.create(request)

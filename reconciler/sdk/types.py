@@ -268,6 +268,9 @@ class ChangeRequest:
     prior: dict[str, Any] | None = None
     id: str | None = None
     payload: Mapping[str, Any] | None = None  # the plan's ChangePreview.payload for this change
+    # A line for the operator while a long change runs ("copying app-1.4.0 to eu-west-1: pending
+    # (2m10s)"); the engine shows it beside the resource. A no-op by default.
+    progress: Callable[[str], None] = field(default=lambda _line: None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,7 @@ def test_copy_to_a_second_region_is_found_there_and_destroyed_with_its_snapshot(
     assert "+ aws_ami_copy.app_eu" in plan.out and "copy app-1.0.0 from us-east-1 to eu-west-1" in plan.out
     result = cli("apply", "--auto-approve")
     assert result.code == 0, result.text
+    assert "copying app-1.0.0 from us-east-1 to eu-west-1: pending (0s)" in result.out  # waited
 
     (copy,) = eu_images(aws_env)
     assert copy["State"] == "available" and copy["Name"] == "app-1.0.0"
