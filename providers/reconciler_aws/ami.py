@@ -33,6 +33,7 @@ from reconciler.sdk import (
     TypeRole,
 )
 from reconciler_aws import terraform_shapes
+from reconciler_aws.ami_facts import facts, refusal
 from reconciler_aws.tags import tag_dict
 from reconciler_aws.validation import validate_config
 
@@ -89,27 +90,6 @@ class AmiArgs(BaseModel):
         if self.version is not None and not self.version_tag:
             raise ValueError('"version" needs "version_tag": the tag that holds each image\'s version')
         return self
-
-
-def facts(attributes: Mapping[str, Any]) -> tuple[str, ...]:
-    """Short words on an image for plan lines: ("ebs root 8 GiB encrypted", "x86_64")."""
-    out = []
-    kind = attributes.get("root_device_type")
-    if kind == "instance-store":
-        out.append("instance-store root")
-    elif kind == "ebs":
-        root_name = attributes.get("root_device_name")
-        mappings = attributes.get("block_device_mappings") or []
-        root = next((m for m in mappings if m.get("device_name") == root_name), None)
-        words = ["ebs root"]
-        if root is not None and root.get("volume_size"):
-            words.append(f"{root['volume_size']} GiB")
-        if root is not None and root.get("encrypted"):
-            words.append("encrypted")
-        out.append(" ".join(words))
-    if attributes.get("architecture"):
-        out.append(str(attributes["architecture"]))
-    return tuple(out)
 
 
 def label(attributes: Mapping[str, Any]) -> Label | None:
@@ -378,24 +358,6 @@ def image_attributes(selection: Selection) -> dict[str, Any]:
     }
 
 
-def refusal(image: Mapping[str, Any], args: AmiArgs, *, now: datetime) -> str | None:
-    """Why the chosen image must not be used (None when it may): deprecated, unless allowed.
-    `now` is naive UTC."""
-    raw = str(image.get("DeprecationTime") or "")
-    if not raw or args.include_deprecated:
-        return None
-    try:
-        since = datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
-    except ValueError:
-        return None
-    if since > now:
-        return None
-    return (
-        f"the newest match {image.get('Name')} ({image.get('ImageId')}) is deprecated since {raw}; "
-        "narrow the selection (version, name) or set include_deprecated = true"
-    )
-
-
 # One provider (one command run) answers identical image queries from one DescribeImages: a
 # hundred fleets looking up `app-*` cost one call, and all of them see the same newest image.
 _QUERIES: weakref.WeakKeyDictionary[AwsClients, dict[str, _Query]] = weakref.WeakKeyDictionary()
@@ -440,7 +402,8 @@ def read(clients: AwsClients, request: ReadDataRequest) -> DataResult:
             address=str(request.address),
             code=exc.code,
         ) from exc
-    refused = refusal(selection.image, args, now=datetime.now(UTC).replace(tzinfo=None))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    refused = refusal(selection.image, include_deprecated=args.include_deprecated, now=now)
     if refused is not None:
         raise CloudError(
             call="DescribeImages",

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler.sdk import CloudError
-from reconciler_aws.ami import facts
+from reconciler_aws.ami_facts import facts
 from reconciler_aws.ami_images import size_gib, snapshot_ids
 from reconciler_aws.ami_permissions import permissions_of
 from reconciler_aws.ami_retention_model import Use

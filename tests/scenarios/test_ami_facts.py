@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler_aws.ami import facts
+from reconciler_aws.ami_facts import facts
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli, write_stack
 
