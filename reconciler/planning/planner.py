@@ -138,6 +138,12 @@ def make_plan(
         plan_orphans(plan, state, observed, w.configured)
         if options.targets:
             apply_targets(plan, graph, options.targets)
+        else:  # an output no longer declared: apply drops it from state, so the plan says so
+            for name in sorted(set(state.outputs) - set(stack.outputs)):
+                prev = state.outputs[name]
+                plan.outputs.append(
+                    OutputChange(name=name, before=prev.value, after=None, sensitive=prev.sensitive)
+                )
         add_previews(plan, schemas=all_schemas(), providers=providers)
     plan.changes.sort(key=lambda c: c.address.sort_key())
     plan.data.sort(key=lambda d: d.address.sort_key())

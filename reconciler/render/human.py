@@ -136,7 +136,7 @@ def render_plan(plan: Plan, console: Console) -> None:
     if outputs and not plan.refresh_only:
         out(Text("Changes to outputs:", style="bold"))
         for o in outputs:
-            sym = "+" if o.before is None else "~"
+            sym = "+" if o.before is None else ("-" if o.after is None else "~")
             before = "" if o.before is None else f"{fmt_value(o.before, sensitive=o.sensitive)} → "
             out(Text(f"  {sym} {o.name} = {before}{fmt_value(o.after, sensitive=o.sensitive)}"))
         out()

@@ -228,9 +228,11 @@ def _output_lines(plan: Plan) -> list[str]:
         if o.before is None:
             lines.append(f"- `+` {_code(o.name)} = {_code(after)}")
         elif o.sensitive:
-            lines.append(f"- `~` {_code(o.name)}: (sensitive value changed)")
+            what = "removed" if o.after is None else "sensitive value changed"
+            lines.append(f"- `{'-' if o.after is None else '~'}` {_code(o.name)}: ({what})")
         else:
-            lines.append(f"- `~` {_code(o.name)}: {_code(_value(o.before))} → {_code(after)}")
+            sym = "-" if o.after is None else "~"
+            lines.append(f"- `{sym}` {_code(o.name)}: {_code(_value(o.before))} → {_code(after)}")
     return lines
 
 

@@ -200,3 +200,22 @@ def test_output_command(stack: Cli) -> None:
     assert stack("apply", "--auto-approve").code == 0
     assert stack("output", "ami").out.strip() == "app-1.0.0"
     assert json.loads(stack("output", "--json").out)["ami"]["value"] == "app-1.0.0"
+
+
+def test_an_output_removed_from_the_configuration_is_planned_as_removed(stack: Cli) -> None:
+    assert stack("apply", "--auto-approve").code == 0
+    main_hcl = stack.dir / "main.hcl"
+    text = main_hcl.read_text()
+    main_hcl.write_text(text[: text.index('output "ami"')])
+
+    plan = stack("plan", "--detailed-exitcode")
+    assert plan.code == 2, plan.text  # apply drops it from state: that is a change
+    assert '- ami = "app-1.0.0" → null' in plan.out
+    assert "Plan: only outputs change" in plan.out or "Changes to outputs:" in plan.out
+    doc = json.loads(stack("plan", "--format", "json").out)
+    assert doc["output_changes"]["ami"]["actions"] == ["delete"]
+    assert "- `-` `ami`" in stack("plan", "--format", "markdown").out
+
+    assert stack("apply", "--auto-approve").code == 0
+    assert "ami" not in json.loads(stack("output", "--json").out)
+    assert stack("plan", "--detailed-exitcode").code == 0
