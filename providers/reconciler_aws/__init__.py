@@ -7,7 +7,18 @@
 from __future__ import annotations
 
 from reconciler.sdk import Mode, ResourceSchema
-from reconciler_aws import alarm, ami, fleet, launch_template, subnets, target_group, vpc
+from reconciler_aws import (
+    alarm,
+    ami,
+    ami_copy,
+    ami_permissions,
+    ami_retention,
+    fleet,
+    launch_template,
+    subnets,
+    target_group,
+    vpc,
+)
 
 SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {
     (schema.mode, schema.type_name): schema
@@ -19,6 +30,9 @@ SCHEMAS: dict[tuple[Mode, str], ResourceSchema] = {
         target_group.SCHEMA,
         fleet.SCHEMA,
         alarm.SCHEMA,
+        ami_permissions.SCHEMA,
+        ami_copy.SCHEMA,
+        ami_retention.SCHEMA,
     )
 }
 

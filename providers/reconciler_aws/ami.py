@@ -33,6 +33,7 @@ from reconciler.sdk import (
     TypeRole,
 )
 from reconciler_aws import terraform_shapes
+from reconciler_aws.ami_facts import facts, refusal
 from reconciler_aws.tags import tag_dict
 from reconciler_aws.validation import validate_config
 
@@ -58,6 +59,7 @@ class AmiArgs(BaseModel):
     most_recent: bool = False
     version_tag: str | None = None
     version: str | None = None
+    include_deprecated: bool = False  # Terraform's name: else a deprecated newest match is an error
 
     @field_validator("owners")
     @classmethod
@@ -91,7 +93,8 @@ class AmiArgs(BaseModel):
 
 
 def label(attributes: Mapping[str, Any]) -> Label | None:
-    """How an image reads in a plan: its name, version tag and creation date (AMIs only)."""
+    """How an image reads in a plan: its name, version tag and creation date (AMIs only), and
+    its root device and architecture."""
     image_id = str(attributes.get("id", ""))
     if not image_id.startswith("ami-"):
         return None
@@ -100,6 +103,7 @@ def label(attributes: Mapping[str, Any]) -> Label | None:
         name=str(attributes.get("name") or ""),
         version=str(attributes.get("version") or ""),
         created=str(attributes.get("creation_date") or ""),
+        facts=facts(attributes),
     )
 
 
@@ -124,6 +128,12 @@ SCHEMA = ResourceSchema(
             "block_device_mappings",
             "public",
             "candidates",
+            "root_device_type",
+            "boot_mode",
+            "ena_support",
+            "deprecation_time",
+            "source_image_id",
+            "source_image_region",
         }
     ),
     description="One AMI chosen by owners, name, tags and an optional PEP 440 version constraint.",
@@ -173,6 +183,11 @@ def _created(image: Mapping[str, Any]) -> datetime:
     except ValueError:
         return datetime.min
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def created_at(image: Mapping[str, Any]) -> datetime:
+    """An image's CreationDate as naive UTC (datetime.min when missing or malformed)."""
+    return _created(image)
 
 
 def image_version(image: Mapping[str, Any], version_tag: str | None) -> Version | None:
@@ -334,6 +349,12 @@ def image_attributes(selection: Selection) -> dict[str, Any]:
         "block_device_mappings": _block_devices(image),
         "public": bool(image.get("Public", False)),
         "candidates": selection.candidates,
+        "root_device_type": image.get("RootDeviceType"),
+        "boot_mode": image.get("BootMode"),
+        "ena_support": image.get("EnaSupport"),
+        "deprecation_time": image.get("DeprecationTime"),
+        "source_image_id": image.get("SourceImageId"),
+        "source_image_region": image.get("SourceImageRegion"),
     }
 
 
@@ -381,6 +402,16 @@ def read(clients: AwsClients, request: ReadDataRequest) -> DataResult:
             address=str(request.address),
             code=exc.code,
         ) from exc
+    now = datetime.now(UTC).replace(tzinfo=None)
+    refused = refusal(selection.image, include_deprecated=args.include_deprecated, now=now)
+    if refused is not None:
+        raise CloudError(
+            call="DescribeImages",
+            message=refused,
+            kind=CloudErrorKind.PERMANENT,
+            address=str(request.address),
+            code="DeprecatedImage",
+        )
     attributes = image_attributes(selection)
     return DataResult(
         attributes=attributes,

@@ -1,7 +1,8 @@
 """Candidate images of an AMI query, for `reconciler ami list`: every image DescribeImages returns
 for the query, newest first in the order the `aws_ami` lookup chooses by (version, creation date,
 image id), each marked eligible or excluded with the reason (name_regex, a missing or invalid
-version tag, the version constraint).
+version tag, the version constraint); the newest ones with details (ami_details: root device,
+snapshots, copy source, launch permissions, what uses them).
 
 The cloud call is the lookup's own (`ami.describe_images`, shared per provider), so a listing
 and the lookups read in the same run see the same images; `classify` is pure.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from reconciler.sdk import Address
@@ -24,6 +26,7 @@ from reconciler_aws.ami import (
     order_key,
     parse_specifier,
 )
+from reconciler_aws.ami_details import DETAILED, details
 from reconciler_aws.clients import AwsClients
 from reconciler_aws.tags import tag_dict
 
@@ -79,4 +82,7 @@ def list_candidates(
     """The images the query `config` (aws_ami arguments) finds, classified; one DescribeImages."""
     args = AmiArgs.model_validate(dict(config))
     images = describe_images(clients, args, address)
-    return classify(images, args, version_tag=version_tag)
+    found = classify(images, args, version_tag=version_tag)
+    by_id = {str(i.get("ImageId")): i for i in images}
+    detailed = details(clients, [by_id[c.image_id] for c in found[:DETAILED]])
+    return [replace(c, details=detailed.get(c.image_id, ())) for c in found]

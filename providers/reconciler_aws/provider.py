@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from reconciler.sdk import (
     Address,
+    ChangePreview,
     ChangeRequest,
     CloudError,
     DataResult,
@@ -21,12 +22,26 @@ from reconciler.sdk import (
     ImportRequest,
     Mode,
     ObservedResource,
+    PreviewRequest,
     ReadDataRequest,
     RefreshRequest,
     ResourceSchema,
 )
 from reconciler.sdk.images import ImageCandidate
-from reconciler_aws import SCHEMAS, alarm, ami, ami_list, fleet, launch_template, subnets, target_group, vpc
+from reconciler_aws import (
+    SCHEMAS,
+    alarm,
+    ami,
+    ami_copy,
+    ami_list,
+    ami_permissions,
+    ami_retention,
+    fleet,
+    launch_template,
+    subnets,
+    target_group,
+    vpc,
+)
 from reconciler_aws.clients import AwsClients
 from reconciler_aws.fleet_ops import AwsFleetOps
 from reconciler_aws.settings import AwsSettings
@@ -71,6 +86,16 @@ MANAGED: dict[str, ManagedType] = {
     target_group.TYPE_NAME: target_group,
     fleet.TYPE_NAME: fleet,
     alarm.TYPE_NAME: alarm,
+    ami_permissions.TYPE_NAME: ami_permissions,
+    ami_copy.TYPE_NAME: ami_copy,
+    ami_retention.TYPE_NAME: ami_retention,
+}
+
+# Types whose schema says `previewed`: (clients, request) → what apply will do, for the plan.
+PREVIEWS: dict[str, Callable[[AwsClients, PreviewRequest], ChangePreview]] = {
+    ami_permissions.TYPE_NAME: ami_permissions.preview,
+    ami_copy.TYPE_NAME: ami_copy.preview,
+    ami_retention.TYPE_NAME: ami_retention.preview,
 }
 
 
@@ -110,6 +135,13 @@ class AwsProvider:
 
     def schemas(self) -> Mapping[tuple[Mode, str], ResourceSchema]:
         return SCHEMAS
+
+    def preview(self, request: PreviewRequest) -> ChangePreview:
+        """sdk.Previewer: what a planned change of a `previewed` type will do, for the plan."""
+        previewer = PREVIEWS.get(request.type_name)
+        if previewer is None:
+            raise _unsupported("Preview", request.type_name)
+        return previewer(self.clients, request)
 
     def read_data(self, request: ReadDataRequest) -> DataResult:
         reader = DATA_READERS.get(request.type_name)

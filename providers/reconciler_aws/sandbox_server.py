@@ -2,7 +2,8 @@
 
 moto 5.2 stores the UserData of `CreateLaunchTemplateVersion` as a plain string, then fails an
 assertion (HTTP 500) when an auto-scaling group launches from that version; AWS accepts it. The
-fix wraps such user data the way moto's own `CreateLaunchTemplate` does. Used by
+fix wraps such user data the way moto's own `CreateLaunchTemplate` does. The image fixes
+(RegisterImage, CopyImage, deregistration with snapshots, deprecation) are in sandbox_images. Used by
 `reconciler sandbox start` (as `python -m reconciler_aws.sandbox_server`) and by the test suite's
 in-process server, so both behave like AWS here. Never imported by the engine.
 """
@@ -19,6 +20,9 @@ def apply_moto_fixes() -> None:
     from moto.ec2.models.launch_templates import LaunchTemplateVersion
     from moto.ec2.utils import parse_user_data
 
+    from reconciler_aws.sandbox_images import apply_image_fixes
+
+    apply_image_fixes()
     if getattr(LaunchTemplateVersion, "_reconciler_fixed", False):
         return
 

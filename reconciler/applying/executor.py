@@ -16,12 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.address import Address, InstanceKey, Mode
 from reconciler.applying.checks import accept_refresh, check_consistent
 from reconciler.applying.coordinator import clean_up, roll_out
+from reconciler.applying.phases import after_rollouts
 from reconciler.errors import ApplyError, ConfigError, Diagnostic, NameClashError, ReconcilerError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
@@ -32,6 +33,7 @@ from reconciler.planning.names import NameRegistry, instance_claim, planned_clai
 from reconciler.planning.related import Values
 from reconciler.planning.sensitivity import marked_result, output_value
 from reconciler.rollout.report import RolloutEvent
+from reconciler.rollout.resolve import with_new_release
 from reconciler.sdk import (
     ChangeRequest,
     DeleteRequest,
@@ -39,6 +41,7 @@ from reconciler.sdk import (
     Provider,
     ReadDataRequest,
     ResourceSchema,
+    known_image,
 )
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, digest_paths, reveal
@@ -101,6 +104,7 @@ def apply_plan(
                 elif str(other.block) in graph:
                     deps.add(str(other.block))
         graph[node] = deps
+    after_rollouts(graph, plan, all_schemas())
     ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
     stop = threading.Event()
     scopes = provider_scopes({key: p.settings for key, p in providers.items()})
@@ -299,11 +303,18 @@ def _change(s: _Step) -> ObservedResource:
             stack=run.plan.stack,
             prior=current.attributes,
             id=current.id,
+            payload=change.payload,
+            progress=lambda line: run.emit(str(s.address), line),
         )
         observed = s.provider.update(request)
     else:
         request = ChangeRequest(
-            address=s.address, type_name=s.block.type_name, config=s.plain, stack=run.plan.stack
+            address=s.address,
+            type_name=s.block.type_name,
+            config=s.plain,
+            stack=run.plan.stack,
+            payload=change.payload,
+            progress=lambda line: run.emit(str(s.address), line),
         )
         old = current
         observed = s.provider.create(request)
@@ -327,6 +338,14 @@ def _roll_out(s: _Step) -> ObservedResource:
     run, change, current = s.run, s.change, _in_state(s)
     if s.schema.fleet is None or change.rollout is None:
         raise ReconcilerError(f"{s.address}: {s.block.type_name} is not a fleet; run plan again")
+    if not known_image(change.rollout.plan.new.image_id):  # e.g. an image copied by this apply
+        with run.lock:
+            related = Values(run.ctx.resources)
+        _, new = s.schema.fleet.releases(
+            prior=current.attributes, desired=s.plain, related=related, labels={}
+        )
+        resolved = replace(change.rollout, plan=with_new_release(change.rollout.plan, new))
+        change = replace(change, rollout=resolved)
     observed, failure = roll_out(
         change=change,
         config=s.plain,
@@ -343,7 +362,7 @@ def _roll_out(s: _Step) -> ObservedResource:
         kept = current.attributes
         s.record(observed, config=kept, marks=[*s.marks, *digest_paths(kept)], rollout=rollout)
         raise failure
-    if change.rollout.update_after:  # e.g. capacity changed too
+    if change.rollout is not None and change.rollout.update_after:  # e.g. capacity changed too
         observed = s.provider.update(
             ChangeRequest(
                 address=s.address,

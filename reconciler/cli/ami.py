@@ -183,10 +183,12 @@ def _print(sections: list[tuple[str, list[Any]]], lookups: list[Lookup], *, out:
             mark = "→" if by else ("x" if c.excluded else "")
             rows.append((mark, c.name, c.image_id, c.version or "-", c.creation_date, note))
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        for r in rows:
+        for n, r in enumerate(rows):
             cells = [r[i].ljust(widths[i]) for i in range(5)]
             style = "dim" if r[0] == "x" else ("bold green" if r[0] == "→" else "")
             out.print(Text(("  " + "  ".join(cells) + "  " + r[5]).rstrip(), style=style))
+            for line in found[n - 1].details if n else ():  # the provider's words on the image
+                out.print(Text(f"       {line}", style="dim"))
         out.print()
     for lk in lookups:
         if lk.image_id:

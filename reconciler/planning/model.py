@@ -85,6 +85,11 @@ class ResourceChange:
     note: str = ""  # a provider's line shown after the action, e.g. "new version 2 (default)"
     rollout: RolloutChange | None = None  # set iff the action is ROLLOUT
     cleanup: CleanupChange | None = None  # set iff the action is CLEANUP
+    # A provider's preview (sdk.ChangePreview) and the type's hazards: JSON-safe payload given
+    # back at apply, lines shown under the change, warnings shown as the plan's banner.
+    payload: dict[str, Any] | None = None
+    lines: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.provider:
@@ -173,6 +178,11 @@ class Plan:
     def takeable_drift(self) -> list[DriftEntry]:
         """What `apply --refresh-only` records (a changed ownership tag is only reported)."""
         return [d for d in self.drift if d.kind is not DriftKind.OWNERSHIP]
+
+    @property
+    def hazards(self) -> list[str]:
+        """Every change's warnings, in plan order: shown as a banner by every renderer."""
+        return [w for c in self.changes for w in c.warnings]
 
     def change_for(self, address: Address) -> ResourceChange | None:
         return next((c for c in self.changes if c.address == address), None)

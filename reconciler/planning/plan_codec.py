@@ -97,6 +97,9 @@ def change_to_dict(c: ResourceChange) -> dict[str, Any]:
         "note": c.note,
         "rollout": c.rollout.to_dict() if c.rollout is not None else None,
         "cleanup": c.cleanup.to_dict() if c.cleanup is not None else None,
+        "payload": encode_value(c.payload),
+        "lines": list(c.lines),
+        "warnings": list(c.warnings),
     }
 
 
@@ -178,6 +181,9 @@ def change_from_dict(c: dict[str, Any]) -> ResourceChange:
         note=str(c["note"]),
         rollout=RolloutChange.from_dict(c["rollout"]) if c["rollout"] is not None else None,
         cleanup=CleanupChange.from_dict(c["cleanup"]) if c["cleanup"] is not None else None,
+        payload=decode_attrs(c.get("payload")),
+        lines=[str(line) for line in c.get("lines", [])],
+        warnings=[str(w) for w in c.get("warnings", [])],
     )
 
 
@@ -186,7 +192,7 @@ def labels_to_dict(labels: Mapping[str, Label]) -> dict[str, Any]:
 
 
 def labels_from_dict(raw: Mapping[str, Any]) -> dict[str, Label]:
-    return {str(i): Label(**dict(v)) for i, v in raw.items()}
+    return {str(i): Label(**{**dict(v), "facts": tuple(dict(v).get("facts") or ())}) for i, v in raw.items()}
 
 
 def data_from_dict(d: dict[str, Any]) -> DataRead:

@@ -48,6 +48,7 @@ from reconciler.planning.model import (
     Plan,
     ResourceChange,
 )
+from reconciler.planning.previews import add_previews
 from reconciler.planning.refresh import Observed, detect_drift, refresh_state
 from reconciler.planning.related import Changes, Values
 from reconciler.planning.scope import apply_targets, check_ownership, plan_destroy, plan_orphans
@@ -145,6 +146,7 @@ def make_plan(
                 plan.outputs.append(
                     OutputChange(name=name, before=prev.value, after=None, sensitive=prev.sensitive)
                 )
+        add_previews(plan, schemas=all_schemas(), providers=providers)
     plan.changes.sort(key=lambda c: c.address.sort_key())
     plan.data.sort(key=lambda d: d.address.sort_key())
     plan.labels = labels_of_reads(plan.data)

@@ -42,6 +42,10 @@ class Changes:
                 return PlannedObject(type_name=c.type_name, before=c.before, after=c.after)
         return None
 
+    def objects(self) -> Iterator[PlannedObject]:
+        for c in self.changes:
+            yield PlannedObject(type_name=c.type_name, before=c.before, after=c.after, address=str(c.address))
+
 
 class Values:
     """Resource values by block address: an object is found by its id."""
@@ -55,3 +59,8 @@ class Values:
                 if inst.get("id") == object_id:
                     return PlannedObject(type_name=address.type, before=None, after=inst)
         return None
+
+    def objects(self) -> Iterator[PlannedObject]:
+        for address, value in self.resources.items():
+            for inst in iter_instances(value):
+                yield PlannedObject(type_name=address.type, before=None, after=inst, address=str(address))

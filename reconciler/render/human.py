@@ -9,6 +9,7 @@ a changed one `(sensitive value changed)`. Callers: cli (plan, apply, destroy, s
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -17,6 +18,7 @@ from rich.text import Text
 from reconciler.planning.model import ACTION_SYMBOL, Action, ActionReason, DataRead, Plan, ResourceChange
 from reconciler.planning.summary import summarize
 from reconciler.render.rollout_text import change_lines, change_note
+from reconciler.sdk import Label
 from reconciler.values import UNKNOWN, is_marked
 
 STYLE = {
@@ -88,12 +90,14 @@ def summary_line(plan: Plan) -> str:
     return text + "."
 
 
-def describe_data(read: DataRead) -> str:
+def describe_data(read: DataRead, labels: Mapping[str, Label] | None = None) -> str:
     def short(attrs: dict[str, Any] | None) -> str:
         if not attrs:
             return "(nothing)"
         name = attrs.get("name") or attrs.get("id")
         extra = [str(attrs[k]) for k in ("id", "creation_date") if attrs.get(k) and attrs.get(k) != name]
+        label = (labels or {}).get(str(attrs.get("id")))
+        extra += list(label.facts) if label is not None else []  # the provider's words on it
         return f"{name} ({', '.join(extra)})" if extra else str(name)
 
     if read.deferred:
@@ -107,9 +111,13 @@ def describe_data(read: DataRead) -> str:
 
 def render_plan(plan: Plan, console: Console) -> None:
     out = console.print
+    for hazard in plan.hazards:  # the types' own warnings first, where nobody can miss them
+        out(Text(f"WARNING: {hazard}", style="bold red"))
+    if plan.hazards:
+        out()
     for read in plan.data:
         changed = read.previous is not None and read.previous.get("id") != read.attributes.get("id")
-        out(Text(describe_data(read), style="bold" if changed else ""))
+        out(Text(describe_data(read, plan.labels), style="bold" if changed else ""))
         if read.explanation:
             out(Text(f"  {read.explanation}", style="dim"))
     if plan.data:

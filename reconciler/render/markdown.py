@@ -130,6 +130,11 @@ def _banner(changes: list[ResourceChange], *, room: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _hazard_banner(hazards: list[str]) -> str:
+    """The types' own warnings (an image made public), each in full: never cut."""
+    return "\n".join(["> [!WARNING]", *(f"> **{_text(h)}**" for h in hazards)]) + "\n"
+
+
 def _table_rows(changes: list[ResourceChange]) -> list[str]:
     rows = []
     for c in _by_action(changes):
@@ -376,6 +381,8 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, plan_file: str | N
     )
     budget = _Budget(limit, reserve=len(ending) + len(cut_note) + 4, see=see_all)
     budget.add(verdict(plan) + "\n")
+    if plan.hazards:
+        budget.add(_hazard_banner(plan.hazards))
     banner = _banner(changes, room=limit // 4)
     if banner:
         budget.add(banner)

@@ -73,12 +73,12 @@ def cleanup_lines(cleanup: CleanupChange) -> list[str]:
 
 
 def change_lines(change: ResourceChange) -> list[str]:
-    """The lines under a change: its rollout's or its cleanup's ([] for any other)."""
+    """The lines under a change: its rollout's or its cleanup's, or its provider's preview lines."""
     if change.rollout is not None:
         return rollout_lines(change.rollout)
     if change.cleanup is not None:
         return cleanup_lines(change.cleanup)
-    return []
+    return list(change.lines)
 
 
 def change_note(change: ResourceChange) -> str:

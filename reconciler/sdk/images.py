@@ -23,6 +23,7 @@ class ImageCandidate:
     version: str | None  # the version tag as written (None when the image has none)
     creation_date: str
     excluded: str = ""  # why the lookup would not take it; "" when eligible
+    details: tuple[str, ...] = ()  # the provider's lines on it (root device, sharing, uses)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +32,7 @@ class ImageCandidate:
             "version": self.version,
             "creation_date": self.creation_date,
             "excluded": self.excluded or None,
+            "details": list(self.details),
         }
 
 

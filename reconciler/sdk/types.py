@@ -8,10 +8,10 @@ update, delete), state recovery and import (find_owned, import_resource).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -48,12 +48,14 @@ class TypeRole(StrEnum):
 
 @dataclass(frozen=True)
 class Label:
-    """How an object reads in a plan: "app-1.4.2 (ami-0a1b…, 2026-11-20)"."""
+    """How an object reads in a plan: "app-1.4.2 (ami-0a1b…, 2026-11-20)"; `facts` are short
+    provider words shown after the id ("ebs root 8 GiB encrypted", "x86_64")."""
 
     id: str
     name: str
     version: str = ""
     created: str = ""
+    facts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,55 @@ class PlannedObject:
     type_name: str
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
+    address: str = ""  # "aws_launch_template.web" ("" when the view does not know it)
 
 
 class Related(Protocol):
-    """What a hook may see of the rest of the plan: objects by their id."""
+    """What a hook may see of the rest of the plan: objects by their id, or all of them."""
 
     def find(self, object_id: Any) -> PlannedObject | None: ...
+
+    def objects(self) -> Iterator[PlannedObject]: ...
+
+
+# (before or None, planned after) → warnings a reviewer must not miss (e.g. "image … becomes
+# PUBLIC"); pure. The engine shows them as a banner in every rendering of the plan.
+Hazards = Callable[[Mapping[str, Any] | None, Mapping[str, Any]], list[str]]
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    """A planned create or update of a type whose schema has `previewed`: the provider may read
+    the cloud and the rest of the plan to say what apply will do beyond setting arguments.
+    `config` holds the planned arguments (UNKNOWN where known only at apply)."""
+
+    address: Address
+    type_name: str
+    config: Mapping[str, Any]
+    prior: Mapping[str, Any] | None
+    stack: str
+    related: Related
+
+
+@dataclass(frozen=True)
+class ChangePreview:
+    """A provider's account of one planned change: `payload` (JSON-safe) is saved in the plan and
+    given back to create/update at apply (`ChangeRequest.payload`); `lines` are shown under the
+    change, `note` beside it, `warnings` in the plan's banner. `pending` says the cloud needs work
+    although the arguments match (the change is an update then, not a no-op)."""
+
+    payload: dict[str, Any] | None = None
+    lines: tuple[str, ...] = ()
+    note: str = ""
+    warnings: tuple[str, ...] = ()
+    pending: bool = False
+
+
+@runtime_checkable
+class Previewer(Protocol):
+    """A provider that previews the changes of its `previewed` types (see PreviewRequest)."""
+
+    def preview(self, request: PreviewRequest) -> ChangePreview: ...
 
 
 # (desired arguments, to fill in place; prior attributes or None; the related objects) → None
@@ -130,6 +175,9 @@ class ResourceSchema:
     terraform_types: tuple[tuple[str, str], ...] = ()
     cloud_name: str | None = None
     terraform_view: TerraformView | None = None  # its picture in Terraform's plan JSON
+    hazards: Hazards | None = None  # warnings for a planned create/update (banner in every rendering)
+    previewed: bool = False  # the provider's `preview` (Previewer) runs for each planned change
+    after_rollouts: bool = False  # apply starts its changes only once every rollout has finished
 
     @property
     def arguments(self) -> tuple[str, ...]:
@@ -220,6 +268,10 @@ class ChangeRequest:
     stack: str
     prior: dict[str, Any] | None = None
     id: str | None = None
+    payload: Mapping[str, Any] | None = None  # the plan's ChangePreview.payload for this change
+    # A line for the operator while a long change runs ("copying app-1.4.0 to eu-west-1: pending
+    # (2m10s)"); the engine shows it beside the resource. A no-op by default.
+    progress: Callable[[str], None] = field(default=lambda _line: None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ def test_schemas_are_keyed_by_mode_and_type() -> None:
         (Mode.MANAGED, "aws_target_group"),
         (Mode.MANAGED, "aws_fleet"),
         (Mode.MANAGED, "aws_cloudwatch_metric_alarm"),
+        (Mode.MANAGED, "aws_ami_launch_permissions"),
+        (Mode.MANAGED, "aws_ami_copy"),
+        (Mode.MANAGED, "aws_ami_retention"),
     }
     lt = SCHEMAS[(Mode.MANAGED, "aws_launch_template")]
     assert lt.force_new == {"name"} and lt.sensitive == {"user_data", "latest_version_user_data"}

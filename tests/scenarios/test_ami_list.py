@@ -136,6 +136,12 @@ def test_json_listing(tmp_path: Path, capsys: pytest.CaptureFixture[str], images
         "creation_date": None,
         "excluded": None,
         "chosen_by": [],
+        "details": [
+            "ebs root 8 GiB, x86_64",
+            "snapshots: 1 snapshot, 8 GiB",
+            "launch: private",
+            "used by: nothing",
+        ],
     }
     lookups = {lk["address"]: lk for lk in doc["lookups"]}
     assert lookups["data.aws_ami.beta"]["id"] == images["app-1.6.0-rc"]

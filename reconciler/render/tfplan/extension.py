@@ -24,7 +24,7 @@ from reconciler.render.tfplan.values import conceal, known
 from reconciler.rollout.change import RolloutChange
 from reconciler.sdk import Label, Release, known_image
 
-EXTENSION_VERSION = "1.0"
+EXTENSION_VERSION = "1.1"  # 1.1: warnings, and each resource's lines and warnings
 
 
 def _image(release: Release, labels: Mapping[str, Label]) -> dict[str, Any]:
@@ -103,6 +103,8 @@ def _resource(c: ResourceChange, labels: Mapping[str, Label]) -> dict[str, Any]:
         "create_before_destroy": c.create_before_destroy,
         "rollout": rollout_document(c.rollout, labels) if c.rollout is not None else None,
         "cleanup_groups": list(c.cleanup.groups) if c.cleanup is not None else [],
+        "lines": list(c.lines),
+        "warnings": list(c.warnings),
     }
 
 
@@ -171,6 +173,7 @@ def extension(plan: Plan) -> dict[str, Any]:
         "targets": list(plan.targets),
         "prior_state": {"lineage": plan.lineage, "serial": plan.serial},
         "summary": summary(plan),
+        "warnings": plan.hazards,
         "resources": {
             str(c.address): _resource(c, plan.labels)
             for c in sorted(plan.changes, key=lambda c: c.address.sort_key())
