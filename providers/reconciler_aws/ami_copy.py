@@ -46,6 +46,7 @@ from reconciler.sdk import (
     ResourceSchema,
     format_duration,
 )
+from reconciler_aws import terraform_shapes
 from reconciler_aws.ami_images import images_by_ids, size_gib, snapshot_ids
 from reconciler_aws.error_codes import is_not_found
 from reconciler_aws.settings import AwsSettings
@@ -110,6 +111,7 @@ SCHEMA = ResourceSchema(
     terraform_types=(
         ("aws_ami_copy", "the same arguments, plus copy_tags; the copy's region is its provider's."),
     ),
+    terraform_view=terraform_shapes.AMI_COPY,
 )
 
 

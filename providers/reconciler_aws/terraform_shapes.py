@@ -223,6 +223,28 @@ def alarm(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return _copy(attrs, _ALARM_SAME)
 
 
+# ---- aws_ami_copy: the same type; the source region has the provider's longer name -----------------
+
+_AMI_COPY_SAME = (
+    "id",
+    "name",
+    "description",
+    "source_ami_id",
+    "encrypted",
+    "kms_key_id",
+    "tags",
+    "architecture",
+    "owner_id",
+)
+
+
+def ami_copy(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """`copy_tags` has no counterpart in the AWS provider's aws_ami_copy: left out."""
+    out = _copy(attrs, _AMI_COPY_SAME)
+    _rename(attrs, out, [("source_region", "source_ami_region")])
+    return out
+
+
 LAUNCH_TEMPLATE = TerraformView(type_name="aws_launch_template", shape=launch_template)
 TARGET_GROUP = TerraformView(type_name="aws_lb_target_group", shape=target_group)
 FLEET = TerraformView(
@@ -231,3 +253,4 @@ FLEET = TerraformView(
 AMI = TerraformView(type_name="aws_ami", shape=ami)
 VPC = TerraformView(type_name="aws_vpc", shape=vpc)
 ALARM = TerraformView(type_name="aws_cloudwatch_metric_alarm", shape=alarm)
+AMI_COPY = TerraformView(type_name="aws_ami_copy", shape=ami_copy)

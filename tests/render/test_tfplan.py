@@ -433,3 +433,27 @@ def test_unknown_image_in_a_rollout_is_null() -> None:
         "new"
     ]
     assert (new["id"], new["name"], new["launch_template_version"]) == (None, None, None)
+
+
+def test_an_ami_copy_is_the_aws_providers_aws_ami_copy() -> None:
+    copy = ResourceChange(
+        address=Address("aws_ami_copy", "app_eu"),
+        action=Action.CREATE,
+        type_name="aws_ami_copy",
+        provider="aws.eu",
+        after={
+            "source_ami_id": OLD_AMI,
+            "source_region": "us-east-1",
+            "name": "app-1.4.2",
+            "encrypted": True,
+            "kms_key_id": "alias/aws/ebs",
+            "copy_tags": True,
+            "tags": {"Team": "images"},
+        },
+    )
+    got = changes(document(Plan(stack="s", changes=[copy])))["aws_ami_copy.app_eu"]
+    after = got["change"]["after"]
+    assert got["type"] == "aws_ami_copy" and got["provider_name"] == "registry.terraform.io/hashicorp/aws"
+    assert after["source_ami_region"] == "us-east-1" and "source_region" not in after
+    assert (after["encrypted"], after["kms_key_id"]) == (True, "alias/aws/ebs")  # what checkov reads
+    assert "copy_tags" not in after  # no counterpart in the AWS provider
