@@ -116,6 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", action="append", default=[], metavar="ADDR")
     p.add_argument("--replace", action="append", default=[], metavar="ADDR")
     p.add_argument("--refresh-only", action="store_true", help="take changes made outside into state only")
+    p.add_argument(
+        "--max-rollouts",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="fleets of a wave rolled out at once, at least 1 (default: every fleet of the wave)",
+    )
 
     p = sub.add_parser("destroy", help="delete everything in the stack's state (terraform destroy)")
     _add_common(p)

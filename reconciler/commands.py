@@ -126,6 +126,7 @@ def run_apply(
             parallelism=args.parallelism,
             emit=progress.line,
             on_rollout=progress.rollout,
+            max_rollouts=getattr(args, "max_rollouts", None),
         )
     out.print()
     out.print(Text(_complete_line(plan), style="bold green"))

@@ -35,6 +35,7 @@ from reconciler.sdk import (
     OwnershipError,
     TargetHealth,
 )
+from reconciler.sdk.fleet import FleetWorld, ObserveRequest
 from reconciler_aws.fleet_model import (
     FLEET_TAG,
     GENERATION_TAG,
@@ -44,6 +45,7 @@ from reconciler_aws.fleet_model import (
     placement,
 )
 from reconciler_aws.fleet_names import parse_generation
+from reconciler_aws.fleet_observe import observe
 from reconciler_aws.fleet_reads import group_named, group_not_found, instances
 
 if TYPE_CHECKING:
@@ -198,6 +200,10 @@ class AwsFleetOps:
             for row in [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", [])]:
                 found[str(row["AlarmName"])] = AlarmState(str(row["StateValue"]))
         return {name: found.get(name, AlarmState.MISSING) for name in names}
+
+    def observe(self, request: ObserveRequest) -> FleetWorld:
+        """One batched read of every fleet a rollout coordinator drives (fleet_observe)."""
+        return observe(self.clients, request)
 
     # --- changes -------------------------------------------------------------------------------
 

@@ -27,10 +27,9 @@ from reconciler.address import Address
 from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
 from reconciler.rollout.actions import run_step
-from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, run_rollout
+from reconciler.rollout.executor import RolloutEvent, RolloutOutcome
 from reconciler.rollout.model import RolloutPlan, RolloutStep, describe_step
-from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due, cleanup_steps
-from reconciler.rollout.record import RolloutRecord, read_record, record_json
+from reconciler.rollout.progress import Phase
 from reconciler.rollout.waits import Observation, StepEnv, StepFailed
 from reconciler.sdk import FleetType, ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.sdk.fleet import FleetOps
@@ -73,68 +72,24 @@ def roll_out(
     fleet: FleetType,
     on_event: Callable[[str, RolloutEvent, str], None] | None = None,
 ) -> tuple[ObservedResource, RolloutFailedError | None]:
-    """Run (or resume) the planned rollout; returns the fleet as the cloud reports it after, and
-    the failure to raise once that is recorded (None when the rollout completed)."""
-    if not isinstance(provider, SupportsFleets):
-        raise ReconcilerError(f"{change.address}: provider {change.provider} cannot run rollouts")
-    if change.rollout is None:
-        raise ReconcilerError(f"{change.address}: the plan holds no rollout for it; plan again")
-    plan = change.rollout.plan
-    version = config.get("launch_template_version")
-    if not plan.new.launch_template_version or plan.new.launch_template_version != version:
-        raise RolloutFailedError(
-            f"{change.address}: the plan rolls out launch template version "
-            f"{plan.new.launch_template_version or '(unknown)'}, but the template now has version {version}; "
-            "nothing was rolled out. Run plan again."
-        )
-    progress = change.rollout.resume
-    address = str(change.address)
-    recorded = read_record(current.rollout, where=address)
-    if recorded is not None and recorded.unfinished:
-        progress = recorded.progress  # the latest record wins over the plan's copy
+    """Run (or resume) one planned rollout through a rollout coordinator of its own; returns the
+    fleet as the cloud reports it after, and the failure to raise once that is recorded (None when
+    the rollout completed). An apply hands all its rollouts to one coordinator instead."""
+    from reconciler.applying.rollouts import RolloutCoordinator
 
-    def record(p: RolloutProgress) -> None:
-        writer.set_rollout(address, record_json(RolloutRecord(plan, p)))
-
-    emit(address, f"Rolling out ({plan.strategy.value}): {plan.summary}")
-    outcome = run_rollout(
-        plan=plan,
-        ops=provider.fleet_ops(),
-        progress=progress,
-        record=record,
-        emit=(lambda e: on_event(address, e, describe_event(e)))
-        if on_event
-        else (lambda e: emit(address, describe_event(e))),
+    coordinator = RolloutCoordinator(
+        waves={str(change.address): 1},
+        writer=writer,
+        stack=stack,
+        emit=emit,
+        on_event=on_event,
         poll_s=poll_seconds(),
     )
-    cleanup: Exception | None = None
-    done = outcome.progress if outcome.phase is Phase.COMPLETE else None
-    if done is not None and cleanup_due(plan, done, now=time.time()):
-        emit(address, f"Deleting {plan.group} (keep_previous = 0s: not kept for rollback)...")
-        try:
-            _run_cleanup(plan, cleanup_steps(plan), provider.fleet_ops())
-        except (CloudError, RolloutError) as err:  # the rollout stands; the next plan deletes it
-            cleanup = err
+    coordinator.start()
     try:
-        observed = _read_back(provider, change, current, stack)
-    except CloudError as err:
-        if outcome.phase is not Phase.COMPLETE:
-            raise
-        observed = made_by(plan, outcome, current=current, stack=stack, fleet=fleet)
-        return observed, RolloutFailedError(
-            f"the rollout completed ({outcome.message}), but reading the fleet back failed: {err}; "
-            "state records what the rollout made, and the next plan reads the fleet again"
-        )
-    if outcome.phase is not Phase.COMPLETE:
-        verdict = "rolled back" if outcome.phase is Phase.ROLLED_BACK else "failed"
-        return observed, RolloutFailedError(f"rollout {verdict}: {outcome.message}")
-    emit(address, f"Rollout complete: {outcome.message}")
-    if cleanup is not None:
-        return observed, RolloutFailedError(
-            f"the rollout completed ({outcome.message}), but deleting {plan.group} failed: {cleanup}; "
-            "the next plan deletes it"
-        )
-    return observed, None
+        return coordinator.run(change=change, current=current, provider=provider, fleet=fleet, config=config)
+    finally:
+        coordinator.close()
 
 
 def made_by(
@@ -171,11 +126,11 @@ def clean_up(
         raise ReconcilerError(f"{change.address}: the plan holds no cleanup for it; plan again")
     for group in change.cleanup.groups:
         emit(str(change.address), f"Deleting {group} (kept for rollback, no longer needed)...")
-    _run_cleanup(change.cleanup.plan, change.cleanup.steps, provider.fleet_ops())
+    run_cleanup(change.cleanup.plan, change.cleanup.steps, provider.fleet_ops())
     return _read_back(provider, change, current, stack)
 
 
-def _run_cleanup(plan: RolloutPlan, steps: Sequence[RolloutStep], ops: FleetOps) -> None:
+def run_cleanup(plan: RolloutPlan, steps: Sequence[RolloutStep], ops: FleetOps) -> None:
     """Run cleanup steps through the rollout's own step actions (the same checks as a rollout's)."""
     env = StepEnv(
         plan=plan, ops=ops, clock=time.time, sleep=time.sleep, poll_s=poll_seconds(), observe=_ignore

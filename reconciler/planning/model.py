@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.address import Address
 from reconciler.errors import Diagnostic
 from reconciler.rollout.change import CleanupChange, RolloutChange
+from reconciler.rollout.waves import WavePlan
 from reconciler.sdk import Label, provider_for_type
 
 
@@ -152,6 +153,7 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)  # shown with the plan, not saved
     labels: dict[str, Label] = field(default_factory=dict)  # object id → how it reads (image names)
+    waves: WavePlan | None = None  # the rollout waves, when the stack uses waves (planning.waves)
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)

@@ -29,13 +29,17 @@ from reconciler.sdk.types import Label, Related
 __all__ = [
     "UNKNOWN_IMAGE",
     "AlarmState",
+    "FleetObserver",
     "FleetOps",
     "FleetSnapshot",
     "FleetType",
+    "FleetWorld",
     "GroupInfo",
     "GroupMember",
+    "InstanceFacts",
     "InstanceInfo",
     "LifecycleState",
+    "ObserveRequest",
     "Release",
     "TargetHealth",
     "known_image",
@@ -207,6 +211,47 @@ class FleetOps(Protocol):
     def alarm_states(self, names: Sequence[str]) -> dict[str, AlarmState]:
         """State of each named CloudWatch alarm; a missing alarm is MISSING."""
         ...
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    """EC2's view of one instance; image and type never change for an id, so a provider may keep
+    the facts of a `running` instance from one observation to the next."""
+
+    image_id: str
+    instance_type: str
+    state: str
+    launched_at: float | None = None
+
+
+@dataclass(frozen=True)
+class ObserveRequest:
+    """What one poll of a rollout coordinator needs to see, for every fleet it drives at once."""
+
+    groups: tuple[str, ...]  # by name; a group that does not exist is absent from the world
+    target_group_arns: tuple[str, ...] = ()  # every registered target of each is read
+    alarms: tuple[str, ...] = ()  # a missing alarm is MISSING
+    known: Mapping[str, InstanceFacts] = field(default_factory=dict)  # facts of earlier polls
+
+
+@dataclass(frozen=True)
+class FleetWorld:
+    """One batched observation: groups, their members (EC2 facts and target health merged, as
+    `members_and_health` gives them), alarms, and the instance facts to pass as `known` next."""
+
+    groups: Mapping[str, GroupInfo]
+    members: Mapping[str, tuple[GroupMember, ...]]
+    alarms: Mapping[str, AlarmState] = field(default_factory=dict)
+    instances: Mapping[str, InstanceFacts] = field(default_factory=dict)
+    target_health: Mapping[str, Mapping[str, TargetHealth]] = field(default_factory=dict)  # ARN → id →
+
+
+class FleetObserver(Protocol):
+    """Optional batched read of a FleetOps: the calls of one `observe` do not grow with the number
+    of fleets (groups by name in pages of 100, one instance read for unknown ids, one target health
+    read per target group, alarms in pages of 100). Raises CloudError when a part cannot be read."""
+
+    def observe(self, request: ObserveRequest) -> FleetWorld: ...
 
 
 class FleetType(Protocol):
