@@ -269,6 +269,8 @@ class RolloutCoordinator:
     def _admit(self, job: _Job) -> None:
         job.admitted = True
         plan = job.machine.plan
+        if job.machine.detail == "new":  # a rollout starts when its wave admits it, not before
+            job.machine.progress = start(plan, now=self.clock())
         self.emit(job.address, f"Rolling out ({plan.strategy.value}): {plan.summary}")
         if (
             job.machine.progress.phase is Phase.COMPLETE

@@ -27,6 +27,7 @@ from reconciler.planning.model import (
 )
 from reconciler.planning.summary import summarize
 from reconciler.render.rollout_text import change_note, rollout_lines
+from reconciler.render.waves_text import waves_document
 from reconciler.rollout.change import RolloutChange
 from reconciler.sdk import Label, Release, known_image
 from reconciler.sensitive import is_legacy
@@ -314,7 +315,7 @@ def plan_mode(plan: Plan) -> str:
 def plan_document(plan: Plan) -> dict[str, Any]:
     """The whole plan as a JSON-serialisable dict (docs/plan-json.md)."""
     labels = plan.labels
-    return {
+    doc = {
         "format_version": FORMAT_VERSION,
         "reconciler_version": __version__,
         "stack": plan.stack,
@@ -328,3 +329,9 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         "resource_drift": [_drift(e) for e in plan.drift],
         "summary": summary(plan),
     }
+    if plan.waves is not None:  # only for stacks that use waves: other plans read as before
+        doc["waves"] = waves_document(plan.waves)
+        for change, rendered in zip(plan.changes, doc["resource_changes"], strict=True):  # type: ignore[call-overload]
+            if change.rollout is not None:
+                rendered["wave"] = change.rollout.wave
+    return doc
