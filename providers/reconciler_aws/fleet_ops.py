@@ -357,16 +357,18 @@ class AwsFleetOps:
             **{k: v for k, v in sizes.items() if v is not None},
         )
 
-    def terminate_instance(self, instance_id: str, *, decrement: bool) -> None:
-        # Ask first: moto answers HTTP 500 for an instance that is in no group (AWS a ValidationError).
-        rows = self.clients.call(
-            "autoscaling", "DescribeAutoScalingInstances", address=instance_id, InstanceIds=[instance_id]
-        )["AutoScalingInstances"]
-        if not rows or _lifecycle(str(rows[0].get("LifecycleState") or "")) in (
-            LifecycleState.TERMINATING,
-            LifecycleState.TERMINATED,
-        ):
-            return
+    def terminate_instance(self, instance_id: str, *, decrement: bool, seen_in_group: bool = False) -> None:
+        # Ask first (unless the caller's observation just showed it in its group): moto answers
+        # HTTP 500 for an instance that is in no group (AWS a ValidationError).
+        if not seen_in_group:
+            rows = self.clients.call(
+                "autoscaling", "DescribeAutoScalingInstances", address=instance_id, InstanceIds=[instance_id]
+            )["AutoScalingInstances"]
+            if not rows or _lifecycle(str(rows[0].get("LifecycleState") or "")) in (
+                LifecycleState.TERMINATING,
+                LifecycleState.TERMINATED,
+            ):
+                return
         def leaving() -> bool:  # a resend would decrement the group's capacity a second time
             rows = self.clients.call(
                 "autoscaling", "DescribeAutoScalingInstances", address=instance_id, InstanceIds=[instance_id]

@@ -125,8 +125,9 @@ class WorldOps:
     def set_capacity(self, **args: Any) -> None:
         self._write(EffectKind.SET_CAPACITY, **args)
 
-    def terminate_instance(self, instance_id: str, *, decrement: bool) -> None:
-        self._write(EffectKind.TERMINATE_INSTANCE, instance_id, decrement=decrement)
+    def terminate_instance(self, instance_id: str, *, decrement: bool, seen_in_group: bool = False) -> None:
+        # the actions pick only members this world shows live in the group
+        self._write(EffectKind.TERMINATE_INSTANCE, instance_id, decrement=decrement, seen_in_group=True)
 
     def delete_group(self, name: str, *, force: bool) -> None:
         self._write(EffectKind.DELETE_GROUP, name, force=force)

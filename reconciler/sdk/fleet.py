@@ -200,8 +200,10 @@ class FleetOps(Protocol):
         """Set desired, and min/max when given, in one call."""
         ...
 
-    def terminate_instance(self, instance_id: str, *, decrement: bool) -> None:
-        """Terminate one member; with `decrement` the group's desired capacity goes down by one."""
+    def terminate_instance(self, instance_id: str, *, decrement: bool, seen_in_group: bool = False) -> None:
+        """Terminate one member; with `decrement` the group's desired capacity goes down by one.
+        `seen_in_group`: the caller's latest observation shows it a live member, so the provider
+        need not read that again first (a lost answer is still checked before a resend)."""
         ...
 
     def delete_group(self, name: str, *, force: bool) -> None:

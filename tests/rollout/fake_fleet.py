@@ -374,7 +374,7 @@ class FakeFleet:
         self._converge(found)
         self._done(call)
 
-    def terminate_instance(self, instance_id: str, *, decrement: bool) -> None:
+    def terminate_instance(self, instance_id: str, *, decrement: bool, seen_in_group: bool = False) -> None:
         call = "terminate_instance"
         self._call(call, instance_id=instance_id, decrement=decrement)
         instance = self.instances.get(instance_id)
