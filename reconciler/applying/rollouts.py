@@ -17,6 +17,7 @@ the fleet (and the failure to raise). Callers: applying.executor, applying.coord
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -199,8 +200,8 @@ class RolloutCoordinator:
         try:
             for number in sorted(set(self.expected.values())):
                 wave = self._gather(number)
-                if wave is None:
-                    self._not_started(number, "the apply stopped before it")
+                if wave is None or (self.stop.is_set() and self.outcomes):
+                    self._not_started(number, "the apply stopped before it")  # start nothing new
                     continue
                 if self.halted is not None:
                     self._not_started(number, f"rollout halted in wave {self.halted.number}")
@@ -232,7 +233,12 @@ class RolloutCoordinator:
         fleets = {a: Phase.PENDING for a, w in self.expected.items() if w == number}
         self.outcomes.append(WaveOutcome(number, WaveStatus.NOT_STARTED, fleets, cause=why))
 
+    def _say(self, number: int, text: str) -> None:
+        if self.rules is not None:  # stacks without waves read as before
+            self.emit(f"wave {number}/{len(set(self.expected.values()))}", text)
+
     def _drive(self, number: int, jobs: list[_Job]) -> None:
+        self._say(number, f"started ({len(jobs)} fleet{'s' if len(jobs) != 1 else ''})")
         waiting = [j for j in jobs]
         limit = self.max_rollouts or len(jobs)
         bake_end: float | None = None
@@ -254,7 +260,7 @@ class RolloutCoordinator:
                 if bake_end is None:
                     assert self.rules is not None
                     bake_end = now + self.rules.bake_s
-                    self.emit(f"wave {number}", f"complete; bake {self.rules.bake_text} watching alarms")
+                    self._say(number, f"complete; bake {self.rules.bake_text}, watching alarms")
                 if now >= bake_end:
                     break
             sent = self._tick(number, active, jobs, baking=bake_end is not None)
@@ -434,7 +440,8 @@ class RolloutCoordinator:
             )
             view.refresh()
             new, old, healthy = view.counts()
-            key = (m.progress.phase, step, m.detail, new, old, healthy)
+            # one line per change of state, not per poll: a countdown in the detail is no change
+            key = (m.progress.phase, step, re.sub(r"\d+", "#", m.detail), new, old, healthy)
             if key == job.last:
                 continue
             job.last = key
@@ -450,6 +457,7 @@ class RolloutCoordinator:
                 healthy=healthy,
                 waited_s=max(0.0, self.clock() - started),
                 detail=m.detail,
+                wave=m.wave,
             )
             if self.on_event is not None:
                 self.on_event(job.address, event, describe_event(event))
@@ -499,6 +507,7 @@ class RolloutCoordinator:
             j.machine.plan.replace_count for j in jobs if j.machine.progress.phase is Phase.COMPLETE
         )
         self.outcomes.append(WaveOutcome(number, status, fleets, cause=cause, first=first, replaced=replaced))
+        self._say(number, f"{status.value}" + (f": {cause}" if cause else ""))
 
     def _read_back(self, jobs: Sequence[_Job]) -> dict[str, ObservedResource | CloudError]:
         """Every fleet of the wave as the cloud reports it: one refresh per provider and type."""

@@ -281,3 +281,35 @@ def test_a_wave_alarm_during_the_bake_turns_the_wave_back(tmp_path: Path) -> Non
     assert not on_new_image(world.cloud, "a") and not on_new_image(world.cloud, "b")
     assert isinstance(results[addr("b")], NotStarted)
     assert "alarm site is in ALARM during the bake" in str(coordinator.halted_error())
+
+
+def test_progress_is_told_once_per_change_of_state_not_per_poll(tmp_path: Path) -> None:
+    world = World(tmp_path, [plan_of("f0", pause="1m")])
+    world.run_all(world.coordinator())
+    polls = len(reads(world.cloud))
+    assert polls > 60  # a minute of pauses, polled every second
+    assert len(world.events) < 20
+
+
+def test_a_screenful_of_fleets_is_shown_one_row_per_wave() -> None:
+    from rich.console import Console
+
+    from reconciler.render.progress_waves import wave_table
+    from reconciler.rollout.report import RolloutEvent
+
+    def event(phase: Phase, wave: int, new: int, detail: str = "") -> RolloutEvent:
+        return RolloutEvent(
+            "f", 1, 4, "step", phase, new=new, old=2 - new, healthy=2, detail=detail, wave=wave
+        )
+
+    rows = {f"aws_fleet.app[{n}]": event(Phase.COMPLETE, 1, 2) for n in range(30)}
+    rows |= {f"aws_fleet.app[{n}]": event(Phase.IN_PROGRESS, 2, 1, "1/2 healthy") for n in range(30, 50)}
+    rows["aws_fleet.app[99]"] = event(Phase.ROLLING_BACK, 2, 1)
+    console = Console(record=True, width=160)
+    console.print(wave_table(rows))
+    text = console.export_text().replace("│", " ")
+    lines = [line.split() for line in text.splitlines() if line.strip()[:1].isdigit()]
+    assert [line[:8] for line in lines] == [
+        ["1", "30", "30", "0", "0", "60", "0", "60"],
+        ["2", "21", "0", "20", "1", "21", "21", "42"],
+    ]
