@@ -17,7 +17,6 @@ the fleet (and the failure to raise). Callers: applying.executor, applying.coord
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,22 +24,27 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.address import Address
 from reconciler.applying.coordinator import describe_event, made_by, run_cleanup
-from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutFailedError
+from reconciler.applying.fleet_io import event_of, observe_with, perform, read_back, view_of
+from reconciler.errors import CloudError, ReconcilerError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
-from reconciler.rollout.machine import Effect, FleetMachine, WorldOps
+from reconciler.rollout.machine import Effect, FleetMachine
 from reconciler.rollout.progress import Phase, begin_rollback, cleanup_due, cleanup_steps, fail, start
 from reconciler.rollout.record import RolloutRecord, read_record, record_json
-from reconciler.rollout.report import FleetView, RolloutEvent, outcome_of
+from reconciler.rollout.report import RolloutEvent, outcome_of
 from reconciler.rollout.strategies import strategy_for
-from reconciler.rollout.waves import WaveOutcome, WaveRules, WaveStatus, halted_error
-from reconciler.sdk import FleetType, ObservedResource, Provider, RefreshRequest
-from reconciler.sdk.fleet import AlarmState, FleetOps, FleetWorld, InstanceFacts, ObserveRequest
+from reconciler.rollout.waves import (
+    WaveOutcome,
+    WaveRules,
+    WaveStatus,
+    firing_alarm,
+    halted_error,
+    wave_outcome,
+)
+from reconciler.sdk import FleetType, ObservedResource, Provider
+from reconciler.sdk.fleet import FleetOps, FleetWorld, InstanceFacts, ObserveRequest
 from reconciler.state import ResourceState, StateWriter
 
-READ_BACK_ATTEMPTS = 4
-_TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
 Result = tuple[ObservedResource, RolloutFailedError | None]
 
 
@@ -58,40 +62,11 @@ class _Job:
     source: Provider
     fleet: FleetType
     machine: FleetMachine
+    new: bool  # no rollout recorded yet: it starts when its wave admits it
     future: Future[Result] = field(default_factory=Future)
     admitted: bool = False
     last: tuple[Any, ...] = ()
     cleanup_error: Exception | None = None
-
-
-def observe_with(ops: FleetOps, request: ObserveRequest) -> FleetWorld:
-    """The provider's batched read, or one built from the per-group reads of a FleetOps that has
-    none (test fakes)."""
-    batched = getattr(ops, "observe", None)
-    if callable(batched):
-        world = batched(request)
-        assert isinstance(world, FleetWorld)
-        return world
-    groups = {g: info for g in request.groups if (info := ops.describe_group(g)) is not None}
-    members = {g: tuple(ops.members_and_health(g)) for g in groups}
-    facts = {
-        m.instance_id: InstanceFacts(m.image_id, m.instance_type, m.instance_state)
-        for ms in members.values()
-        for m in ms
-    }
-    health: dict[str, dict[str, Any]] = {arn: {} for arn in request.target_group_arns}
-    for ms in members.values():
-        for m in ms:
-            for arn, state in m.target_health.items():
-                health.setdefault(arn, {})[m.instance_id] = state
-    alarms = ops.alarm_states(list(request.alarms)) if request.alarms else {}
-    return FleetWorld(groups=groups, members=members, alarms=alarms, instances=facts, target_health=health)
-
-
-def perform(ops: FleetOps, effects: Sequence[Effect]) -> None:
-    """Send one step's writes, in order."""
-    for effect in effects:
-        getattr(ops, effect.kind.value)(*effect.positional, **dict(effect.args))
 
 
 class RolloutCoordinator:
@@ -134,7 +109,6 @@ class RolloutCoordinator:
         provider: Provider,
         fleet: FleetType,
         config: Mapping[str, Any],
-        requested: bool = False,
     ) -> Result:
         """Hand the fleet over and wait until its wave is over; returns the fleet read back and the
         failure to raise once it is recorded (None when it completed)."""
@@ -145,9 +119,7 @@ class RolloutCoordinator:
             raise ReconcilerError(f"{change.address}: the plan holds no rollout for it; plan again")
         plan = change.rollout.plan
         version = config.get("launch_template_version")
-        if not requested and (
-            not plan.new.launch_template_version or plan.new.launch_template_version != version
-        ):
+        if not plan.new.launch_template_version or plan.new.launch_template_version != version:
             raise RolloutFailedError(
                 f"{change.address}: the plan rolls out launch template version "
                 f"{plan.new.launch_template_version or '(unknown)'}, but the template now has "
@@ -156,7 +128,7 @@ class RolloutCoordinator:
         address = str(change.address)
         progress = change.rollout.resume
         recorded = read_record(current.rollout, where=address)
-        if recorded is not None and (recorded.unfinished or requested):
+        if recorded is not None and recorded.unfinished:  # the latest record wins over the plan's
             progress = recorded.progress
         machine = FleetMachine(
             address=address,
@@ -165,12 +137,10 @@ class RolloutCoordinator:
             plan=plan,
             progress=progress if progress is not None else start(plan, now=self.clock()),
             auto_rollback=plan.auto_rollback,
-            requested=requested,
         )
-        if progress is None:
-            machine.dirty = True
-            machine.detail = "new"
-        job = _Job(address, change, current, change.provider, ops, provider, fleet, machine)
+        job = _Job(
+            address, change, current, change.provider, ops, provider, fleet, machine, new=progress is None
+        )
         with self.lock:
             self.jobs[address] = job
             self.expected.setdefault(address, machine.wave)
@@ -275,14 +245,15 @@ class RolloutCoordinator:
     def _admit(self, job: _Job) -> None:
         job.admitted = True
         plan = job.machine.plan
-        if job.machine.detail == "new":  # a rollout starts when its wave admits it, not before
+        if job.new:  # a rollout starts when its wave admits it, not when it is handed over
             job.machine.progress = start(plan, now=self.clock())
+            job.machine.dirty = True
         self.emit(job.address, f"Rolling out ({plan.strategy.value}): {plan.summary}")
         if (
-            job.machine.progress.phase is Phase.COMPLETE
+            job.new
+            and job.machine.progress.phase is Phase.COMPLETE
             and plan.is_noop
             and plan.launch_template_id
-            and job.machine.detail == "new"
         ):
             version = plan.new.launch_template_version
             try:
@@ -292,8 +263,6 @@ class RolloutCoordinator:
             except CloudError as err:
                 failure = f"pointing {plan.group} at launch template version {version} failed: {err}"
                 job.machine.progress = fail(job.machine.progress, failure=failure, now=self.clock())
-        if job.machine.requested and job.machine.progress.phase is not Phase.ROLLING_BACK:
-            self._turn_back(job, "rollback requested")
 
     def _turn_back(self, job: _Job, reason: str) -> None:
         m = job.machine
@@ -303,13 +272,11 @@ class RolloutCoordinator:
         if m.progress.phase in (Phase.IN_PROGRESS,):
             m.fail_with(reason, now=now)
             return
-        if m.progress.phase is Phase.COMPLETE or (m.requested and m.progress.phase is Phase.FAILED):
+        if m.progress.phase is Phase.COMPLETE:  # the requested-rollback path, as `rollout rollback`
             unavailable = strategy_for(m.plan.strategy).rollback_unavailable(m.plan, job.ops)
             if unavailable is not None:
                 m.detail = f"cannot be turned back: {unavailable}"
                 return
-            if m.progress.phase is Phase.FAILED and m.progress.failure:
-                reason = f"{m.progress.failure}; {reason}"
             m.progress = begin_rollback(m.progress, failure=reason, now=now)
             m.dirty = True
 
@@ -365,7 +332,8 @@ class RolloutCoordinator:
                 job.machine.unseen(world, now=now)
             elif world is not None:
                 effects[job.address] = job.machine.decide(world, now=now)
-        firing = self._firing(worlds, wave_alarms, jobs if baking else [])
+        names = [*wave_alarms, *(a for j in (jobs if baking else []) for a in j.machine.alarms())]
+        firing = firing_alarm([w for w in worlds.values() if isinstance(w, FleetWorld)], names)
         if firing and self.rules is not None and self.halted is None:
             cause = f"alarm {firing} is in ALARM" + (" during the bake" if baking else " (wave alarm)")
             self._halt(number, jobs, cause=cause, first="")
@@ -394,22 +362,6 @@ class RolloutCoordinator:
         self._events(jobs, worlds)
         return bool(to_send)
 
-    def _firing(
-        self,
-        worlds: Mapping[str, FleetWorld | CloudError],
-        wave_alarms: Sequence[str],
-        baking: Sequence[_Job],
-    ) -> str:
-        names = list(wave_alarms)
-        for job in baking:
-            names += job.machine.alarms()
-        for world in worlds.values():
-            if isinstance(world, FleetWorld):
-                for name in names:
-                    if world.alarms.get(name) is AlarmState.ALARM:
-                        return name
-        return ""
-
     def _halt(self, number: int, jobs: list[_Job], *, cause: str, first: str) -> None:
         fleets = {j.address: j.machine.progress.phase for j in jobs}
         self.halted = WaveOutcome(number, WaveStatus.ROLLED_BACK, fleets, cause=cause, first=first)
@@ -432,33 +384,10 @@ class RolloutCoordinator:
         for job in jobs:
             if not job.admitted:
                 continue
-            m = job.machine
-            step, total, description = m.step_number()
-            world = worlds.get(job.provider)
-            view = FleetView(
-                m.plan, WorldOps(world) if isinstance(world, FleetWorld) else WorldOps(FleetWorld({}, {}))
-            )
-            view.refresh()
-            new, old, healthy = view.counts()
-            # one line per change of state, not per poll: a countdown in the detail is no change
-            key = (m.progress.phase, step, re.sub(r"\d+", "#", m.detail), new, old, healthy)
-            if key == job.last:
+            event, key = event_of(job.machine, worlds.get(job.provider), now=self.clock())
+            if key == job.last:  # one line per change of state, not per poll
                 continue
             job.last = key
-            started = m.progress.updated_at or self.clock()
-            event = RolloutEvent(
-                fleet=m.plan.fleet_name,
-                step=step,
-                total=total,
-                description=description,
-                phase=m.progress.phase,
-                new=new,
-                old=old,
-                healthy=healthy,
-                waited_s=max(0.0, self.clock() - started),
-                detail=m.detail,
-                wave=m.wave,
-            )
             if self.on_event is not None:
                 self.on_event(job.address, event, describe_event(event))
             else:
@@ -495,56 +424,27 @@ class RolloutCoordinator:
                 job.future.set_result(self._result(job, reads.get(job.address), worlds.get(job.provider)))
             except Exception as err:
                 job.future.set_exception(err)
-        status = WaveStatus.COMPLETED
-        if self.halted is not None and self.halted.number == number:
-            status = WaveStatus.ROLLED_BACK
-        elif any(j.machine.progress.phase is not Phase.COMPLETE for j in jobs):
-            status = WaveStatus.FAILED
-        fleets = {j.address: j.machine.progress.phase if j.admitted else Phase.PENDING for j in jobs}
-        cause = self.halted.cause if status is WaveStatus.ROLLED_BACK and self.halted else ""
-        first = self.halted.first if status is WaveStatus.ROLLED_BACK and self.halted else ""
-        replaced = sum(
-            j.machine.plan.replace_count for j in jobs if j.machine.progress.phase is Phase.COMPLETE
-        )
-        self.outcomes.append(WaveOutcome(number, status, fleets, cause=cause, first=first, replaced=replaced))
+        halted = self.halted if self.halted is not None and self.halted.number == number else None
+        phases = {j.address: j.machine.progress.phase if j.admitted else Phase.PENDING for j in jobs}
+        replaced = sum(j.machine.plan.replace_count for j in jobs if phases[j.address] is Phase.COMPLETE)
+        outcome = wave_outcome(number, phases, halted=halted, replaced=replaced)
+        self.outcomes.append(outcome)
+        status, cause = outcome.status, outcome.cause
         self._say(number, f"{status.value}" + (f": {cause}" if cause else ""))
 
     def _read_back(self, jobs: Sequence[_Job]) -> dict[str, ObservedResource | CloudError]:
         """Every fleet of the wave as the cloud reports it: one refresh per provider and type."""
-        groups: dict[tuple[str, str], list[_Job]] = {}
-        for job in jobs:
-            groups.setdefault((job.provider, job.change.type_name), []).append(job)
-        out: dict[str, ObservedResource | CloudError] = {}
-        for (_, type_name), group in groups.items():
-            ids = {j.current.id: Address.parse(j.address) for j in group}
-            request = RefreshRequest(type_name=type_name, ids=ids, stack=self.stack)
-            for attempt in range(1, READ_BACK_ATTEMPTS + 1):
-                try:
-                    seen = group[0].source.refresh(request)
-                    for job in group:
-                        found = seen.get(job.current.id)
-                        out[job.address] = (
-                            found
-                            if found is not None
-                            else CloudError(
-                                call="refresh", message="the fleet is gone after its rollout", code="NotFound"
-                            )
-                        )
-                    break
-                except CloudError as err:
-                    if err.kind not in _TRANSIENT or attempt == READ_BACK_ATTEMPTS:
-                        out |= {j.address: err for j in group}
-                        break
-                    self.sleep(self.poll_s * attempt)
-        return out
+        return read_back(
+            [(j.address, j.provider, j.change.type_name, j.current.id, j.source) for j in jobs],
+            stack=self.stack,
+            pause=lambda attempt: self.sleep(self.poll_s * attempt),
+        )
 
     def _result(
         self, job: _Job, read: ObservedResource | CloudError | None, world: FleetWorld | CloudError | None
     ) -> Result:
         m = job.machine
-        view = FleetView(m.plan, WorldOps(world if isinstance(world, FleetWorld) else FleetWorld({}, {})))
-        view.refresh()
-        outcome = outcome_of(m.progress, view, requested=m.requested)
+        outcome = outcome_of(m.progress, view_of(m.plan, world), requested=m.requested)
         if not isinstance(read, ObservedResource):
             error = read or CloudError(call="refresh", message="not read", code="NotFound")
             if m.progress.phase is not Phase.COMPLETE:

@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.errors import RolloutFailedError
 from reconciler.rollout.model import Phase
+from reconciler.sdk.fleet import AlarmState, FleetWorld
 from reconciler.sdk.rollout_block import format_duration
 
 __all__ = [
@@ -26,7 +27,9 @@ __all__ = [
     "WaveRules",
     "WaveStatus",
     "WavesHaltedError",
+    "firing_alarm",
     "halted_error",
+    "wave_outcome",
 ]
 
 HALTING_RULE = "a failed gate or alarm rolls its wave back and starts no later wave; earlier waves stay"
@@ -142,6 +145,26 @@ def summary_lines(outcomes: Sequence[WaveOutcome]) -> list[str]:
             detail = fleets
         lines.append(f"  wave {o.number}  {o.status.value:<11}  {detail}")
     return lines
+
+
+def firing_alarm(worlds: Sequence[FleetWorld], names: Sequence[str]) -> str:
+    """The first of `names` in ALARM in any of `worlds` ("" when none is)."""
+    for world in worlds:
+        for name in names:
+            if world.alarms.get(name) is AlarmState.ALARM:
+                return name
+    return ""
+
+
+def wave_outcome(
+    number: int, phases: Mapping[str, Phase], *, halted: WaveOutcome | None, replaced: int
+) -> WaveOutcome:
+    """How a driven wave ended: ROLLED_BACK when the halting rule turned it back, FAILED when a
+    fleet did not complete (no waves rules), else COMPLETED."""
+    if halted is not None:
+        return WaveOutcome(number, WaveStatus.ROLLED_BACK, phases, cause=halted.cause, first=halted.first)
+    status = WaveStatus.COMPLETED if all(p is Phase.COMPLETE for p in phases.values()) else WaveStatus.FAILED
+    return WaveOutcome(number, status, phases, replaced=replaced)
 
 
 def halted_error(outcomes: Sequence[WaveOutcome]) -> WavesHaltedError | None:

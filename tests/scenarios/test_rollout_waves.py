@@ -254,3 +254,153 @@ resource "aws_fleet" "eu" {
   }
 }
 """
+
+
+KILL_STACK = """
+reconciler {
+  stack = "waves-kill"
+  waves { bake = "0s" }
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
+
+locals {
+  wave  = { a = 1, b = 1, c = 2, d = 2, e = 3, f = 3 }
+  image = { a = "one", b = "one", c = "two", d = "two", e = "one", f = "one" }
+}
+
+data "aws_ami" "one" {
+  name        = "one-*"
+  most_recent = true
+  version_tag = "Version"
+}
+
+data "aws_ami" "two" {
+  name        = "two-*"
+  most_recent = true
+  version_tag = "Version"
+}
+
+resource "aws_launch_template" "app" {
+  for_each      = local.wave
+  name          = "app-${each.key}"
+  image_id      = local.image[each.key] == "one" ? data.aws_ami.one.id : data.aws_ami.two.id
+  instance_type = "t3.micro"
+}
+
+resource "aws_fleet" "app" {
+  for_each           = local.wave
+  name               = "app-${each.key}"
+  launch_template    = aws_launch_template.app[each.key].id
+  min_size           = 2
+  max_size           = 4
+  desired_capacity   = 2
+  availability_zones = ["us-east-1a"]
+  rollout {
+    strategy       = "blue_green"
+    wave           = each.value
+    health_timeout = "2m"
+    drain_timeout  = "0s"
+  }
+}
+"""
+
+
+def _progress(state: Path) -> dict[str, str]:
+    try:
+        resources = json.loads(state.read_text())["resources"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    out = {}
+    for address, rs in resources.items():
+        record = rs.get("rollout") or {}
+        if record.get("progress"):
+            out[address.split('"')[1]] = str(record["progress"]["phase"])
+    return out
+
+
+def test_a_kill_during_wave_2_resumes_wave_2_then_runs_wave_3(
+    tmp_path: Path, aws_env: str, boto: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Wave 2's fleets run image two-*, whose new instances are held Unhealthy until the state
+    shows wave 1 complete and wave 2 in progress; then the apply is killed (SIGKILL)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.scenarios.rollout_checks import sick_new_instances
+    from tests.scenarios.test_rollout_resume import _env
+
+    register_ami(boto, name="one-1.0.0", version="1.0.0")
+    register_ami(boto, name="two-1.0.0", version="1.0.0")
+    stack = write_stack(tmp_path / "stack", {"main.hcl": KILL_STACK})
+    cli = Cli(stack, capsys)
+    assert cli("apply", "--auto-approve").code == 0
+    new_one = register_ami(boto, name="one-1.1.0", version="1.1.0")
+    new_two = register_ami(boto, name="two-1.1.0", version="1.1.0")
+    state = stack / ".reconciler" / "state.json"
+    with sick_new_instances(boto, new_two) as sick:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "reconciler.cli", "--chdir", str(stack), "apply", "--auto-approve"],
+            env=_env(aws_env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 90
+        while proc.poll() is None and time.monotonic() < deadline:
+            seen = _progress(state)
+            wave_2_waiting = all(seen.get(k) == "in_progress" for k in "cd") and len(sick.marked) == 4
+            if wave_2_waiting and all(seen.get(k) == "complete" for k in "ab"):
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    seen = _progress(state)
+    assert seen == {"a": "complete", "b": "complete", "c": "in_progress", "d": "in_progress"}, seen
+    asg = boto("autoscaling")
+    for instance_id in sick.marked:  # the new instances finish booting
+        asg.set_instance_health(InstanceId=instance_id, HealthStatus="Healthy")
+
+    planned = cli("plan", "--detailed-exitcode")
+    assert planned.code == 2, planned.text
+    waves = planned.out.split("Waves:")[1]
+    assert 'wave 2  2 fleets (4 instances)  aws_fleet.app["c"], aws_fleet.app["d"] (resumes 2)' in waves
+    assert 'wave 3  2 fleets (4 instances)  aws_fleet.app["e"], aws_fleet.app["f"]' in waves
+    assert 'aws_fleet.app["a"]' not in waves
+
+    resumed = cli("apply", "--auto-approve")
+    assert resumed.code == 0, resumed.text
+    images = images_by_fleet(boto)
+    assert images == {
+        "a": {new_one},
+        "b": {new_one},
+        "c": {new_two},
+        "d": {new_two},
+        "e": {new_one},
+        "f": {new_one},
+    }
+    groups = sorted(
+        g["AutoScalingGroupName"] for g in asg.describe_auto_scaling_groups()["AutoScalingGroups"]
+    )
+    assert [g for g in groups if g.startswith(("app-c", "app-d"))] == [
+        "app-c-g0001",
+        "app-c-g0002",
+        "app-d-g0001",
+        "app-d-g0002",
+    ]  # no third generation was started
+    final = _progress(state)
+    assert min(
+        json.loads(state.read_text())["resources"][f'aws_fleet.app["{k}"]']["rollout"]["progress"][
+            "started_at"
+        ]
+        for k in "ef"
+    ) >= max(
+        json.loads(state.read_text())["resources"][f'aws_fleet.app["{k}"]']["rollout"]["progress"][
+            "finished_at"
+        ]
+        for k in "cd"
+    ), final
+    assert cli("plan", "--detailed-exitcode").code == 0
