@@ -1,30 +1,22 @@
-"""The rollout coordinator: apply runs every planned ROLLOUT and CLEANUP of a fleet here.
+"""Helpers of the rollout coordinator (applying.rollouts), and CLEANUP.
 
-ROLLOUT: run the fleet's rollout through the provider's fleet operations, recording progress in
-state after every step, then read the fleet back. CLEANUP: run the planned cleanup steps (delete
-what a finished rollout kept), through the same step actions, then read the fleet back.
-
-A rollout that fails its health gates is rolled back (when auto_rollback is on) and reported as
-an error naming what failed and what was restored; state keeps the rollout record either way so
-`rollout status` can show it and a killed apply resumes it. With `keep_previous = "0s"` the old
-group is deleted as soon as the rollout is complete, inside the same apply, by the same cleanup
-steps a later CLEANUP runs.
-
-The fleet is read back after the rollout, read again after transient failures; if it still cannot
-be read, a complete rollout is recorded from what it made (serving group, generation, launch
-template version and the members last seen), so state never goes on naming the old group; the
-apply then fails saying so. Callers: applying.executor.
+CLEANUP: run the planned cleanup steps (delete what a finished rollout kept for rollback), through
+the rollout's own step actions, then read the fleet back. For rollouts: the poll interval
+(RECONCILER_ROLLOUT_POLL), the one-line wording of a progress event, `run_cleanup` (what
+`keep_previous = "0s"` deletes within the apply), and `made_by`: the fleet as a complete rollout
+left it, recorded when the fleet cannot be read back, so state never goes on naming the old
+group. Callers: applying.executor, applying.rollouts, cli (rollout commands).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 from reconciler.address import Address
-from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutError, RolloutFailedError
+from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutError
 from reconciler.planning.model import ResourceChange
 from reconciler.rollout.actions import run_step
 from reconciler.rollout.executor import RolloutEvent, RolloutOutcome
@@ -33,7 +25,7 @@ from reconciler.rollout.progress import Phase
 from reconciler.rollout.waits import Observation, StepEnv, StepFailed
 from reconciler.sdk import FleetType, ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.sdk.fleet import FleetOps
-from reconciler.state import ResourceState, StateWriter
+from reconciler.state import ResourceState
 
 READ_BACK_ATTEMPTS = 4  # reads of the fleet after its rollout (each with the client's own retries)
 
@@ -58,38 +50,6 @@ def describe_event(event: RolloutEvent) -> str:
     waited = f", waited {event.waited_s:.0f}s" if event.waited_s >= 1 else ""
     detail = f" — {event.detail}" if event.detail else ""
     return f"{text} [{counts}{waited}]{detail}"
-
-
-def roll_out(
-    *,
-    change: ResourceChange,
-    config: Mapping[str, Any],
-    current: ResourceState,
-    provider: Provider,
-    writer: StateWriter,
-    emit: Callable[[str, str], None],
-    stack: str,
-    fleet: FleetType,
-    on_event: Callable[[str, RolloutEvent, str], None] | None = None,
-) -> tuple[ObservedResource, RolloutFailedError | None]:
-    """Run (or resume) one planned rollout through a rollout coordinator of its own; returns the
-    fleet as the cloud reports it after, and the failure to raise once that is recorded (None when
-    the rollout completed). An apply hands all its rollouts to one coordinator instead."""
-    from reconciler.applying.rollouts import RolloutCoordinator
-
-    coordinator = RolloutCoordinator(
-        waves={str(change.address): 1},
-        writer=writer,
-        stack=stack,
-        emit=emit,
-        on_event=on_event,
-        poll_s=poll_seconds(),
-    )
-    coordinator.start()
-    try:
-        return coordinator.run(change=change, current=current, provider=provider, fleet=fleet, config=config)
-    finally:
-        coordinator.close()
 
 
 def made_by(

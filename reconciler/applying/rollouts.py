@@ -12,7 +12,8 @@ waves (`WaveRules`), a fleet of wave N that fails halts the wave: its other flee
 rollback), no later wave starts, earlier waves stay; the bake between waves watches the wave
 alarms and the fleets' own. Without waves, each fleet fails or completes on its own, as before.
 When a wave is over its fleets are read back in one refresh per provider and their callers get
-the fleet (and the failure to raise). Callers: applying.executor, applying.coordinator (one fleet).
+the fleet (and the failure to raise). `roll_out` runs one fleet through a coordinator of its
+own. Callers: applying.executor, tests.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.applying.coordinator import describe_event, made_by, run_cleanup
+from reconciler.applying.coordinator import describe_event, made_by, poll_seconds, run_cleanup
 from reconciler.applying.fleet_io import event_of, observe_with, perform, read_back, view_of
 from reconciler.errors import CloudError, ReconcilerError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
@@ -466,3 +467,33 @@ class RolloutCoordinator:
                 f"{job.cleanup_error}; the next plan deletes it"
             )
         return read, None
+
+
+def roll_out(
+    *,
+    change: ResourceChange,
+    config: Mapping[str, Any],
+    current: ResourceState,
+    provider: Provider,
+    writer: StateWriter,
+    emit: Callable[[str, str], None],
+    stack: str,
+    fleet: FleetType,
+    on_event: Callable[[str, RolloutEvent, str], None] | None = None,
+) -> tuple[ObservedResource, RolloutFailedError | None]:
+    """Run (or resume) one planned rollout through a rollout coordinator of its own; returns the
+    fleet as the cloud reports it after, and the failure to raise once that is recorded (None when
+    the rollout completed). An apply hands all its rollouts to one coordinator instead."""
+    coordinator = RolloutCoordinator(
+        waves={str(change.address): 1},
+        writer=writer,
+        stack=stack,
+        emit=emit,
+        on_event=on_event,
+        poll_s=poll_seconds(),
+    )
+    coordinator.start()
+    try:
+        return coordinator.run(change=change, current=current, provider=provider, fleet=fleet, config=config)
+    finally:
+        coordinator.close()
