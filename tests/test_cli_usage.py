@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.cli_args import port, positive_int, seconds
+from reconciler.cli.common import port, positive_int, seconds
 
 STACK = 'resource "aws_launch_template" "web" {\n  name     = "web"\n  image_id = "ami-1"\n}\n'
 

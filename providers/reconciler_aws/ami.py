@@ -32,6 +32,7 @@ from reconciler.sdk import (
     ResourceSchema,
     TypeRole,
 )
+from reconciler_aws import terraform_shapes
 from reconciler_aws.tags import tag_dict
 from reconciler_aws.validation import validate_config
 
@@ -126,6 +127,7 @@ SCHEMA = ResourceSchema(
         }
     ),
     description="One AMI chosen by owners, name, tags and an optional PEP 440 version constraint.",
+    terraform_view=terraform_shapes.AMI,
 )
 
 

@@ -37,6 +37,7 @@ from reconciler.sdk import (
     ResourceSchema,
     TypeRole,
 )
+from reconciler_aws import terraform_shapes
 from reconciler_aws.fleet_model import (
     FLEET_TAG,
     GENERATION_TAG,
@@ -94,6 +95,7 @@ SCHEMA = ResourceSchema(
             "template version, health-gated, with rollback) where Terraform only updates the group.",
         ),
     ),
+    terraform_view=terraform_shapes.FLEET,
 )
 
 

@@ -46,6 +46,7 @@ from reconciler.sdk import (
     ResourceSchema,
     UpdatePreview,
 )
+from reconciler_aws import terraform_shapes
 from reconciler_aws.error_codes import is_not_found
 from reconciler_aws.launch_template_data import (
     LaunchTemplateArgs,
@@ -147,6 +148,7 @@ SCHEMA = ResourceSchema(
             "instance type and user data, and each change becomes a new version.",
         ),
     ),
+    terraform_view=terraform_shapes.LAUNCH_TEMPLATE,
 )
 
 

@@ -40,5 +40,6 @@ PLUGIN = ProviderPlugin(
     arguments=ARGUMENTS,
     configure=configure,
     sandbox=SANDBOX,
+    terraform_source="registry.terraform.io/hashicorp/aws",
 )
 S3_BACKEND = BackendPlugin(name="s3", settings=S3_BACKEND_SETTINGS, open=_open_s3)

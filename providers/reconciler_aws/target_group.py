@@ -33,6 +33,7 @@ from reconciler.sdk import (
     RefreshRequest,
     ResourceSchema,
 )
+from reconciler_aws import terraform_shapes
 from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_list, user_tags
 from reconciler_aws.target_group_reads import (
@@ -115,6 +116,7 @@ SCHEMA = ResourceSchema(
         )
         for name in ("aws_lb_target_group", "aws_alb_target_group")
     ),
+    terraform_view=terraform_shapes.TARGET_GROUP,
 )
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.sdk import CloudError, DataResult, Mode, ReadDataRequest, ResourceSchema
+from reconciler_aws import terraform_shapes
 from reconciler_aws.tags import tag_dict
 from reconciler_aws.validation import validate_config
 
@@ -38,6 +39,7 @@ SCHEMA = ResourceSchema(
     noun="VPC",
     computed=frozenset({"id", "cidr_block", "is_default", "tags"}),
     description="Exactly one VPC, by id, default flag, tags or CIDR block.",
+    terraform_view=terraform_shapes.VPC,
 )
 
 

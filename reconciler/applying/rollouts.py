@@ -70,6 +70,11 @@ class _Job:
     cleanup_error: Exception | None = None
 
 
+def _where(machine: FleetMachine) -> tuple[Phase, int, int]:
+    p = machine.progress
+    return p.phase, p.step_index, p.rollback_index
+
+
 class RolloutCoordinator:
     def __init__(
         self,
@@ -333,6 +338,7 @@ class RolloutCoordinator:
                 job.machine.unseen(world, now=now)
             elif world is not None:
                 effects[job.address] = job.machine.decide(world, now=now)
+        decided = {a: _where(self.jobs[a].machine) for a in effects}
         names = [*wave_alarms, *(a for j in (jobs if baking else []) for a in j.machine.alarms())]
         firing = firing_alarm([w for w in worlds.values() if isinstance(w, FleetWorld)], names)
         if firing and self.rules is not None and self.halted is None:
@@ -346,12 +352,8 @@ class RolloutCoordinator:
         ]
         if failed and self.rules is not None and self.halted is None:
             self._halt(number, jobs, cause=failed[0].machine.progress.failure, first=failed[0].address)
-            effects = {
-                a: e
-                for a, e in effects.items()
-                if self.jobs[a].machine.progress.phase is Phase.ROLLING_BACK and a == failed[0].address
-            }
-        to_send = {a: e for a, e in effects.items() if e}
+        # a fleet turned back after it decided sends nothing now: it decides its rollback next poll
+        to_send = {a: e for a, e in effects.items() if e and _where(self.jobs[a].machine) == decided[a]}
         results = {a: self.pool.submit(perform, self.jobs[a].ops, e) for a, e in to_send.items()}
         now_after = self.clock()
         for address, fut in results.items():

@@ -182,3 +182,11 @@ class Stack:
             return ""
         lines = text.splitlines()
         return lines[pos.line - 1] if 0 < pos.line <= len(lines) else ""
+
+
+@dataclass
+class Loaded:
+    """A stack as a command loaded it, with its variables resolved."""
+
+    stack: Stack
+    variables: dict[str, Any]

@@ -181,7 +181,14 @@ class TreeConverter:
         body = "".join(ln.rstrip("\r") + "\n" for ln in body_lines)
         pos = self.pos_of(node)
         return T.parse_template_text(
-            body, file=self.file, line=pos.line + 1, column=1, pos=pos, flush=trim, depth=self.depth - 1
+            body,
+            file=self.file,
+            line=pos.line + 1,
+            column=1,
+            pos=pos,
+            flush=trim,
+            depth=self.depth - 1,
+            parse_expression=parse_expression,
         )
 
     def _tuple(self, node: Tree[Any]) -> A.Expr:
@@ -355,4 +362,6 @@ def parse_template(
     """Parse template text (a heredoc body or a templatefile) into a Literal or Template.
 
     `depth` is the expression nesting above the template, which is itself one level."""
-    return T.parse_template_text(text, file=file, line=line, column=column, pos=pos, depth=depth)
+    return T.parse_template_text(
+        text, file=file, line=line, column=column, pos=pos, depth=depth, parse_expression=parse_expression
+    )

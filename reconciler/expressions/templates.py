@@ -13,6 +13,7 @@ Callers: expressions.parse, expressions.evaluator (render_directive), config.hcl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -256,12 +257,14 @@ def parse_template_text(
     pos: SourcePos | None = None,
     flush: bool = False,
     depth: int = 0,
+    parse_expression: Callable[..., A.Expr],
 ) -> A.Expr:
     """A heredoc body or template file → Literal / Template; raises ExprParseError.
 
-    `depth` is the expression nesting above the template (see expressions.limits)."""
+    `depth` is the expression nesting above the template (see expressions.limits);
+    `parse_expression` parses each interpolation (expressions.parse passes its own: the two
+    parsers recurse into each other, and this module imports no parser)."""
     from reconciler.errors import ExprParseError
-    from reconciler.expressions.parse import parse_expression
 
     def where(offset: int) -> SourcePos:
         before = text[:offset]

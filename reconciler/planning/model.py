@@ -9,6 +9,7 @@ Callers: planner (builds), render (reads), applying (executes), cli (saves and l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -153,6 +154,10 @@ class Plan:
     targets: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)  # shown with the plan, not saved
     labels: dict[str, Label] = field(default_factory=dict)  # object id → how it reads (image names)
+    # The configuration as written (expressions, never values), for the JSON plan: built when the
+    # plan is saved or rendered (render.tfplan.configuration), kept in plan files.
+    configuration: dict[str, Any] = field(default_factory=dict)
+    timestamp: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     waves: WavePlan | None = None  # the rollout waves, when the stack uses waves (planning.waves)
 
     def count(self, action: Action) -> int:

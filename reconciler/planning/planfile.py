@@ -3,7 +3,9 @@
 A plan file holds the format and tool versions, the stack, the state lineage and serial it was
 planned against, the planning options, a digest of the configuration (every *.hcl file and every
 file they read with file()/templatefile(), plus the variable values), the variable values, the
-fingerprint of every cloud object read, the resolved data sources and the changes. UNKNOWN is stored
+fingerprint of every cloud object read, the resolved data sources and the changes, when the plan
+was made and its configuration as written (`configuration`: expressions, never evaluated values,
+for `show PLAN_FILE --format json`). The layout is docs/plan-file.schema.json. UNKNOWN is stored
 as {"__unknown__": true}; addresses as their text. No secret is ever written: every sensitive
 value (an argument, a tag, an output, a variable) is there only as its keyed digest (HMAC-SHA256
 under the state lineage's key, which the file does not hold, so the digest cannot be checked
@@ -12,7 +14,7 @@ variable's value is replaced by a redaction marker (read back as UNKNOWN, so app
 check skips it). Files are written 0600.
 
 The model ↔ JSON mapping of changes, data reads, outputs and drift is planning.plan_codec.
-Callers: commands_planfile (plan --out and --format, apply PLAN_FILE, show PLAN_FILE),
+Callers: cli.plan (plan --out and --format, apply PLAN_FILE), cli.review (show PLAN_FILE),
 planning.staleness (reads PlanFile).
 """
 
@@ -209,6 +211,8 @@ def plan_file_dict(
         "outputs": [output_to_dict(o) for o in plan.outputs],
         "drift": [drift_to_dict(d) for d in plan.drift],
         "labels": labels_to_dict(plan.labels),
+        "timestamp": plan.timestamp,
+        "configuration": encode_value(plan.configuration),
         "waves": plan.waves.to_dict() if plan.waves is not None else None,
     }
     secrets_ = [v for n, v in plan.variables.items() if n in hidden or is_marked(v)]
@@ -316,8 +320,11 @@ def _plan_file(raw: dict[str, Any]) -> PlanFile:
         fingerprints={str(k): str(v) for k, v in raw["fingerprints"].items()},
         targets=[str(t) for t in options["targets"]],
         labels=labels_from_dict(raw["labels"]),
+        configuration=dict(decode_value(raw.get("configuration") or {})),
         waves=WavePlan.from_dict(raw["waves"]) if raw.get("waves") else None,
     )
+    if isinstance(raw.get("timestamp"), str):
+        plan.timestamp = raw["timestamp"]
     return PlanFile(
         plan=plan,
         config=ConfigDigest(files=dict(config["files"]), variables=dict(config["variables"])),

@@ -10,7 +10,7 @@ readable by anyone allowed to describe the object. A data source read with sensi
 marked whole (its result may repeat them) and its explanation withheld. `sha256:` digests left by
 older versions are replaced by keyed ones where the cloud still holds that value. Callers:
 planning.planner, planning.static (the check before any cloud call), applying.executor (the values
-recorded after apply), commands_review (ami list).
+recorded after apply), planning.lookups (ami list).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 `stale_reasons` compares the plan file's state lineage and serial, configuration digest (files and
 variable values) and cloud fingerprints with the current ones, and says in one sentence per
 difference what moved. An empty list means the plan may be applied exactly as saved.
-Callers: commands (apply PLAN_FILE), tests.
+Callers: cli.plan (apply PLAN_FILE), tests.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one count of a plan's actions: what the summary lines of every renderer and the CLI say.
 
 A replacement adds one and destroys one; a cleanup of a fleet's kept group is a change of that
-fleet. Pure. Callers: render.human (summary line), render.json_plan ("summary"), cli (the line
+fleet. Pure. Callers: render.human (summary line), render.tfplan (the extension's counts), cli (the line
 after apply).
 """
 

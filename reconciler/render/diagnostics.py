@@ -6,7 +6,7 @@
                 ^
     Did you mean "instance_type"?
 
-No colour here (the CLI may add it). Callers: cli.py, for every ConfigError.
+No colour here (the CLI may add it). Callers: reconciler.cli (report), for every ConfigError.
 """
 
 from __future__ import annotations

@@ -235,3 +235,8 @@ def render_change(c: ResourceChange, console: Console, *, names: dict[str, str] 
         console.print(Text(f"      (known after apply: {', '.join(unknown)})", style="dim"))
     for line in change_lines(c):
         console.print(Text(f"      {line}"))
+
+
+def render(plan: Plan, *, out: Console, plan_file: str | None = None, pretty: bool = False) -> None:
+    """`--format human` (render.FORMATS)."""
+    render_plan(plan, out)

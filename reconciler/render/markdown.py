@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from rich.console import Console
 
 from reconciler.planning.model import ACTION_SYMBOL, Action, DataRead, Plan, ResourceChange
 from reconciler.render.human import REASON_TEXT, VERB, fmt_value, image_names, summary_line
@@ -389,3 +392,9 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, plan_file: str | N
     if len(text) > limit:  # only when the limit cannot even hold the verdict and the ending
         text = text[: max(0, limit - len(cut_note) - 3)].rstrip() + "\n\n" + cut_note + "\n"
     return text[:limit]
+
+
+def render(plan: Plan, *, out: Console, plan_file: str | None = None, pretty: bool = False) -> None:
+    """`--format markdown` (render.FORMATS): the comment on stdout."""
+    text = render_markdown(plan, plan_file=plan_file) if plan_file else render_markdown(plan)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")

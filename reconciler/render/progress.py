@@ -3,7 +3,7 @@
 On a terminal, each fleet being rolled out gets a row (phase, step, instances new/old/healthy,
 time waited) that rich redraws in place, or, when the fleets do not fit the screen, each wave
 does (render.progress_waves); every other event still prints as a line above it.
-Without a terminal (CI logs) every event is one plain line. Callers: commands (apply).
+Without a terminal (CI logs) every event is one plain line. Callers: cli.plan (apply).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 the duration, the reviewer's lines under the change, and the note beside it.
 
 Pure formatting of the typed payloads (reconciler.rollout.change); byte for byte what plans have
-always shown. Callers: render.human, render.markdown, render.json_plan.
+always shown. Callers: render.human, render.markdown, render.tfplan (the extension).
 """
 
 from __future__ import annotations

@@ -61,3 +61,6 @@ class ProviderPlugin:
     arguments: tuple[str, ...]  # of the provider block, beside the engine's `alias`
     configure: Configure  # (alias, evaluated arguments) -> the provider's settings
     sandbox: SandboxSupport | None = None  # `reconciler sandbox`: a local emulator of this cloud
+    # Its source address in Terraform's registry, for the JSON plan's provider names
+    # (`registry.terraform.io/hashicorp/aws`): policies match on it.
+    terraform_source: str | None = None

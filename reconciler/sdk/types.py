@@ -75,6 +75,26 @@ Completer = Callable[[dict[str, Any], Mapping[str, Any] | None, Related], None]
 
 
 @dataclass(frozen=True)
+class TerraformView:
+    """How a type appears in Terraform's plan JSON (`plan --format json`, docs/plan-json.md).
+
+    `shape` maps the type's attributes (or its configuration arguments) to the attribute names and
+    nesting of `type_name` in Terraform's provider, so that policies written for that type apply
+    unchanged. It must be structural: move and rename leaves, turn blocks into lists, convert
+    plain leaves (a bool to "true"); any other leaf (an unknown, a secret, an expression) is
+    passed through untouched wherever it lands. With `same_object` the type *is* that provider
+    type (its changes are reported as `type_name`); without it the view is only a second picture
+    of the object in `planned_values` and `prior_state` (an `aws_fleet` seen as its auto-scaling
+    group). `schema_version` is that provider type's schema version.
+    """
+
+    type_name: str
+    shape: Callable[[Mapping[str, Any]], dict[str, Any]]
+    same_object: bool = True
+    schema_version: int = 0
+
+
+@dataclass(frozen=True)
 class ResourceSchema:
     """What the engine needs to know about one resource or data-source type.
 
@@ -108,6 +128,7 @@ class ResourceSchema:
     # An unknown type that is one of these is answered with this type and that line.
     terraform_types: tuple[tuple[str, str], ...] = ()
     cloud_name: str | None = None
+    terraform_view: TerraformView | None = None  # its picture in Terraform's plan JSON
 
     @property
     def arguments(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ offers (`backend.py`; the local file in `local.py`; stores are opened by reconci
 applying and rollout (progress).
 """
 
-from reconciler.state.backend import Backend
+from reconciler.state.backend import Backend, read_or_new
 from reconciler.state.local import LocalBackend
 from reconciler.state.model import FORMAT_VERSION, OutputState, ResourceState, State
 from reconciler.state.writer import StateWriter
@@ -19,4 +19,5 @@ __all__ = [
     "ResourceState",
     "State",
     "StateWriter",
+    "read_or_new",
 ]

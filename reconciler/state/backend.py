@@ -43,3 +43,12 @@ class Backend(Protocol):
     def describe(self) -> str: ...
 
 
+def read_or_new(backend: Backend, *, stack: str) -> State:
+    """The stored state of `stack`, or a new empty one; StateError when it is another stack's."""
+    state = backend.read()
+    if state is None:
+        return State.new(stack)
+    state.check_stack(stack, source=backend.describe())
+    return state
+
+

@@ -8,7 +8,7 @@ migrate`") until `state migrate` has copied the state across and recorded the ne
 
 The decisions are pure functions over plain data (`check_backend`, `decide_migration`,
 `state_to_push`); `ensure_backend_unchanged`, `read_record` and `write_record` are the file edge.
-Callers: `reconciler.session.backend_for` (the check), `reconciler.commands_team` (migrate,
+Callers: `reconciler.cli.session.backend_for` (the check), `reconciler.cli.state` (migrate,
 pull, push).
 """
 

@@ -313,3 +313,15 @@ def test_a_screenful_of_fleets_is_shown_one_row_per_wave() -> None:
         ["1", "30", "30", "0", "0", "60", "0", "60"],
         ["2", "21", "0", "20", "1", "21", "21", "42"],
     ]
+
+
+def test_a_wave_alarm_already_firing_starts_nothing(tmp_path: Path) -> None:
+    names = {"a": 1, "b": 1, "c": 2}
+    world = World(tmp_path, [plan_of(n, "blue_green") for n in names], waves=names)
+    world.cloud.set_alarm("site", AlarmState.ALARM)
+    coordinator = world.coordinator(rules=WaveRules(bake_s=60, alarms=("site",)))
+    results = world.run_all(coordinator)
+    assert world.cloud.mutations() == []  # no group was created or changed
+    assert sorted(world.cloud.groups) == ["a-g0007", "b-g0007", "c-g0007"]
+    assert isinstance(results[addr("c")], NotStarted)
+    assert "rollout halted in wave 1 of 2: alarm site is in ALARM" in str(coordinator.halted_error())

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.cli.session import load
 from reconciler.errors import ConfigError, SourcePos
 from reconciler.planning.names import Claim, NameRegistry, duplicate_claims, provider_scopes
-from reconciler.session import load
 from reconciler_aws.settings import AwsSettings
 
 PROVIDERS = """

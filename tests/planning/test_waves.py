@@ -19,8 +19,8 @@ from reconciler.errors import ConfigError
 from reconciler.planning.model import Action, Plan, ResourceChange
 from reconciler.planning.waves import plan_waves
 from reconciler.render.human import render_plan, summary_line
-from reconciler.render.json_plan import plan_document
 from reconciler.render.markdown import render_markdown
+from reconciler.render.tfplan import plan_json
 from reconciler.rollout.change import RolloutChange
 from reconciler.rollout.waves import HALTING_RULE, WavePlan
 from tests.applying.test_rollouts import plan_of
@@ -103,16 +103,16 @@ def test_the_human_plan_shows_the_waves_in_order_with_bake_and_halting_rule() ->
 
 def test_json_and_markdown_carry_the_waves() -> None:
     plan = waves_plan()
-    doc = json.loads(json.dumps(plan_document(plan)))
+    doc = json.loads(json.dumps(plan_json(plan)))["reconciler"]  # the JSON plan's extension key
     assert doc["waves"]["bake"] == "10m" and doc["waves"]["halting"] == HALTING_RULE
     assert [w["wave"] for w in doc["waves"]["waves"]] == [1, 2, 3]
-    assert {c["address"]: c["wave"] for c in doc["resource_changes"]}['aws_fleet.app["c"]'] == 3
+    assert doc["resources"]['aws_fleet.app["c"]']["wave"] == 3
     markdown = render_markdown(plan)
     assert "### Rollout waves" in markdown
     assert '| 1 | `aws_fleet.app["b"]`, `aws_fleet.app["d"]` | 4 | bake 10m |' in markdown
     assert HALTING_RULE in markdown
     plain = Plan(stack="web", changes=[rollout("a", 1)])
-    assert "waves" not in plan_document(plain) and "Rollout waves" not in render_markdown(plain)
+    assert "waves" not in plan_json(plain)["reconciler"] and "Rollout waves" not in render_markdown(plain)
 
 
 def test_a_saved_plan_keeps_its_waves() -> None:

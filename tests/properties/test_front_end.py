@@ -22,8 +22,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import main
+from reconciler.cli.session import load
 from reconciler.errors import ConfigError, Diagnostic
-from reconciler.session import load
 from tests.properties.conftest import SCALE
 from tests.properties.strategies import DEEP, EXPRESSION, SLOTS, mutated, stack_text
 

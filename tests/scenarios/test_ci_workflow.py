@@ -1,19 +1,24 @@
 """The pull-request workflow in examples/ci: valid GitHub Actions YAML, and its command sequence
-(plan with a saved plan file, Markdown comment, apply of that exact file after merge) passes
-against the moto server, every job from a fresh copy of the stack, with state in S3."""
+(plan with a saved plan file, Markdown comment with checkov's findings as a section, apply of that
+exact file after merge) passes against the moto server, every job from a fresh copy of the stack,
+with state in S3. Its github-script steps cannot run here; they are read: a failed lookup stops
+the script, and only this workflow's runs are searched for the plan artifact."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.conftest import register_ami
+from tests.render.policy_tools import checkov_executable
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = ROOT / "examples" / "ci"
@@ -48,6 +53,12 @@ def test_workflow_is_a_valid_github_actions_definition() -> None:
     )
     assert any(s.get("uses", "").startswith("actions/download-artifact@") for s in apply["steps"])
     assert "apply plan.json" in _step("apply", "apply")["run"]
+    assert "policy.md" in comment["with"]["script"]  # checkov's section joins the plan comment
+    assert "--format json" in _step("plan", "render")["run"] and "checkov" in _step("plan", "policy")["run"]
+    find = _step("apply", "find")["with"]["script"]
+    assert "listWorkflowRunsForRepo" not in find and "workflow_id: current.workflow_id" in find
+    failures = [m.start() for m in re.finditer(r"core\.setFailed\(", find)]
+    assert failures and all(re.match(r"[^;]*;\s*return;", find[i:]) for i in failures), find
 
 
 class Runner:
@@ -66,12 +77,17 @@ class Runner:
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "RECONCILER_ROLLOUT_POLL": "0.1",
+            "RUNNER_TEMP": str(tmp),
         }
 
     def fresh_clone(self) -> Path:
         self.count += 1
         clone = self.tmp / f"clone{self.count}"
-        shutil.copytree(CI, clone, ignore=shutil.ignore_patterns(".reconciler", "plan.json", "plan.md"))
+        shutil.copytree(
+            CI,
+            clone,
+            ignore=shutil.ignore_patterns(".reconciler", "plan.json", "plan.md", "*.tf.json", "policy.md"),
+        )
         return clone
 
     def run(self, clone: Path, job: str, step_id: str) -> subprocess.CompletedProcess[str]:
@@ -87,15 +103,22 @@ class Runner:
         )
 
 
-def _pull_request(runner: Runner, artifacts: Path) -> str:
+def _pull_request(runner: Runner, artifacts: Path, *, policy: bool = False) -> str:
+    """The plan job's steps; with `policy`, checkov too (the checkov the tests built stands in
+    for the install-checkov step). Returns the comment's Markdown."""
     clone = runner.fresh_clone()
     planned = runner.run(clone, "plan", "plan")
     assert planned.returncode == 0, planned.stdout + planned.stderr
     rendered = runner.run(clone, "plan", "render")
     assert rendered.returncode == 0, rendered.stderr
+    if policy:
+        runner.env["CHECKOV"] = str(checkov_executable())
+        checked = runner.run(clone, "plan", "policy")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
     artifacts.mkdir(exist_ok=True)
     shutil.copy(clone / "infra" / "plan.json", artifacts / "plan.json")  # upload-artifact
-    return (clone / "plan.md").read_text()
+    section = clone / "policy.md"
+    return (clone / "plan.md").read_text() + ("\n" + section.read_text() if section.exists() else "")
 
 
 def _merge(runner: Runner, artifacts: Path) -> subprocess.CompletedProcess[str]:
@@ -104,6 +127,7 @@ def _merge(runner: Runner, artifacts: Path) -> subprocess.CompletedProcess[str]:
     return runner.run(clone, "apply", "apply")
 
 
+@pytest.mark.timeout(1800)  # on a machine without checkov's venv, the first run builds it (~1 min)
 def test_workflow_command_sequence_against_the_cloud(tmp_path: Path, aws_env: str, boto) -> None:
     boto("s3").create_bucket(Bucket="reconciler-ci-state")
     boto("dynamodb").create_table(
@@ -115,8 +139,11 @@ def test_workflow_command_sequence_against_the_cloud(tmp_path: Path, aws_env: st
     register_ami(boto, name="app-1.0.0", version="1.0.0", tags={"Channel": "stable"})
     runner, artifacts = Runner(tmp_path, aws_env), tmp_path / "artifacts"
 
-    comment = _pull_request(runner, artifacts)  # the first pull request creates the stack
+    comment = _pull_request(runner, artifacts, policy=True)  # the first pull request creates the stack
     assert comment.splitlines()[0].startswith("**Plan: 2 to add"), comment[:200]
+    policy = comment[comment.index("### Policy checks (checkov)") :]
+    # the example's template sets no metadata_options: IMDSv1 stays allowed, and checkov says so
+    assert "on 2 resources" in policy and "| CKV_AWS_79 | `aws_launch_template.web` |" in policy, policy
     applied = _merge(runner, artifacts)
     assert applied.returncode == 0, applied.stdout + applied.stderr
 

@@ -15,11 +15,13 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli, launch_templates, template_data, write_stack
 
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "hunter2-correct-horse"
 USER_DATA_MARKER = "plain-user-data-only-in-the-template"
 
@@ -316,16 +318,40 @@ def test_show_and_apply_say_what_is_wrong_with_a_bad_plan_file(cli: Cli) -> None
         assert "not a reconciler plan file" in result.err or "no plan file" in result.err, result.err
 
 
-def test_plan_and_show_print_the_json_document_with_a_summary(cli: Cli) -> None:
-    pytest.importorskip("reconciler.render.json_plan")
+def test_plan_and_show_print_the_same_terraform_plan_json_on_one_line(cli: Cli) -> None:
     planned = cli("plan", "--out", "plan.json", "--format", "json")
     assert planned.code == 0, planned.text
+    assert planned.out.endswith("\n") and planned.out.count("\n") == 1  # like terraform show -json
     doc = json.loads(planned.out)
-    assert doc["summary"]["add"] == 2 and "Saved the plan to: plan.json" in planned.err
+    assert doc["format_version"] == "1.2" and doc["applyable"] is True
+    assert doc["reconciler"]["summary"]["add"] == 2 and "Saved the plan to: plan.json" in planned.err
     shown = cli("show", "plan.json", "--format", "json")
     assert shown.code == 0, shown.text
-    assert json.loads(shown.out) == doc
-    assert PASSWORD not in planned.text + shown.text and USER_DATA_MARKER not in planned.text
+    assert shown.out == planned.out  # the plan file keeps the configuration and the timestamp
+    pretty = cli("show", "plan.json", "--format", "json", "--pretty")
+    assert pretty.code == 0 and pretty.out.count("\n") > 100 and json.loads(pretty.out) == doc
+    refused = cli("show", "plan.json", "--pretty")
+    assert refused.code == 1 and "--pretty" in refused.err and "--format json" in refused.err
+    assert PASSWORD not in planned.text + shown.text + pretty.text and USER_DATA_MARKER not in planned.text
+
+
+def test_the_plan_file_matches_its_published_schema(cli: Cli, boto: Any) -> None:
+    """docs/plan-file.schema.json describes what `plan --out` writes, for a create, a plan with
+    a sensitive variable, and a rollout after a new image."""
+    schema = json.loads((ROOT / "docs" / "plan-file.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    saved_plan(cli)
+    created = json.loads((cli.dir / "plan.json").read_text())
+    assert not list(validator.iter_errors(created)), [e.message for e in validator.iter_errors(created)]
+    assert created["configuration"]["configuration"]["root_module"]["resources"]
+    applied(cli)
+    register_ami(boto, name="app-1.1.0", version="1.1.0")
+    rollout = json.loads(saved_plan(cli).read_text())
+    assert [c["action"] for c in rollout["changes"]].count("rollout") == 1
+    assert not list(validator.iter_errors(rollout)), [e.message for e in validator.iter_errors(rollout)]
+    wrong = {**rollout, "format_version": "1"}
+    assert list(validator.iter_errors(wrong))  # the schema is not a formality
 
 
 def test_show_renders_a_saved_plan_as_markdown(cli: Cli) -> None:

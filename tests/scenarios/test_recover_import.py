@@ -419,7 +419,7 @@ def test_import_refuses_another_stacks_object_and_bad_addresses(importing: Cli, 
 
 
 def found(provider: str, type_name: str, cloud_id: str, address: str | None, **attrs: Any) -> Any:
-    from reconciler.recovery import Found
+    from reconciler.applying.recovery import Found
     from reconciler.sdk import ObservedResource, Ownership
 
     observed = ObservedResource(id=cloud_id, attributes=attrs, ownership=Ownership("s", address))
@@ -457,7 +457,7 @@ ASSIGN_CASES = [
 def test_assign(
     objects: list[Any], preferred: dict[str, str], recorded: dict[str, str], warnings: int
 ) -> None:
-    from reconciler.recovery import assign
+    from reconciler.applying.recovery import assign
 
     chosen, said = assign(objects, preferred=preferred)
     assert {a: f.observed.id for a, f in chosen.items()} == recorded
@@ -465,7 +465,7 @@ def test_assign(
 
 
 def test_inferred_dependencies_follow_ids_and_arns() -> None:
-    from reconciler.recovery import inferred_dependencies
+    from reconciler.applying.recovery import inferred_dependencies
     from reconciler.state import ResourceState
 
     resources = {

@@ -122,7 +122,7 @@ def test_an_alarm_in_wave_2_rolls_wave_2_back_and_never_starts_wave_3(
     assert "Waves: 3, in order; bake 1s after each but the last, watching alarm site" in planned.out
     assert 'wave 2  4 fleets (8 instances)  aws_fleet.app["e"]' in planned.out
     assert "halting  a failed gate or alarm rolls its wave back" in planned.out
-    document = json.loads(cli("plan", "--format", "json").out)
+    document = json.loads(cli("plan", "--format", "json").out)["reconciler"]
     first_wave = document["waves"]["waves"][0]
     assert first_wave["fleets"] == [f'aws_fleet.app["{k}"]' for k in "abcd"]
     assert document["waves"]["bake_s"] == 1

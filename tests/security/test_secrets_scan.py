@@ -10,7 +10,8 @@ list/show/pull, show, output, rollout status, a stale plan, state recover; and t
 would echo it: a sensitive number given the secret, an argument that fails validation, a validation
 rule's message that quotes it, a cloud error quoting the argument. Every output and every file
 under .reconciler/ (and the plan files) is searched for the secret, a value derived from it, the
-rendered user data, its base64, and the plain sha256 of each: 0 hits. Then the places that must say
+rendered user data, its base64, and the plain sha256 of each: 0 hits (the JSON plan on one line and
+`--pretty` included). Then the places that must say
 (sensitive) do, and the cloud itself got the real values.
 """
 
@@ -109,13 +110,21 @@ def _sensitive_values_are_shown_as_sensitive(captured: dict[str, Run]) -> None:
     assert "~ token = (sensitive) → (sensitive)" in changed
 
     doc = json.loads(captured["plan --format json (secret changed)"].stdout)  # warnings: on stderr
+    assert (
+        json.loads(captured["plan --format json --pretty (secret changed)"].stdout)["variables"]
+        == doc["variables"]
+    )
     template = next(c for c in doc["resource_changes"] if c["address"] == "aws_launch_template.web")
-    assert template["after"]["user_data"] is None and template["after_sensitive"]["user_data"] is True
-    assert template["after"]["tags"]["Name"] == "web" and template["after"]["tags"]["Token"] is None
-    assert template["after_sensitive"]["tags"] == {"Banner": True, "Token": True}
-    assert {"tags.Token", "user_data", "description"} <= set(template["sensitive_paths"])
-    assert doc["output_changes"]["token"]["sensitive"] is True
-    assert doc["output_changes"]["token"]["after"] is None
+    after, marks = template["change"]["after"], template["change"]["after_sensitive"]
+    assert "user_data" not in after and marks["user_data"] is True  # left out, flagged
+    assert "description" not in after and marks["description"] is True
+    assert after["tags"] == {"Name": "web"} and marks["tags"] == {"Banner": True, "Token": True}
+    assert doc["variables"] == {"token": {}}
+    assert (
+        doc["output_changes"]["token"]["after_sensitive"] is True
+        and "after" not in doc["output_changes"]["token"]
+    )
+    assert doc["planned_values"]["outputs"]["token"] == {"sensitive": True}
     markdown = captured["plan --format markdown (secret changed)"].out
     assert "~ user_data = (sensitive value changed)" in markdown
     assert "~ tags.Token = (sensitive value changed)" in markdown

@@ -1,12 +1,11 @@
-"""`reconciler ami list NAME_OR_ADDR`: the candidate images of an AMI query, with versions and
-dates, which one each `aws_ami` lookup of the stack resolves to and why, and which images a
-lookup's version constraint (or name_regex, or a missing version tag) excludes.
+"""`ami list NAME_OR_ADDR`: the candidate images of an AMI query, with versions and dates, which
+one each `aws_ami` lookup of the stack resolves to and why, and which images a lookup's version
+constraint (or name_regex, or a missing version tag) excludes.
 
-NAME_OR_ADDR is an image name glob (`app-*`, owners `--owner`, default self) or the address of
-an `aws_ami` lookup in the stack (`data.aws_ami.app`), whose own filters are then used. Lookups
-are resolved exactly as `plan` resolves them (variables, locals and the data sources they need;
-resources stay unknown), through the provider's `read_data`. A CLI plugin (see PLUGINS in
-reconciler/cli.py). Callers: cli.
+NAME_OR_ADDR is an image name glob (`app-*`, owners `--owner`, default self) or the address of an
+`aws_ami` lookup in the stack (`data.aws_ami.app`), whose own filters are then used. Lookups are
+resolved as `plan` resolves them (planning.lookups); images are listed by the provider's
+ImageLister. Callers: reconciler.cli (GROUPS).
 """
 
 from __future__ import annotations
@@ -14,38 +13,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
-from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.text import Text
+from reconciler.cli.common import Context, ExitCode, Subparsers, add_variables
 
-from reconciler.address import Address, Mode
-from reconciler.errors import ReconcilerError
+if TYPE_CHECKING:
+    from rich.console import Console
 
-if TYPE_CHECKING:  # the engine is imported when the command runs: `reconciler --help` stays fast
-    from reconciler.config import Stack
-    from reconciler.sdk import Provider
+    from reconciler.planning.lookups import Lookup
 
 DEFAULT_VERSION_TAG = "Version"
 
 
-@dataclass
-class Lookup:
-    """One aws_ami lookup instance of the stack, resolved as plan would resolve it."""
-
-    address: Address
-    provider_key: str
-    config: dict[str, Any] | None  # None: its arguments are known only at apply
-    image_id: str | None = None
-    name: str = ""
-    explanation: str = ""  # why this image, or why none (the lookup's own error message)
-    sensitive: bool = False  # its arguments hold a sensitive value: never shown
-
-
-def add_parsers(sub: Any, *, state_group: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("ami", help="AMI lookups: candidate images and what each lookup resolves to")
     ss = p.add_subparsers(dest="ami_command", required=True, metavar="SUBCOMMAND")
     s = ss.add_parser(
@@ -70,112 +51,26 @@ def add_parsers(sub: Any, *, state_group: Any) -> None:
         "--provider", default=None, metavar="KEY", help="provider configuration (aws or aws.ALIAS)"
     )
     s.add_argument("--json", action="store_true", help="print the listing as JSON")
-    s.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="set a variable")
-    s.add_argument("--var-file", action="append", default=[], type=Path, metavar="FILE")
-
-
-def dispatch(args: argparse.Namespace, directory: Path, console: Console) -> int | None:
-    if args.command != "ami":
-        return None
-    return ami_list(args, directory, out=console)
-
-
-# ---- resolving the stack's lookups ----------------------------------------------------------------
-
-
-def _needed(graph: dict[str, set[str]], roots: set[str]) -> set[str]:
-    """`roots` and everything they depend on."""
-    seen: set[str] = set()
-    todo = list(roots)
-    while todo:
-        node = todo.pop()
-        if node not in seen:
-            seen.add(node)
-            todo.extend(graph.get(node, ()))
-    return seen
-
-
-def image_types() -> list[str]:
-    """The data-source types that look up machine images (aws_ami)."""
-    from reconciler.sdk import Mode, TypeRole
-    from reconciler.sdk.registry import all_schemas
-
-    schemas = all_schemas().items()
-    return sorted(t for (mode, t), s in schemas if mode is Mode.DATA and s.role is TypeRole.IMAGE_LOOKUP)
-
-
-def resolve_lookups(stack: Stack, variables: dict[str, Any], providers: dict[str, Provider]) -> list[Lookup]:
-    """Every image lookup instance (aws_ami), read through its provider as plan reads it."""
-    from reconciler.errors import CloudError
-    from reconciler.expressions import EvalContext, evaluate
-    from reconciler.graph.build import build_graph
-    from reconciler.planning.instances import assemble, evaluate_instance, expand
-    from reconciler.planning.planner import schema_for
-    from reconciler.planning.sensitivity import SECRET_LOOKUP
-    from reconciler.sdk import ReadDataRequest
-    from reconciler.sensitive import REGISTRY, reveal
-    from reconciler.values import UNKNOWN, contains_unknown, has_marks
-
-    kinds = image_types()
-    graph = build_graph(stack)
-    needed = _needed(graph, {str(a) for a in stack.data if a.type in kinds})
-    ctx = EvalContext(
-        variables=dict(variables),
-        resources={a: UNKNOWN for a in stack.resources},
-        base_dir=stack.directory,
+    add_variables(
+        s, var_help="set a variable used by the stack's lookups", file_help="read variables from FILE"
     )
-    found: list[Lookup] = []
-    for node in TopologicalSorter({n: graph[n] & needed for n in needed}).static_order():
-        kind, _, name = node.partition(".")
-        if kind == "local":
-            ctx.locals[name] = evaluate(stack.locals[name].expr, ctx)
-        elif kind == "data":
-            block = stack.data[Address.parse(node)]
-            values: dict[Any, Any] = {}
-            for inst in expand(block, ctx):
-                marked = evaluate_instance(block, inst, schema_for(block))
-                config = reveal(marked, what=str(inst.address)) if not contains_unknown(marked) else marked
-                lookup = Lookup(
-                    inst.address,
-                    block.provider_key,
-                    None if contains_unknown(config) else config,
-                    sensitive=has_marks(marked),
-                )
-                values[inst.key] = UNKNOWN
-                if lookup.config is not None:
-                    request = ReadDataRequest(address=inst.address, type_name=block.type_name, config=config)
-                    try:
-                        result = providers[block.provider_key].read_data(request)
-                    except CloudError as exc:
-                        if block.type_name not in kinds:
-                            raise
-                        lookup.explanation = REGISTRY.scrub(exc.message)
-                    else:
-                        values[inst.key] = result.attributes
-                        lookup.image_id = str(result.attributes.get("id") or "") or None
-                        lookup.name = str(result.attributes.get("name") or "")
-                        lookup.explanation = SECRET_LOOKUP if lookup.sensitive else result.explanation
-                else:
-                    lookup.explanation = "its arguments are known only at apply"
-                if block.type_name in kinds:
-                    found.append(lookup)
-            ctx.data[block.address] = assemble(block, values)
-    return sorted(found, key=lambda lk: lk.address.sort_key())
-
-
-# ---- the command ----------------------------------------------------------------------------------
+    s.set_defaults(run=ami_list)
 
 
 def _stack_dir(directory: Path) -> bool:
     return any(p.is_file() for p in directory.glob("*.hcl"))
 
 
-def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
+def ami_list(args: argparse.Namespace, ctx: Context) -> ExitCode:
+    from reconciler.address import Address, Mode
+    from reconciler.cli.session import load, provider_settings
+    from reconciler.errors import ReconcilerError
+    from reconciler.planning.lookups import image_types, resolve_lookups
     from reconciler.sdk import provider_for_type
     from reconciler.sdk.images import ImageLister
     from reconciler.sdk.registry import make_provider, plugins
-    from reconciler.session import load, provider_settings
 
+    directory, out = ctx.directory, ctx.out
     target = args.target.strip()
     is_address = target.startswith("data.")
     loaded = (
@@ -233,7 +128,7 @@ def ami_list(args: argparse.Namespace, directory: Path, *, out: Console) -> int:
         sys.stdout.write(json.dumps(_document(sections, lookups), indent=2) + "\n")
     else:
         _print(sections, lookups, out=out)
-    return 0
+    return ExitCode.OK
 
 
 def _marks(lookups: list[Lookup]) -> dict[str, list[str]]:
@@ -267,6 +162,8 @@ def _document(sections: list[tuple[str, list[Any]]], lookups: list[Lookup]) -> d
 
 
 def _print(sections: list[tuple[str, list[Any]]], lookups: list[Lookup], *, out: Console) -> None:
+    from rich.text import Text
+
     marks = _marks(lookups)
     for title, found in sections:
         out.print(Text(title, style="bold"))

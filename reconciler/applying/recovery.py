@@ -15,7 +15,7 @@ reads it, refuses another stack's, adds the ownership tags) and records it like 
 The choices are pure functions (`assign`, `inferred_dependencies`, `complete_from_plan`); only the
 providers touch the cloud. What is recorded is concealed as apply would record it: the schema's
 sensitive attributes, and whatever the configuration marks sensitive (taken from the plan), are
-kept only as keyed digests. Callers: commands_recover (`state recover`, `import`).
+kept only as keyed digests. Callers: cli.state (`state recover`, `import`).
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.address import Address, Mode
+from reconciler.config import Loaded
 from reconciler.errors import AddressError, ReconcilerError, StateError
 from reconciler.planning.model import Action, Plan
 from reconciler.planning.planner import PlanOptions, make_plan
 from reconciler.sdk import ImportRequest, ObservedResource, Provider, provider_for_type
 from reconciler.sdk.registry import all_schemas
 from reconciler.sensitive import conceal, conceal_like, digest_paths, mark_schema
-from reconciler.session import Loaded, read_state
-from reconciler.state import Backend, OutputState, ResourceState, State, StateWriter
+from reconciler.state import Backend, OutputState, ResourceState, State, StateWriter, read_or_new
 from reconciler.values import contains_unknown, has_marks
 
 
@@ -194,7 +194,7 @@ def find_all(*, providers: Mapping[str, Provider], stack: str, parallelism: int 
 def _existing(backend: Backend, loaded: Loaded, *, force: bool) -> State | None:
     """The state now (None if none or unreadable and forced); refuses to replace one unforced."""
     try:
-        state = read_state(backend, loaded.stack)
+        state = read_or_new(backend, stack=loaded.stack.settings.name)
     except StateError as err:
         if not force:
             raise StateError(
@@ -312,7 +312,7 @@ def import_object(
             f'{address} has count or for_each: name one instance, as in {address}[0] or {address}["key"]'
         )
     with backend.lock(command="reconciler import", timeout=lock_timeout):
-        state = read_state(backend, stack)
+        state = read_or_new(backend, stack=stack.settings.name)
         if str(address) in state.resources:
             held = state.resources[str(address)]
             raise StateError(

@@ -5,37 +5,35 @@ inputs the user holds, so this evaluates the output's expression once more again
 given now (as for plan), the data sources and resources state recorded, and the locals, and gives
 the plain value for stdout. A value that depends on something state holds only as a digest
 (user_data, say) or on what is not applied yet cannot be revealed, and says so. No cloud call, no
-write. Callers: commands.output.
+write. Callers: cli.review (`output NAME --reveal`, which loads the stack and reads the state).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable
 from graphlib import TopologicalSorter
-from pathlib import Path
 from typing import Any
 
 from reconciler.address import Address, InstanceKey, Mode
+from reconciler.config import Loaded
 from reconciler.errors import ConfigError, StateError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
 from reconciler.planning.instances import assemble
 from reconciler.sensitive import reveal
-from reconciler.session import backend_for, load, read_state
 from reconciler.state import State
 from reconciler.values import UNKNOWN, contains_unknown
 
 
-def reveal_output(directory: Path, *, name: str, cli_vars: Sequence[str], var_files: Sequence[Path]) -> Any:
-    """The plain value of output `name` (StateError when it cannot be computed from what is held)."""
-    loaded = load(directory, cli_vars=cli_vars, var_files=var_files)
+def reveal_output(*, loaded: Loaded, read_state: Callable[[], State], name: str) -> Any:
+    """The plain value of output `name` (StateError when it cannot be computed from what is held);
+    the state is read only for an output the configuration declares."""
     stack = loaded.stack
     out = stack.outputs.get(name)
     if out is None:
         raise StateError(f'output "{name}" is not in the configuration')
-    state = read_state(backend_for(stack), stack)
-    ctx = _context(state, loaded.variables, stack)
+    ctx = _context(read_state(), loaded.variables, stack)
     for node in TopologicalSorter(build_graph(stack)).static_order():
         kind, _, local = node.partition(".")
         if kind == "local":

@@ -1,19 +1,19 @@
-"""A run's setup: load and validate the stack, resolve variables, open the state backend and
-build the providers. The CLI composes these; they hold no decisions of their own.
+"""A command's setup: load and validate the stack, resolve variables, open the state backend and
+build the providers. The command groups compose these; they hold no decisions of their own.
 
-Callers: cli.
+Callers: the CLI's command group modules (imported when a command runs, never for --help).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from reconciler.config import Stack, collect_variables, evaluate_body, read_stack
+from reconciler.config import Loaded, Stack, collect_variables, evaluate_body, read_stack
 from reconciler.errors import ConfigError, Diagnostic, Severity, SourcePos
 from reconciler.expressions import EvalContext
 from reconciler.graph.build import build_graph
@@ -22,13 +22,7 @@ from reconciler.planning.static import validate_statically
 from reconciler.sdk import Provider, ProviderSettings, registry
 from reconciler.sdk.registry import make_provider, open_backend
 from reconciler.sensitive import reveal
-from reconciler.state import Backend, State
-
-
-@dataclass
-class Loaded:
-    stack: Stack
-    variables: dict[str, Any]
+from reconciler.state import Backend, State, read_or_new
 
 
 def load(
@@ -70,6 +64,19 @@ def load(
     if any(d.severity is Severity.ERROR for d in diags):
         raise ConfigError(diags)
     return Loaded(stack=stack, variables=variables)
+
+
+def load_from(args: argparse.Namespace, directory: Path) -> Loaded:
+    """`load` with the command's --var and --var-file (none when it takes none)."""
+    return load(directory, cli_vars=getattr(args, "var", []), var_files=getattr(args, "var_file", []))
+
+
+def state_only(directory: Path) -> tuple[Loaded, Backend]:
+    """The stack (without its variables) and its backend: for commands that read state only."""
+    from reconciler.config import load_stack
+
+    stack = load_stack(directory)
+    return Loaded(stack=stack, variables={}), backend_for(stack)
 
 
 def _caught(check: Any, *args: Any) -> list[Diagnostic]:
@@ -142,11 +149,7 @@ def backend_for(stack: Stack) -> Backend:
 
 
 def read_state(backend: Backend, stack: Stack) -> State:
-    state = backend.read()
-    if state is None:
-        return State.new(stack.settings.name)
-    state.check_stack(stack.settings.name, source=backend.describe())
-    return state
+    return read_or_new(backend, stack=stack.settings.name)
 
 
 def provider_settings(stack: Stack, variables: Mapping[str, Any]) -> dict[str, ProviderSettings]:

@@ -3,7 +3,7 @@ reconciler without an AWS account, and `sandbox bake` to register a new AMI vers
 
 The sandbox is only used when the user points a stack at it (the provider's endpoint_url or
 AWS_ENDPOINT_URL); nothing falls back to it. Its pid, endpoint and log live under `.reconciler/` of
-the directory it was started from. Callers: cli.
+the directory it was started from. Callers: reconciler.cli (GROUPS).
 """
 
 from __future__ import annotations
@@ -20,12 +20,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
+from reconciler.cli.common import Context, ExitCode, Subparsers, port
 from reconciler.errors import SandboxError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from reconciler.sdk.plugin import SandboxSupport
+
+
+def register(sub: Subparsers) -> None:
+    p = sub.add_parser("sandbox", help="a local AWS-compatible endpoint (moto) for trying reconciler")
+    ss = p.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")
+    s = ss.add_parser("start", help="start the sandbox in the background")
+    s.add_argument("--port", type=port, default=4566, help="TCP port on 127.0.0.1, 1-65535 (default 4566)")
+    s = ss.add_parser("stop", help="stop it")
+    s = ss.add_parser("status", help="is it running, and where")
+    s = ss.add_parser("bake", help="register a new tagged AMI version, as a release pipeline would")
+    s.add_argument(
+        "name", metavar="NAME", help="the application name: the image is NAME-VERSION, tagged App=NAME"
+    )
+    s.add_argument("version", metavar="VERSION", help="the version, tagged Version=VERSION")
+    s.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="one more tag (repeatable)"
+    )
+    p.set_defaults(run=run)
 
 
 def _support() -> SandboxSupport:
@@ -182,13 +201,14 @@ def bake(directory: Path, name: str, version: str, tags: list[str], out: Console
     return image_id
 
 
-def run(args: argparse.Namespace, directory: Path, out: Console) -> int:
+def run(args: argparse.Namespace, ctx: Context) -> ExitCode:
+    directory, out = ctx.directory, ctx.out
     if args.sandbox_command == "start":
         start(directory, args.port, out)
     elif args.sandbox_command == "stop":
         stop(directory, out)
     elif args.sandbox_command == "status":
-        return status(directory, out)
+        return ExitCode(status(directory, out))
     elif args.sandbox_command == "bake":
         bake(directory, args.name, args.version, args.tag, out)
-    return 0
+    return ExitCode.OK

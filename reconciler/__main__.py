@@ -1,0 +1,5 @@
+"""`python -m reconciler`: the `reconciler` command."""
+
+from reconciler.cli import main
+
+raise SystemExit(main())
