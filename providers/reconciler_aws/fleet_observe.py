@@ -24,6 +24,14 @@ if TYPE_CHECKING:
     from reconciler_aws.clients import AwsClients
 
 NAMES_PER_CALL = 100  # AutoScalingGroupNames / AlarmNames per call
+# what AwsFleetOps.create_group copies from the live group to a new generation
+LAUNCH_SETTINGS = (
+    "AvailabilityZones",
+    "VPCZoneIdentifier",
+    "HealthCheckType",
+    "HealthCheckGracePeriod",
+    "Tags",
+)
 
 
 def _lifecycle(value: str) -> LifecycleState:
@@ -50,6 +58,7 @@ def group_info(name: str, group: Mapping[str, Any]) -> GroupInfo:
         launch_template_version=pinned_version(dict(group)),
         target_group_arns=tuple(sorted(group.get("TargetGroupARNs") or [])),
         tags=group_tags(dict(group)),
+        launch_settings={k: group[k] for k in LAUNCH_SETTINGS if k in group},
     )
 
 

@@ -219,10 +219,13 @@ class AwsFleetOps:
         target_group_arns: Sequence[str],
         like: str,
         tags: Mapping[str, str],
+        like_settings: Mapping[str, Any] | None = None,
     ) -> None:
-        template = self._require(like, "CreateAutoScalingGroup")
+        # the caller's observation of this poll read `like` and saw `name` absent: no reads first
+        template = dict(like_settings) if like_settings else self._require(like, "CreateAutoScalingGroup")
         template_tags = group_tags(template)
-        existing = self._group(name)  # a same-named group would be silently replaced: read first
+        # a same-named group would be silently replaced: read first (unless just seen absent)
+        existing = None if like_settings else self._group(name)
         if existing is not None:
             mine = group_tags(existing)
             if (mine.get(OWNER_STACK_TAG), mine.get(FLEET_TAG)) != (

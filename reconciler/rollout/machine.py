@@ -105,6 +105,9 @@ class WorldOps:
         self.effects.append(Effect(kind, dict(args), positional))
 
     def create_group(self, **args: Any) -> None:
+        like = self.world.groups.get(str(args.get("like", "")))
+        if like is not None and like.launch_settings and args["name"] not in self.world.groups:
+            args["like_settings"] = dict(like.launch_settings)  # this world read both: no reads first
         self._write(EffectKind.CREATE_GROUP, **args)
 
     def set_launch_template_version(self, **args: Any) -> None:

@@ -142,6 +142,9 @@ class GroupInfo:
     launch_template_version: int | None  # None when the group does not pin a number
     target_group_arns: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    # provider-owned settings a new generation copies from this group (placement, health check,
+    # tags), as an observation read them; handed back to `create_group` as `like_settings`
+    launch_settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 class FleetOps(Protocol):
@@ -167,10 +170,12 @@ class FleetOps(Protocol):
         target_group_arns: Sequence[str],
         like: str,
         tags: Mapping[str, str],
+        like_settings: Mapping[str, Any] | None = None,
     ) -> None:
         """Create a group pinned to a numbered version; subnets, health check type, grace period
         and the user tags (not the cloud's own) are copied from the group named `like` (the live
-        one), and `tags` are added."""
+        one), and `tags` are added. `like_settings`: that group's `launch_settings` from an
+        observation that also showed `name` absent, so nothing is read first."""
         ...
 
     def set_launch_template_version(self, *, group: str, launch_template_id: str, version: int) -> None: ...

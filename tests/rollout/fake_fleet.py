@@ -283,6 +283,7 @@ class FakeFleet:
         target_group_arns: Sequence[str],
         like: str,
         tags: Mapping[str, str],
+        like_settings: Mapping[str, Any] | None = None,
     ) -> None:
         call = "create_group"
         self._call(
