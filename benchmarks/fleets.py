@@ -170,6 +170,8 @@ def benchmark_size(
     cloud: MotoServer,
     proxy: CountingProxy,
     timeout: float,
+    strategy: str = "rolling",
+    waves: tuple[int, ...] = (),
 ) -> list[ToolRun]:
     runs = []
     for tool in tools:
@@ -177,7 +179,7 @@ def benchmark_size(
         cloud.reset()
         register_ami(cloud, name="bench-1.0.0", version="1.0.0")
         if tool.name == RECONCILER:
-            write_reconciler_stack(stack, count=size, endpoint=proxy.url)
+            write_reconciler_stack(stack, count=size, endpoint=proxy.url, strategy=strategy, waves=waves)
         else:
             write_terraform_stack(stack, count=size, endpoint=proxy.url)
             code, _ = _run(
@@ -217,6 +219,15 @@ def main(argv: list[str] | None = None) -> int:
         "--json", type=Path, help="also write every measurement (all phases, per action) here"
     )
     parser.add_argument("--keep", action="store_true", help="keep the work directory (stacks, logs)")
+    parser.add_argument(
+        "--strategy",
+        choices=("rolling", "blue_green"),
+        default="rolling",
+        help="reconciler's rollout strategy (default rolling)",
+    )
+    parser.add_argument(
+        "--waves", default="", help="reconciler's fleets per rollout wave, e.g. 10,90 (default: one wave)"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
@@ -253,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
                             cloud=cloud,
                             proxy=proxy,
                             timeout=args.timeout,
+                            strategy=args.strategy,
+                            waves=tuple(int(w) for w in args.waves.split(",") if w.strip()),
                         )
                     )
             finally:

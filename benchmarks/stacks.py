@@ -29,8 +29,20 @@ def _hcl_map(names: list[str]) -> str:
     return "{\n" + body + "\n  }"
 
 
-def write_reconciler_stack(directory: Path, *, count: int, endpoint: str) -> None:
+def write_reconciler_stack(
+    directory: Path, *, count: int, endpoint: str, strategy: str = "rolling", waves: tuple[int, ...] = ()
+) -> None:
+    """`strategy` of every fleet's rollout; `waves` (e.g. (10, 90)): that many fleets in wave 1, 2, …
+    (fleets beyond their sum go to the last wave)."""
     names = fleet_names(count)
+    wave_of: dict[str, int] = {}
+    if waves:
+        bounds = [sum(waves[: i + 1]) for i in range(len(waves))]
+        for n, name in enumerate(names):
+            wave_of[name] = next((i + 1 for i, b in enumerate(bounds) if n < b), len(waves))
+    wave_line = "    wave           = local.wave[each.key]\n" if waves else ""
+    wave_body = "\n".join(f"    {n} = {w}" for n, w in wave_of.items())
+    wave_local = f"  wave   = {{\n{wave_body}\n  }}\n" if waves else ""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "main.hcl").write_text(
         f"""# {count} fleets: AMI lookup -> launch template -> auto-scaling fleet of 2 (generated).
@@ -46,7 +58,7 @@ provider "aws" {{
 
 locals {{
   fleets = {_hcl_map(names)}
-}}
+{wave_local}}}
 
 data "aws_ami" "app" {{
   for_each    = local.fleets
@@ -73,11 +85,11 @@ resource "aws_fleet" "app" {{
   availability_zones = ["us-east-1a"]
 
   rollout {{
-    strategy       = "rolling"
+    strategy       = "{strategy}"
     max_surge      = 1
     health_timeout = "2m"
     drain_timeout  = "0s"
-  }}
+{wave_line}  }}
 }}
 """
     )

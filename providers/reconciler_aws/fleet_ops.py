@@ -35,6 +35,7 @@ from reconciler.sdk import (
     OwnershipError,
     TargetHealth,
 )
+from reconciler.sdk.fleet import FleetWorld, ObserveRequest
 from reconciler_aws.fleet_model import (
     FLEET_TAG,
     GENERATION_TAG,
@@ -44,6 +45,7 @@ from reconciler_aws.fleet_model import (
     placement,
 )
 from reconciler_aws.fleet_names import parse_generation
+from reconciler_aws.fleet_observe import observe
 from reconciler_aws.fleet_reads import group_named, group_not_found, instances
 
 if TYPE_CHECKING:
@@ -199,6 +201,10 @@ class AwsFleetOps:
                 found[str(row["AlarmName"])] = AlarmState(str(row["StateValue"]))
         return {name: found.get(name, AlarmState.MISSING) for name in names}
 
+    def observe(self, request: ObserveRequest) -> FleetWorld:
+        """One batched read of every fleet a rollout coordinator drives (fleet_observe)."""
+        return observe(self.clients, request)
+
     # --- changes -------------------------------------------------------------------------------
 
     def create_group(
@@ -213,10 +219,13 @@ class AwsFleetOps:
         target_group_arns: Sequence[str],
         like: str,
         tags: Mapping[str, str],
+        like_settings: Mapping[str, Any] | None = None,
     ) -> None:
-        template = self._require(like, "CreateAutoScalingGroup")
+        # the caller's observation of this poll read `like` and saw `name` absent: no reads first
+        template = dict(like_settings) if like_settings else self._require(like, "CreateAutoScalingGroup")
         template_tags = group_tags(template)
-        existing = self._group(name)  # a same-named group would be silently replaced: read first
+        # a same-named group would be silently replaced: read first (unless just seen absent)
+        existing = None if like_settings else self._group(name)
         if existing is not None:
             mine = group_tags(existing)
             if (mine.get(OWNER_STACK_TAG), mine.get(FLEET_TAG)) != (
@@ -351,16 +360,18 @@ class AwsFleetOps:
             **{k: v for k, v in sizes.items() if v is not None},
         )
 
-    def terminate_instance(self, instance_id: str, *, decrement: bool) -> None:
-        # Ask first: moto answers HTTP 500 for an instance that is in no group (AWS a ValidationError).
-        rows = self.clients.call(
-            "autoscaling", "DescribeAutoScalingInstances", address=instance_id, InstanceIds=[instance_id]
-        )["AutoScalingInstances"]
-        if not rows or _lifecycle(str(rows[0].get("LifecycleState") or "")) in (
-            LifecycleState.TERMINATING,
-            LifecycleState.TERMINATED,
-        ):
-            return
+    def terminate_instance(self, instance_id: str, *, decrement: bool, seen_in_group: bool = False) -> None:
+        # Ask first (unless the caller's observation just showed it in its group): moto answers
+        # HTTP 500 for an instance that is in no group (AWS a ValidationError).
+        if not seen_in_group:
+            rows = self.clients.call(
+                "autoscaling", "DescribeAutoScalingInstances", address=instance_id, InstanceIds=[instance_id]
+            )["AutoScalingInstances"]
+            if not rows or _lifecycle(str(rows[0].get("LifecycleState") or "")) in (
+                LifecycleState.TERMINATING,
+                LifecycleState.TERMINATED,
+            ):
+                return
         def leaving() -> bool:  # a resend would decrement the group's capacity a second time
             rows = self.clients.call(
                 "autoscaling", "DescribeAutoScalingInstances", address=instance_id, InstanceIds=[instance_id]

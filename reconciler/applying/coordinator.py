@@ -1,40 +1,31 @@
-"""The rollout coordinator: apply runs every planned ROLLOUT and CLEANUP of a fleet here.
+"""Helpers of the rollout coordinator (applying.rollouts), and CLEANUP.
 
-ROLLOUT: run the fleet's rollout through the provider's fleet operations, recording progress in
-state after every step, then read the fleet back. CLEANUP: run the planned cleanup steps (delete
-what a finished rollout kept), through the same step actions, then read the fleet back.
-
-A rollout that fails its health gates is rolled back (when auto_rollback is on) and reported as
-an error naming what failed and what was restored; state keeps the rollout record either way so
-`rollout status` can show it and a killed apply resumes it. With `keep_previous = "0s"` the old
-group is deleted as soon as the rollout is complete, inside the same apply, by the same cleanup
-steps a later CLEANUP runs.
-
-The fleet is read back after the rollout, read again after transient failures; if it still cannot
-be read, a complete rollout is recorded from what it made (serving group, generation, launch
-template version and the members last seen), so state never goes on naming the old group; the
-apply then fails saying so. Callers: applying.executor.
+CLEANUP: run the planned cleanup steps (delete what a finished rollout kept for rollback), through
+the rollout's own step actions, then read the fleet back. For rollouts: the poll interval
+(RECONCILER_ROLLOUT_POLL), the one-line wording of a progress event, `run_cleanup` (what
+`keep_previous = "0s"` deletes within the apply), and `made_by`: the fleet as a complete rollout
+left it, recorded when the fleet cannot be read back, so state never goes on naming the old
+group. Callers: applying.executor, applying.rollouts, cli (rollout commands).
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 from reconciler.address import Address
-from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutError, RolloutFailedError
+from reconciler.errors import CloudError, CloudErrorKind, ReconcilerError, RolloutError
 from reconciler.planning.model import ResourceChange
 from reconciler.rollout.actions import run_step
-from reconciler.rollout.executor import RolloutEvent, RolloutOutcome, run_rollout
+from reconciler.rollout.executor import RolloutEvent, RolloutOutcome
 from reconciler.rollout.model import RolloutPlan, RolloutStep, describe_step
-from reconciler.rollout.progress import Phase, RolloutProgress, cleanup_due, cleanup_steps
-from reconciler.rollout.record import RolloutRecord, read_record, record_json
+from reconciler.rollout.progress import Phase
 from reconciler.rollout.waits import Observation, StepEnv, StepFailed
 from reconciler.sdk import FleetType, ObservedResource, Ownership, Provider, RefreshRequest
 from reconciler.sdk.fleet import FleetOps
-from reconciler.state import ResourceState, StateWriter
+from reconciler.state import ResourceState
 
 READ_BACK_ATTEMPTS = 4  # reads of the fleet after its rollout (each with the client's own retries)
 
@@ -59,82 +50,6 @@ def describe_event(event: RolloutEvent) -> str:
     waited = f", waited {event.waited_s:.0f}s" if event.waited_s >= 1 else ""
     detail = f" — {event.detail}" if event.detail else ""
     return f"{text} [{counts}{waited}]{detail}"
-
-
-def roll_out(
-    *,
-    change: ResourceChange,
-    config: Mapping[str, Any],
-    current: ResourceState,
-    provider: Provider,
-    writer: StateWriter,
-    emit: Callable[[str, str], None],
-    stack: str,
-    fleet: FleetType,
-    on_event: Callable[[str, RolloutEvent, str], None] | None = None,
-) -> tuple[ObservedResource, RolloutFailedError | None]:
-    """Run (or resume) the planned rollout; returns the fleet as the cloud reports it after, and
-    the failure to raise once that is recorded (None when the rollout completed)."""
-    if not isinstance(provider, SupportsFleets):
-        raise ReconcilerError(f"{change.address}: provider {change.provider} cannot run rollouts")
-    if change.rollout is None:
-        raise ReconcilerError(f"{change.address}: the plan holds no rollout for it; plan again")
-    plan = change.rollout.plan
-    version = config.get("launch_template_version")
-    if not plan.new.launch_template_version or plan.new.launch_template_version != version:
-        raise RolloutFailedError(
-            f"{change.address}: the plan rolls out launch template version "
-            f"{plan.new.launch_template_version or '(unknown)'}, but the template now has version {version}; "
-            "nothing was rolled out. Run plan again."
-        )
-    progress = change.rollout.resume
-    address = str(change.address)
-    recorded = read_record(current.rollout, where=address)
-    if recorded is not None and recorded.unfinished:
-        progress = recorded.progress  # the latest record wins over the plan's copy
-
-    def record(p: RolloutProgress) -> None:
-        writer.set_rollout(address, record_json(RolloutRecord(plan, p)))
-
-    emit(address, f"Rolling out ({plan.strategy.value.replace('_', '/')}): {plan.summary}")
-    outcome = run_rollout(
-        plan=plan,
-        ops=provider.fleet_ops(),
-        progress=progress,
-        record=record,
-        emit=(lambda e: on_event(address, e, describe_event(e)))
-        if on_event
-        else (lambda e: emit(address, describe_event(e))),
-        poll_s=poll_seconds(),
-    )
-    cleanup: Exception | None = None
-    done = outcome.progress if outcome.phase is Phase.COMPLETE else None
-    if done is not None and cleanup_due(plan, done, now=time.time()):
-        emit(address, f"Deleting {plan.group} (keep_previous = 0s: not kept for rollback)...")
-        try:
-            _run_cleanup(plan, cleanup_steps(plan), provider.fleet_ops())
-        except (CloudError, RolloutError) as err:  # the rollout stands; the next plan deletes it
-            cleanup = err
-    try:
-        observed = _read_back(provider, change, current, stack)
-    except CloudError as err:
-        if outcome.phase is not Phase.COMPLETE:
-            raise
-        observed = made_by(plan, outcome, current=current, stack=stack, fleet=fleet)
-        return observed, RolloutFailedError(
-            f"the rollout completed ({outcome.message}), but reading the fleet back failed: {err}; "
-            "state records what the rollout made, and the next plan reads the fleet again"
-        )
-    if outcome.phase is not Phase.COMPLETE:
-        verdict = "rolled back" if outcome.phase is Phase.ROLLED_BACK else "failed"
-        return observed, RolloutFailedError(f"rollout {verdict}: {outcome.message}")
-    emit(address, f"Rollout complete: {outcome.message}")
-    if cleanup is not None:
-        return observed, RolloutFailedError(
-            f"the rollout completed ({outcome.message}), but deleting {plan.group} failed: {cleanup}; "
-            "the next plan deletes it"
-        )
-    return observed, None
 
 
 def made_by(
@@ -171,11 +86,11 @@ def clean_up(
         raise ReconcilerError(f"{change.address}: the plan holds no cleanup for it; plan again")
     for group in change.cleanup.groups:
         emit(str(change.address), f"Deleting {group} (kept for rollback, no longer needed)...")
-    _run_cleanup(change.cleanup.plan, change.cleanup.steps, provider.fleet_ops())
+    run_cleanup(change.cleanup.plan, change.cleanup.steps, provider.fleet_ops())
     return _read_back(provider, change, current, stack)
 
 
-def _run_cleanup(plan: RolloutPlan, steps: Sequence[RolloutStep], ops: FleetOps) -> None:
+def run_cleanup(plan: RolloutPlan, steps: Sequence[RolloutStep], ops: FleetOps) -> None:
     """Run cleanup steps through the rollout's own step actions (the same checks as a rollout's)."""
     env = StepEnv(
         plan=plan, ops=ops, clock=time.time, sleep=time.sleep, poll_s=poll_seconds(), observe=_ignore

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.address import Address, InstanceKey, Mode
 from reconciler.applying.checks import accept_refresh, check_consistent
-from reconciler.applying.coordinator import clean_up, roll_out
+from reconciler.applying.coordinator import clean_up, poll_seconds
 from reconciler.applying.phases import after_rollouts
+from reconciler.applying.rollouts import NotStarted, RolloutCoordinator
 from reconciler.errors import ApplyError, ConfigError, Diagnostic, NameClashError, ReconcilerError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph
@@ -67,6 +68,8 @@ class _Run:
     emit: EventSink
     lock: threading.Lock
     on_rollout: RolloutSink | None = None
+    rollouts: RolloutCoordinator | None = None
+    rollout_pool: ThreadPoolExecutor | None = None
     names: NameRegistry = field(default_factory=NameRegistry)
     scopes: Mapping[str, str] = field(default_factory=dict)
 
@@ -85,8 +88,11 @@ def apply_plan(
     parallelism: int = 10,
     emit: EventSink = lambda _a, _m: None,
     on_rollout: RolloutSink | None = None,
+    max_rollouts: int | None = None,
 ) -> None:
-    """Carry out `plan`; raises ApplyError (state saved) on failure."""
+    """Carry out `plan`; raises ApplyError (state saved) on failure. Every ROLLOUT is handed to
+    one rollout coordinator (applying.rollouts); `max_rollouts` fleets of a wave roll at once
+    (None: all of it)."""
     if plan.refresh_only:
         accept_refresh(plan, writer)
         return
@@ -108,7 +114,32 @@ def apply_plan(
     ctx = EvalContext(variables=dict(variables), locals={}, data={}, resources={}, base_dir=stack.directory)
     stop = threading.Event()
     scopes = provider_scopes({key: p.settings for key, p in providers.items()})
-    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool:
+    rollouts = [c for c in plan.changes if c.action is Action.ROLLOUT and c.rollout is not None]
+    coordinator = (
+        RolloutCoordinator(
+            waves={str(c.address): c.rollout.wave for c in rollouts if c.rollout is not None},
+            writer=writer,
+            stack=plan.stack,
+            emit=emit,
+            on_event=on_rollout,
+            poll_s=poll_seconds(),
+            max_rollouts=max_rollouts,
+            parallelism=parallelism,
+            rules=plan.waves.rules if plan.waves is not None else None,
+            stop=stop,
+        )
+        if rollouts
+        else None
+    )
+    # a block waiting for its fleets' waves holds a walk worker and its instances a pool thread
+    # each (they only wait): give them their own so every fleet of a wave can be handed over
+    rollout_blocks = len({str(c.address.block) for c in rollouts})
+    with (
+        ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="apply") as pool,
+        ThreadPoolExecutor(max_workers=max(1, len(rollouts)), thread_name_prefix="handover") as handover,
+    ):
+        if coordinator is not None:
+            coordinator.start()
         run = _Run(
             plan=plan,
             stack=stack,
@@ -120,12 +151,22 @@ def apply_plan(
             emit=emit,
             lock=threading.Lock(),
             on_rollout=on_rollout,
+            rollouts=coordinator,
+            rollout_pool=handover,
             names=NameRegistry(planned_claims(plan, stack, scopes)),
             scopes=scopes,
         )
-        result = walk(graph, lambda n: _visit(n, run), parallelism=parallelism, stop=stop)
-    if result.failures:
-        failures: list[tuple[str, Exception]] = []
+        try:
+            result = walk(
+                graph, lambda n: _visit(n, run), parallelism=parallelism + rollout_blocks, stop=stop
+            )
+        finally:
+            halted = None
+            if coordinator is not None:
+                coordinator.close()
+                halted = coordinator.halted_error()
+    if result.failures or halted is not None:
+        failures: list[tuple[str, Exception]] = [("rollout", halted)] if halted is not None else []
         for node, err in result.failures:
             if isinstance(err, _InstanceFailures):
                 failures.extend(err.failures)
@@ -250,7 +291,12 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         observed = _STEPS[change.action](step)
         return inst.key, mark_paths(dict(observed.attributes), marks)
 
-    futures = [(inst, run.pool.submit(one, inst)) for inst in instances]
+    def pool_for(inst: Any) -> ThreadPoolExecutor:
+        change = run.plan.change_for(inst.address)
+        rolls = change is not None and change.action is Action.ROLLOUT and run.rollout_pool is not None
+        return run.rollout_pool if rolls and run.rollout_pool is not None else run.pool
+
+    futures = [(inst, pool_for(inst).submit(one, inst)) for inst in instances]
     for inst, fut in futures:
         try:
             key, value = fut.result()
@@ -346,17 +392,14 @@ def _roll_out(s: _Step) -> ObservedResource:
         )
         resolved = replace(change.rollout, plan=with_new_release(change.rollout.plan, new))
         change = replace(change, rollout=resolved)
-    observed, failure = roll_out(
-        change=change,
-        config=s.plain,
-        current=current,
-        provider=s.provider,
-        writer=run.writer,
-        emit=run.emit,
-        stack=run.plan.stack,
-        fleet=s.schema.fleet,
-        on_event=run.on_rollout,
-    )
+    if run.rollouts is None:
+        raise ReconcilerError(f"{s.address}: the plan holds no rollout for it; plan again")
+    try:
+        observed, failure = run.rollouts.run(
+            change=change, current=current, provider=s.provider, fleet=s.schema.fleet, config=s.plain
+        )
+    except NotStarted as err:  # its wave was not reached: the apply's summary says so
+        raise _Skipped() from err
     rollout = run.writer.snapshot().resources[str(s.address)].rollout
     if failure is not None:
         kept = current.attributes

@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.cli.common import Context, ExitCode, Subparsers, add_common, parse_addresses
+from reconciler.cli.common import Context, ExitCode, Subparsers, add_common, parse_addresses, positive_int
 from reconciler.render import FORMATS
 
 if TYPE_CHECKING:
@@ -66,6 +66,13 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--auto-approve", action="store_true", help="do not ask for confirmation")
     _add_target_replace(p)
     p.add_argument("--refresh-only", action="store_true", help="take changes made outside into state only")
+    p.add_argument(
+        "--max-rollouts",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="fleets of a wave rolled out at once, at least 1 (default: every fleet of the wave)",
+    )
     p.set_defaults(run=apply)
 
     p = sub.add_parser("destroy", help="delete everything in the stack's state (terraform destroy)")
@@ -187,6 +194,7 @@ def _run_apply(
             parallelism=args.parallelism,
             emit=progress.line,
             on_rollout=progress.rollout,
+            max_rollouts=getattr(args, "max_rollouts", None),
         )
     out.print()
     out.print(Text(_complete_line(plan), style="bold green"))

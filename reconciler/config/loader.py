@@ -36,6 +36,7 @@ from reconciler.config.model import (
 )
 from reconciler.config.types import ANY, TypeSpec, TypeSpecError, convert, parse_type
 from reconciler.config.validate import validate_stack
+from reconciler.config.waves_block import waves_settings
 from reconciler.errors import ConfigError, Diagnostic, Severity, SourcePos
 from reconciler.expressions import suggest
 from reconciler.expressions.coerce import ConversionError
@@ -159,13 +160,16 @@ class _Builder:
         check_names(
             block.body,
             allowed_attrs=("stack",),
-            allowed_blocks=("backend",),
+            allowed_blocks=("backend", "waves"),
             diags=self.diags,
             context=context,
         )
         settings.name = literal_of(
             block.body.attributes.get("stack"), str, settings.name, self.diags, context=context
         )
+        waves = block.body.blocks_of("waves")
+        if waves:
+            settings.waves = waves_settings(waves, self.diags, context=context)
         backends = block.body.blocks_of("backend")
         for extra in backends[1:]:
             self.diags.add('Duplicate "backend" block', extra.pos, context=context)

@@ -142,6 +142,17 @@ class StackSettings:
     backend_type: str = "local"
     backend: dict[str, Any] = field(default_factory=dict)  # literal values only
     pos: SourcePos | None = None  # of the reconciler block, if any
+    waves: WavesSettings | None = None  # `waves { }`: rules between rollout waves
+
+
+@dataclass(frozen=True)
+class WavesSettings:
+    """`reconciler { waves { bake = "10m"  alarms = [...]  provider = aws.eu } }` (literal)."""
+
+    bake_s: int = 0
+    alarms: tuple[str, ...] = ()
+    provider: str | None = None  # where the wave alarms are read; None: the stack's only provider
+    pos: SourcePos | None = None
 
 
 @dataclass(kw_only=True)

@@ -12,6 +12,7 @@ The expansion itself is reconciler.rollout.plan. Callers: planning.planner.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from reconciler.planning.labels import labels_of_reads, labels_of_record
@@ -67,6 +68,12 @@ def rollout_change(
     update_after = any(not is_release_change([d], fleet) for d in change.diffs)
     change.rollout = RolloutChange(plan=plan, resume=resume, update_after=update_after)
     change.note = ""
+
+
+def in_wave(change: ResourceChange, wave: int) -> None:
+    """Put a ROLLOUT change in its fleet's wave (`rollout { wave = N }`)."""
+    if change.rollout is not None and change.rollout.wave != wave:
+        change.rollout = replace(change.rollout, wave=wave)
 
 
 def cleanup_change(

@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.address import Address
 from reconciler.errors import Diagnostic
 from reconciler.rollout.change import CleanupChange, RolloutChange
+from reconciler.rollout.waves import WavePlan
 from reconciler.sdk import Label, provider_for_type
 
 
@@ -162,6 +163,7 @@ class Plan:
     # plan is saved or rendered (render.tfplan.configuration), kept in plan files.
     configuration: dict[str, Any] = field(default_factory=dict)
     timestamp: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    waves: WavePlan | None = None  # the rollout waves, when the stack uses waves (planning.waves)
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)

@@ -47,6 +47,7 @@ from reconciler.planning.plan_codec import (
     output_from_dict,
     output_to_dict,
 )
+from reconciler.rollout.waves import WavePlan
 from reconciler.sensitive import keyed_digest
 from reconciler.state.files import atomic_write
 from reconciler.values import SENSITIVE_PREFIX, is_marked, marked_leaves
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from reconciler.config import Body, Stack
 
 KIND = "reconciler-plan"
-FORMAT_VERSION = 2  # 2: typed rollout and cleanup changes, labels
+FORMAT_VERSION = 3  # 2: typed rollout and cleanup changes, labels; 3: rollout waves
 REDACT_SUBSTRING_MIN = 8  # shorter secrets are redacted only where they are the whole value
 FILE_FUNCTIONS = ("file", "templatefile")
 
@@ -212,6 +213,7 @@ def plan_file_dict(
         "labels": labels_to_dict(plan.labels),
         "timestamp": plan.timestamp,
         "configuration": encode_value(plan.configuration),
+        "waves": plan.waves.to_dict() if plan.waves is not None else None,
     }
     secrets_ = [v for n, v in plan.variables.items() if n in hidden or is_marked(v)]
     return _redact(doc, _secret_strings(secrets_))  # type: ignore[no-any-return]
@@ -319,6 +321,7 @@ def _plan_file(raw: dict[str, Any]) -> PlanFile:
         targets=[str(t) for t in options["targets"]],
         labels=labels_from_dict(raw["labels"]),
         configuration=dict(decode_value(raw.get("configuration") or {})),
+        waves=WavePlan.from_dict(raw["waves"]) if raw.get("waves") else None,
     )
     if isinstance(raw.get("timestamp"), str):
         plan.timestamp = raw["timestamp"]

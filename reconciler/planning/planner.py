@@ -29,6 +29,7 @@ from reconciler.planning.decide import decide_action, diff_attributes
 from reconciler.planning.fleets import (
     cleanup_change,
     expand_fleet_rollout,
+    in_wave,
     is_release_change,
     resume_change,
     rollout_change,
@@ -62,6 +63,7 @@ from reconciler.planning.sensitivity import (
     provider_tag_warnings,
     tag_warning,
 )
+from reconciler.planning.waves import plan_waves
 from reconciler.rollout.record import RolloutRecord, read_record
 from reconciler.sdk import FleetType, Provider, ReadDataRequest, ResourceSchema
 from reconciler.sdk.registry import all_schemas
@@ -150,6 +152,7 @@ def make_plan(
     plan.changes.sort(key=lambda c: c.address.sort_key())
     plan.data.sort(key=lambda d: d.address.sort_key())
     plan.labels = labels_of_reads(plan.data)
+    plan.waves = plan_waves(plan.changes, settings=stack.settings.waves, graph=graph, stack=stack)
     check_ownership(plan, observed)
     return plan
 
@@ -355,9 +358,10 @@ def _plan_rollout(
     w: _Walk,
 ) -> None:
     """A fleet whose launch template version changes is rolled out, not merely updated."""
-    if resume_change(change, record, fleet) or cleanup_change(
-        change, record, prior, fleet=fleet, now=time.time()
-    ):
+    if resume_change(change, record, fleet):
+        in_wave(change, fleet.rollout_config(desired).wave)
+        return
+    if cleanup_change(change, record, prior, fleet=fleet, now=time.time()):
         return
     if change.action is not Action.UPDATE or not is_release_change(change.diffs, fleet):
         return
@@ -368,6 +372,7 @@ def _plan_rollout(
         fleet=fleet, prior=prior, desired=desired, related=related, reads=reads, record=record
     )
     rollout_change(change, plan, fleet)
+    in_wave(change, fleet.rollout_config(desired).wave)
 
 
 def _block_deps(block: ResourceBlock) -> list[str]:

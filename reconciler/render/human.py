@@ -18,6 +18,7 @@ from rich.text import Text
 from reconciler.planning.model import ACTION_SYMBOL, Action, ActionReason, DataRead, Plan, ResourceChange
 from reconciler.planning.summary import summarize
 from reconciler.render.rollout_text import change_lines, change_note
+from reconciler.render.waves_text import summary_suffix, wave_lines
 from reconciler.sdk import Label
 from reconciler.values import UNKNOWN, is_marked
 
@@ -84,7 +85,7 @@ def summary_line(plan: Plan) -> str:
     if counts.rollouts:
         fleets = f"{counts.rollouts} fleet{'s' if counts.rollouts != 1 else ''}"
         instances = f"{counts.instances} instance{'s' if counts.instances != 1 else ''}"
-        text += f", {fleets} to roll out ({instances})"
+        text += f", {fleets} to roll out ({instances}){summary_suffix(plan.waves)}"
     if not any(c.is_change for c in plan.changes):
         text = "Plan: only outputs change"
     return text + "."
@@ -133,6 +134,10 @@ def render_plan(plan: Plan, console: Console) -> None:
         for c in changes:
             render_change(c, console, names=names)
         out()
+        if plan.waves is not None:
+            for line in wave_lines(plan.waves):
+                out(Text(line))
+            out()
     outputs = [o for o in plan.outputs if o.changed]
     if outputs and not plan.refresh_only:
         out(Text("Changes to outputs:", style="bold"))

@@ -1,7 +1,8 @@
 """Progress of an apply: plain lines without a terminal, a live table of rollouts on one.
 
 On a terminal, each fleet being rolled out gets a row (phase, step, instances new/old/healthy,
-time waited) that rich redraws in place; every other event still prints as a line above it.
+time waited) that rich redraws in place, or, when the fleets do not fit the screen, each wave
+does (render.progress_waves); every other event still prints as a line above it.
 Without a terminal (CI logs) every event is one plain line. Callers: cli.plan (apply).
 """
 
@@ -15,6 +16,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from reconciler.render.progress_waves import wave_table
 from reconciler.rollout.numbering import phase_words
 from reconciler.rollout.report import RolloutEvent
 
@@ -55,6 +57,8 @@ class ApplyProgress:
             self.live.update(self._table())
 
     def _table(self) -> Table:
+        if len(self.rows) > max(5, self.console.size.height - 8):  # more fleets than fit: per wave
+            return wave_table(self.rows)
         table = Table(title="Rollouts" if self.rows else None, show_edge=False, expand=False)
         for col in ("fleet", "phase", "step", "new", "old", "healthy", "waited", "now"):
             table.add_column(col, no_wrap=col != "now")

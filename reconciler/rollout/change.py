@@ -23,6 +23,7 @@ class RolloutChange:
     plan: RolloutPlan
     resume: RolloutProgress | None = None  # the unfinished rollout this apply resumes
     update_after: bool = False  # arguments besides the release change too: update the fleet after
+    wave: int = 1  # `rollout { wave = N }`: waves run in ascending order
 
     @property
     def instances(self) -> int:
@@ -33,6 +34,7 @@ class RolloutChange:
             "plan": self.plan.to_dict(),
             "resume": self.resume.to_dict() if self.resume is not None else None,
             "update_after": self.update_after,
+            "wave": self.wave,
         }
 
     @classmethod
@@ -42,6 +44,7 @@ class RolloutChange:
             plan=RolloutPlan.from_dict(dict(raw["plan"])),
             resume=RolloutProgress.from_dict(dict(resume)) if resume else None,
             update_after=bool(raw.get("update_after", False)),
+            wave=int(raw.get("wave", 1)),
         )
 
 

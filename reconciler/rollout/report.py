@@ -38,6 +38,7 @@ class RolloutEvent:
     healthy: int = 0  # live instances passing the gate (running, InService, Healthy, target healthy)
     waited_s: float = 0.0
     detail: str = ""
+    wave: int = 0  # the fleet's wave (0: not driven in waves)
 
 
 @dataclass(frozen=True)

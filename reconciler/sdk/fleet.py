@@ -29,13 +29,17 @@ from reconciler.sdk.types import Label, Related
 __all__ = [
     "UNKNOWN_IMAGE",
     "AlarmState",
+    "FleetObserver",
     "FleetOps",
     "FleetSnapshot",
     "FleetType",
+    "FleetWorld",
     "GroupInfo",
     "GroupMember",
+    "InstanceFacts",
     "InstanceInfo",
     "LifecycleState",
+    "ObserveRequest",
     "Release",
     "TargetHealth",
     "known_image",
@@ -138,6 +142,9 @@ class GroupInfo:
     launch_template_version: int | None  # None when the group does not pin a number
     target_group_arns: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    # provider-owned settings a new generation copies from this group (placement, health check,
+    # tags), as an observation read them; handed back to `create_group` as `like_settings`
+    launch_settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 class FleetOps(Protocol):
@@ -163,10 +170,12 @@ class FleetOps(Protocol):
         target_group_arns: Sequence[str],
         like: str,
         tags: Mapping[str, str],
+        like_settings: Mapping[str, Any] | None = None,
     ) -> None:
         """Create a group pinned to a numbered version; subnets, health check type, grace period
         and the user tags (not the cloud's own) are copied from the group named `like` (the live
-        one), and `tags` are added."""
+        one), and `tags` are added. `like_settings`: that group's `launch_settings` from an
+        observation that also showed `name` absent, so nothing is read first."""
         ...
 
     def set_launch_template_version(self, *, group: str, launch_template_id: str, version: int) -> None: ...
@@ -196,8 +205,10 @@ class FleetOps(Protocol):
         """Set desired, and min/max when given, in one call."""
         ...
 
-    def terminate_instance(self, instance_id: str, *, decrement: bool) -> None:
-        """Terminate one member; with `decrement` the group's desired capacity goes down by one."""
+    def terminate_instance(self, instance_id: str, *, decrement: bool, seen_in_group: bool = False) -> None:
+        """Terminate one member; with `decrement` the group's desired capacity goes down by one.
+        `seen_in_group`: the caller's latest observation shows it a live member, so the provider
+        need not read that again first (a lost answer is still checked before a resend)."""
         ...
 
     def delete_group(self, name: str, *, force: bool) -> None:
@@ -207,6 +218,47 @@ class FleetOps(Protocol):
     def alarm_states(self, names: Sequence[str]) -> dict[str, AlarmState]:
         """State of each named CloudWatch alarm; a missing alarm is MISSING."""
         ...
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    """EC2's view of one instance; image and type never change for an id, so a provider may keep
+    the facts of a `running` instance from one observation to the next."""
+
+    image_id: str
+    instance_type: str
+    state: str
+    launched_at: float | None = None
+
+
+@dataclass(frozen=True)
+class ObserveRequest:
+    """What one poll of a rollout coordinator needs to see, for every fleet it drives at once."""
+
+    groups: tuple[str, ...]  # by name; a group that does not exist is absent from the world
+    target_group_arns: tuple[str, ...] = ()  # every registered target of each is read
+    alarms: tuple[str, ...] = ()  # a missing alarm is MISSING
+    known: Mapping[str, InstanceFacts] = field(default_factory=dict)  # facts of earlier polls
+
+
+@dataclass(frozen=True)
+class FleetWorld:
+    """One batched observation: groups, their members (EC2 facts and target health merged, as
+    `members_and_health` gives them), alarms, and the instance facts to pass as `known` next."""
+
+    groups: Mapping[str, GroupInfo]
+    members: Mapping[str, tuple[GroupMember, ...]]
+    alarms: Mapping[str, AlarmState] = field(default_factory=dict)
+    instances: Mapping[str, InstanceFacts] = field(default_factory=dict)
+    target_health: Mapping[str, Mapping[str, TargetHealth]] = field(default_factory=dict)  # ARN → id →
+
+
+class FleetObserver(Protocol):
+    """Optional batched read of a FleetOps: the calls of one `observe` do not grow with the number
+    of fleets (groups by name in pages of 100, one instance read for unknown ids, one target health
+    read per target group, alarms in pages of 100). Raises CloudError when a part cannot be read."""
+
+    def observe(self, request: ObserveRequest) -> FleetWorld: ...
 
 
 class FleetType(Protocol):

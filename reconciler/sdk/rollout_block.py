@@ -156,6 +156,14 @@ class RolloutConfig(BaseModel):
     auto_rollback: bool = True
     keep_previous: int | str = "1h"
     drain_timeout: int | str = "300s"
+    wave: int = 1  # waves of an apply run in ascending order (applying.rollouts)
+
+    @field_validator("wave", mode="before")
+    @classmethod
+    def _wave(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"wave is a whole number of at least 1, got {value!r}")
+        return value
 
     @field_validator("max_surge", "max_unavailable", mode="before")
     @classmethod

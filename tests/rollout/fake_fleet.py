@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import CloudError
-from reconciler.sdk.fleet import AlarmState, GroupInfo, GroupMember, LifecycleState, TargetHealth
+from reconciler.sdk.fleet import (
+    AlarmState,
+    FleetWorld,
+    GroupInfo,
+    GroupMember,
+    InstanceFacts,
+    LifecycleState,
+    ObserveRequest,
+    TargetHealth,
+)
 
 
 class Crash(BaseException):
@@ -129,6 +138,7 @@ class FakeFleet:
         self._alarms: list[tuple[float, str, AlarmState]] = []
         self._hooks: list[tuple[str, int, bool, Callable[[], None]]] = []
         self._ids = itertools.count(1)
+        self._seen_draining: set[str] = set()
 
     # -- set-up and knobs -------------------------------------------------------------------------
 
@@ -273,6 +283,7 @@ class FakeFleet:
         target_group_arns: Sequence[str],
         like: str,
         tags: Mapping[str, str],
+        like_settings: Mapping[str, Any] | None = None,
     ) -> None:
         call = "create_group"
         self._call(
@@ -364,7 +375,7 @@ class FakeFleet:
         self._converge(found)
         self._done(call)
 
-    def terminate_instance(self, instance_id: str, *, decrement: bool) -> None:
+    def terminate_instance(self, instance_id: str, *, decrement: bool, seen_in_group: bool = False) -> None:
         call = "terminate_instance"
         self._call(call, instance_id=instance_id, decrement=decrement)
         instance = self.instances.get(instance_id)
@@ -398,6 +409,39 @@ class FakeFleet:
                 states[name] = state
         self._done("alarm_states")
         return {name: states.get(name, AlarmState.INSUFFICIENT_DATA) for name in names}  # alarms exist
+
+    def observe(self, request: ObserveRequest) -> FleetWorld:
+        """The batched read of the rollout coordinator, as one call. A deregistered instance stays
+        `draining` for one observation (none while `drains_time_out`), then leaves its target group."""
+        self._call("observe", groups=list(request.groups), alarms=list(request.alarms))
+        if not self.drains_time_out:
+            for registered in self.registrations.values():
+                for instance_id, state in list(registered.items()):
+                    if state == "draining" and instance_id in self._seen_draining:
+                        del registered[instance_id]
+        self._seen_draining = {
+            i for r in self.registrations.values() for i, s in r.items() if s == "draining"
+        }
+        calls = len(self.calls)
+        groups = {g: info for g in request.groups if (info := self.describe_group(g)) is not None}
+        members = {g: tuple(self.members_and_health(g)) for g in groups}
+        alarms = self.alarm_states(list(request.alarms)) if request.alarms else {}
+        del self.calls[calls:]  # one call, not the reads it is made of
+        health = {
+            arn: {
+                i.id: state for i in self.live() if (state := self.target_state(arn, i)) is not None
+            }
+            for arn in request.target_group_arns
+        }
+        facts = {
+            m.instance_id: InstanceFacts(m.image_id, m.instance_type, m.instance_state)
+            for ms in members.values()
+            for m in ms
+        }
+        self._done("observe")
+        return FleetWorld(
+            groups=groups, members=members, alarms=alarms, instances=facts, target_health=health
+        )
 
     # -- the fake's own mechanics -----------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from reconciler.planning.model import DataRead, DriftEntry, Plan, ResourceChange
 from reconciler.planning.summary import summarize
 from reconciler.render.rollout_text import rollout_lines
 from reconciler.render.tfplan.values import conceal, known
+from reconciler.render.waves_text import waves_document
 from reconciler.rollout.change import RolloutChange
 from reconciler.sdk import Label, Release, known_image
 
@@ -164,7 +165,7 @@ def plan_mode(plan: Plan) -> str:
 
 
 def extension(plan: Plan) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "format_version": EXTENSION_VERSION,
         "tool": "reconciler",
         "version": __version__,
@@ -182,3 +183,9 @@ def extension(plan: Plan) -> dict[str, Any]:
         "drift": [_drift(e) for e in plan.drift],
         "fingerprints": dict(sorted(plan.fingerprints.items())),
     }
+    if plan.waves is not None:  # stacks that use rollout waves: the waves, and each fleet's
+        doc["waves"] = waves_document(plan.waves)
+        for c in plan.changes:
+            if c.rollout is not None:
+                doc["resources"][str(c.address)]["wave"] = c.rollout.wave
+    return doc

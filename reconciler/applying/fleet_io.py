@@ -1,0 +1,116 @@
+"""The coordinator's reads and writes of fleets: one batched observation, a step's writes, the
+batched read-back after a wave, and the census a progress line or an outcome is worded from.
+
+Only calls through a provider's FleetOps and `refresh`; decides nothing. Callers: applying.rollouts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from reconciler.address import Address
+from reconciler.errors import CloudError, CloudErrorKind
+from reconciler.rollout.machine import Effect, FleetMachine, WorldOps
+from reconciler.rollout.model import RolloutPlan
+from reconciler.rollout.report import FleetView, RolloutEvent
+from reconciler.sdk import ObservedResource, Provider, RefreshRequest
+from reconciler.sdk.fleet import FleetOps, FleetWorld, InstanceFacts, ObserveRequest
+
+__all__ = ["event_of", "observe_with", "perform", "read_back", "view_of"]
+
+READ_BACK_ATTEMPTS = 4  # refreshes of the fleets after their wave (each with the client's retries)
+_TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
+
+
+def observe_with(ops: FleetOps, request: ObserveRequest) -> FleetWorld:
+    """The provider's batched read, or one built from the per-group reads of a FleetOps that has
+    none (test fakes)."""
+    batched = getattr(ops, "observe", None)
+    if callable(batched):
+        world = batched(request)
+        assert isinstance(world, FleetWorld)
+        return world
+    groups = {g: info for g in request.groups if (info := ops.describe_group(g)) is not None}
+    members = {g: tuple(ops.members_and_health(g)) for g in groups}
+    facts = {
+        m.instance_id: InstanceFacts(m.image_id, m.instance_type, m.instance_state)
+        for ms in members.values()
+        for m in ms
+    }
+    health: dict[str, dict[str, Any]] = {arn: {} for arn in request.target_group_arns}
+    for ms in members.values():
+        for m in ms:
+            for arn, state in m.target_health.items():
+                health.setdefault(arn, {})[m.instance_id] = state
+    alarms = ops.alarm_states(list(request.alarms)) if request.alarms else {}
+    return FleetWorld(groups=groups, members=members, alarms=alarms, instances=facts, target_health=health)
+
+
+def perform(ops: FleetOps, effects: Sequence[Effect]) -> None:
+    """Send one step's writes, in order."""
+    for effect in effects:
+        getattr(ops, effect.kind.value)(*effect.positional, **dict(effect.args))
+
+
+def view_of(plan: RolloutPlan, world: FleetWorld | CloudError | None) -> FleetView:
+    """The census of a fleet's groups in `world` (an empty one when it could not be read)."""
+    view = FleetView(plan, WorldOps(world if isinstance(world, FleetWorld) else FleetWorld({}, {})))
+    view.refresh()
+    return view
+
+
+def event_of(
+    machine: FleetMachine, world: FleetWorld | CloudError | None, *, now: float
+) -> tuple[RolloutEvent, tuple[Any, ...]]:
+    """The progress event of a fleet after a poll, and the key that changes only when its state
+    does (phase, step, counts, detail without its numbers: a countdown is no change)."""
+    step, total, description = machine.step_number()
+    new, old, healthy = view_of(machine.plan, world).counts()
+    progress = machine.progress
+    event = RolloutEvent(
+        fleet=machine.plan.fleet_name,
+        step=step,
+        total=total,
+        description=description,
+        phase=progress.phase,
+        new=new,
+        old=old,
+        healthy=healthy,
+        waited_s=max(0.0, now - (progress.updated_at or now)),
+        detail=machine.detail,
+        wave=machine.wave,
+    )
+    return event, (progress.phase, step, re.sub(r"\d+", "#", machine.detail), new, old, healthy)
+
+
+def read_back(
+    fleets: Sequence[tuple[str, str, str, str, Provider]],
+    *,
+    stack: str,
+    pause: Callable[[int], None],
+) -> dict[str, ObservedResource | CloudError]:
+    """Each fleet (address, provider key, type, id, provider) as the cloud reports it: one
+    refresh per provider and type, read again after transient failures; by address, the fleet
+    or the error that kept it from being read."""
+    groups: dict[tuple[str, str], list[tuple[str, str, Provider]]] = {}
+    for address, key, type_name, rid, source in fleets:
+        groups.setdefault((key, type_name), []).append((address, rid, source))
+    out: dict[str, ObservedResource | CloudError] = {}
+    for (_, type_name), members in groups.items():
+        ids = {rid: Address.parse(address) for address, rid, _ in members}
+        request = RefreshRequest(type_name=type_name, ids=ids, stack=stack)
+        for attempt in range(1, READ_BACK_ATTEMPTS + 1):
+            try:
+                seen: Mapping[str, Any] = members[0][2].refresh(request)
+            except CloudError as err:
+                if err.kind not in _TRANSIENT or attempt == READ_BACK_ATTEMPTS:
+                    out |= {address: err for address, _, _ in members}
+                    break
+                pause(attempt)
+                continue
+            gone = CloudError(call="refresh", message="the fleet is gone after its rollout", code="NotFound")
+            out |= {address: seen.get(rid) or gone for address, rid, _ in members}
+            break
+    return out
