@@ -339,6 +339,7 @@ class RolloutCoordinator:
             elif world is not None:
                 effects[job.address] = job.machine.decide(world, now=now)
         decided = {a: _where(self.jobs[a].machine) for a in effects}
+        self._events(active, worlds)  # the step each fleet is about to perform: every line is seen
         names = [*wave_alarms, *(a for j in (jobs if baking else []) for a in j.machine.alarms())]
         firing = firing_alarm([w for w in worlds.values() if isinstance(w, FleetWorld)], names)
         if firing and self.rules is not None and self.halted is None:

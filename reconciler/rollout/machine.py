@@ -25,6 +25,7 @@ from reconciler.errors import CloudError, CloudErrorKind, OwnershipError
 from reconciler.rollout.actions import is_live, pick_members, run_step, target_group_arns
 from reconciler.rollout.health import evaluate_gate
 from reconciler.rollout.model import RolloutPlan, RolloutStep, StepKind, describe_step
+from reconciler.rollout.numbering import phase_words, position
 from reconciler.rollout.progress import (
     Phase,
     RolloutProgress,
@@ -279,13 +280,18 @@ class FleetMachine:
         return self.progress.phase not in (Phase.PENDING, Phase.IN_PROGRESS, Phase.ROLLING_BACK)
 
     def step_number(self) -> tuple[int, int, str]:
-        """(1-based step, of, description) of where the machine stands."""
+        """(numbered line, of, description) of where the machine stands: the plan's numbering."""
         step = next_step(self.plan, self.progress)
         rolling_back = self.progress.phase is Phase.ROLLING_BACK
         index = self.progress.rollback_index if rolling_back else self.progress.step_index
-        total = len(rollback_steps(self.plan, self.progress)) if rolling_back else len(self.plan.steps)
-        text = (step.description or describe_step(step)) if step is not None else str(self.progress.phase)
-        return min(index + 1, max(total, 1)), total, text
+        steps = rollback_steps(self.plan, self.progress) if rolling_back else self.plan.steps
+        text = (
+            (step.description or describe_step(step))
+            if step is not None
+            else phase_words(self.progress.phase)
+        )
+        at = position(steps, index)  # the plan's numbered line (rollout.numbering), not the step index
+        return at.number, at.total, text
 
     def groups(self) -> tuple[str, ...]:
         steps = [s.group for s in self.plan.steps if s.group]

@@ -175,6 +175,7 @@ def test_a_failed_gate_starts_the_rollback_on_the_same_world() -> None:
     effects = machine.decide(world({BLUE: blue, GREEN: green}, {"web-5xx": AlarmState.ALARM}), now=5)
     assert machine.progress.phase is Phase.ROLLING_BACK
     assert (
-        "health gate failed at step 3/" in machine.progress.failure and "web-5xx" in machine.progress.failure
+        "health gate failed at step 2/3" in machine.progress.failure  # the plan's numbered line
+        and "web-5xx" in machine.progress.failure
     )
     assert effects  # the first rollback step's writes
