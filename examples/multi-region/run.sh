@@ -5,14 +5,19 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 port="${SANDBOX_PORT:-4566}"
-export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-sandbox}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-sandbox}"
-export RECONCILER_VAR_endpoint_url="http://127.0.0.1:${port}"
 export RECONCILER_IMAGE_POLL="${RECONCILER_IMAGE_POLL:-1}"
 rc() { echo; echo "\$ reconciler $*"; reconciler --chdir "$here" "$@"; }
 
 rm -rf "$here/.reconciler/state.json" "$here/.reconciler/state.json.backup"
-rc sandbox start --port "$port"
+if ! rc sandbox start --port "$port"; then
+  echo "The sandbox could not start on port $port. If another program uses that port, run again" \
+    "on a free one: SANDBOX_PORT=4577 bash $0" >&2
+  exit 1
+fi
 trap 'reconciler --chdir "$here" sandbox stop >/dev/null 2>&1 || true' EXIT
+# the sandbox's endpoint, region and dummy credentials, as boto3 reads them (AWS_ENDPOINT_URL, ...)
+echo; echo '$ eval "$(reconciler sandbox env)"'
+eval "$(reconciler --chdir "$here" sandbox env)"
 rc sandbox bake app 1.0.0
 rc plan
 rc apply --auto-approve

@@ -51,13 +51,13 @@ def test_every_example_has_a_readme_and_every_stack_one_block_of_commands() -> N
     # the examples that hold a stack run as written below; examples/policy holds a Rego policy
     # for conftest/opa, evaluated on real plans by tests/render/test_policy_tools.py
     stacks = sorted(name for name in examples if any((EXAMPLES / name).rglob("*.hcl")))
-    assert stacks == ["canary", "ci", "quickstart", "rolling"]
+    assert stacks == ["canary", "ci", "multi-region", "quickstart", "rolling"]
     for example in stacks:
         assert "reconciler" in readme_commands(example) or "run.sh" in readme_commands(example)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("example", ["canary", "ci", "quickstart", "rolling"])
+@pytest.mark.parametrize("example", ["canary", "ci", "multi-region", "quickstart", "rolling"])
 def test_readme_commands_pass_as_written(example: str, tmp_path: Path) -> None:
     here = tmp_path / example
     shutil.copytree(EXAMPLES / example, here, ignore=shutil.ignore_patterns(".reconciler", "plan.json"))

@@ -33,7 +33,6 @@ def test_multi_region_example_copies_shares_and_rolls_out_in_both_regions(
 ) -> None:
     stack = tmp_path / "multi-region"
     shutil.copytree(EXAMPLE, stack, ignore=shutil.ignore_patterns(".reconciler"))
-    monkeypatch.setenv("RECONCILER_VAR_endpoint_url", aws_env)
     monkeypatch.setenv("RECONCILER_ROLLOUT_POLL", "0.05")
     monkeypatch.setenv("RECONCILER_IMAGE_POLL", "0.05")
     eu = boto3.client("ec2", region_name="eu-west-1", endpoint_url=aws_env)
