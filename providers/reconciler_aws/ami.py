@@ -35,7 +35,7 @@ from reconciler.sdk import (
 from reconciler_aws import terraform_shapes
 from reconciler_aws.ami_facts import facts, refusal
 from reconciler_aws.tags import tag_dict
-from reconciler_aws.validation import validate_config
+from reconciler_aws.validation import regex_or_none, validate_config
 
 if TYPE_CHECKING:
     from reconciler_aws.clients import AwsClients
@@ -71,12 +71,7 @@ class AmiArgs(BaseModel):
     @field_validator("name_regex")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
-        return value
+        return regex_or_none(value)
 
     @field_validator("version")
     @classmethod

@@ -52,7 +52,7 @@ from reconciler_aws.ami_usage import planned_uses, read_uses
 from reconciler_aws.error_codes import is_not_found
 from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import tag_dict
-from reconciler_aws.validation import validate_config
+from reconciler_aws.validation import regex_or_none, validate_config
 
 if TYPE_CHECKING:
     from reconciler_aws.clients import AwsClients
@@ -86,12 +86,7 @@ class RetentionArgs(BaseModel):
     @field_validator("name_regex")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
-        return value
+        return regex_or_none(value)
 
     @field_validator("keep_newer_than")
     @classmethod
@@ -298,4 +293,3 @@ def import_resource(
         message="an aws_ami_retention is rules, not a cloud object: add the block and run apply",
         address=str(request.address),
     )
-

@@ -8,6 +8,7 @@ launch_template).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -39,3 +40,13 @@ def validate_config(model: type[M], config: Mapping[str, Any], *, address: Addre
             )
             diagnostics.append(Diagnostic(summary=summary, detail=message, context=block_context(address)))
         raise ConfigError(diagnostics) from exc
+
+
+def regex_or_none(value: str | None) -> str | None:
+    """A `name_regex` argument: a regular expression Python can compile (ValueError naming it)."""
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+    return value

@@ -127,6 +127,7 @@ def test_in_use_reads_pins_defaults_mixed_policies_and_instances() -> None:
         {"name": "app-*", "keep_last": 0},
         {"name": "app-*", "keep_last": 2, "owners": ["amazon"]},
         {"name": "app-*", "keep_newer_than": "30 days"},
+        {"name_regex": "(", "keep_last": 2},  # not a regular expression
     ],
 )
 def test_schema_refuses_unbounded_or_foreign_selections(bad: dict[str, Any]) -> None:
