@@ -8,37 +8,14 @@ output are unwrapped before comparing (set order is kept: Terraform prints sets 
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
+from reconciler.expressions.functions_format import go_quote  # Go's strconv.Quote, as format("%q")
 from reconciler.expressions.numbers import format_number
 from reconciler.values import is_marked
 
 _WRAPPER = re.compile(r"to(?:list|set|map)\(")
 _TYPED_NULL = re.compile(r"to(?:number|string|bool|list|set|map)\(null\)")
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
-
-
-def go_quote(text: str) -> str:
-    """Go's strconv.Quote: printable characters as they are, others escaped."""
-    out = ['"']
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch == " " or (ch.isprintable() and unicodedata.category(ch) not in ("Zs", "Cf")):
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
-
-
 def render(value: Any, indent: int = 0) -> str:
     pad = "  " * indent
     if is_marked(value):
