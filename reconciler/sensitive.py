@@ -125,6 +125,15 @@ def is_legacy(value: Any) -> bool:
     return isinstance(text, str) and text.startswith(SENSITIVE_PREFIX) and len(text) == 71
 
 
+def holds_legacy(value: Any) -> bool:
+    """Whether an older version's plain digest sits anywhere in `value`."""
+    if isinstance(value, dict):
+        return any(holds_legacy(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_legacy(v) for v in value)
+    return is_legacy(value)
+
+
 def legacy_matches(stored: Any, value: Any) -> bool:
     """True when `stored` is an older version's plain digest of `value`."""
     if not is_legacy(stored):

@@ -6,3 +6,19 @@ def test_moto_server_answers_over_http(boto):
     images = boto("ec2").describe_images(Owners=["self"])["Images"]
     assert [i["ImageId"] for i in images] == [image_id]
     assert {t["Key"]: t["Value"] for t in images[0]["Tags"]} == {"App": "web", "Version": "1.0.0"}
+
+
+def test_launch_templates_are_described_with_their_current_tags_as_on_aws(boto):
+    """The sandbox's fix of moto 5.2, which answers with the tags a template was created with."""
+    ec2 = boto("ec2")
+    tid = ec2.create_launch_template(
+        LaunchTemplateName="probe",
+        LaunchTemplateData={"ImageId": "ami-12345678"},
+        TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "a", "Value": "1"}]}],
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    ec2.delete_tags(Resources=[tid], Tags=[{"Key": "a"}])
+    ec2.create_tags(Resources=[tid], Tags=[{"Key": "b", "Value": "2"}])
+    described = ec2.describe_launch_templates(LaunchTemplateIds=[tid])["LaunchTemplates"][0]
+    assert described["Tags"] == [{"Key": "b", "Value": "2"}]
+    by_tag = ec2.describe_launch_templates(Filters=[{"Name": "tag:b", "Values": ["2"]}])["LaunchTemplates"]
+    assert [t["LaunchTemplateId"] for t in by_tag] == [tid]

@@ -11,9 +11,11 @@ default version. Update changes the active group in place (sizes, health check, 
 groups, tags); delete detaches and force-deletes every generation. Rollouts go through
 `reconciler_aws.fleet_ops` instead.
 
-`refresh` is two calls for any number of fleets: one paginated DescribeAutoScalingGroups on the
-stack tag and one DescribeInstances for the members of every active group (a fleet not found on the
-stack tag costs one more unfiltered listing); `find_owned` (state recovery) is the same two calls.
+`refresh` is at most two calls for any number of fleets: one paginated DescribeAutoScalingGroups on
+the stack tag and one DescribeInstances for the members of the active groups whose image state has
+not recorded (an instance's image never changes for its id, so a fleet that did not change costs
+none; a fleet not found on the stack tag costs one more unfiltered listing); `find_owned` (state
+recovery) is the same two calls, reading every member.
 `import_resource` adopts a group by name into the configured fleet: it adds the ownership, fleet and
 generation tags. Callers: `reconciler_aws.provider.AwsProvider`.
 """
@@ -124,10 +126,28 @@ def _observe_all(
     *,
     settings: AwsSettings,
     address: object = None,
+    known_images: Mapping[str, str] | None = None,
 ) -> dict[str, ObservedResource | None]:
+    """Each fleet from its groups; EC2 is asked only about members whose image is not known."""
     actives = [g for fleet, groups in by_fleet.items() if (g := active_group(groups, fleet)) is not None]
-    ec2 = instances(clients, member_ids(actives), address=address) if member_ids(actives) else {}
-    return {fleet: observe(fleet, groups, ec2=ec2, settings=settings) for fleet, groups in by_fleet.items()}
+    images = dict(known_images or {})
+    unknown = [i for i in member_ids(actives) if i not in images]
+    ec2 = instances(clients, unknown, address=address) if unknown else {}
+    images |= {iid: str(row.get("ImageId") or "") for iid, row in ec2.items()}
+    return {
+        fleet: observe(fleet, groups, ec2=ec2, images=images, settings=settings)
+        for fleet, groups in by_fleet.items()
+    }
+
+
+def recorded_images(known: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Instance id → image, from the members state recorded (an instance's image never changes)."""
+    return {
+        str(m["id"]): str(m["image_id"])
+        for attributes in known.values()
+        for m in attributes.get("instances") or []
+        if isinstance(m, Mapping) and m.get("id") and m.get("image_id")
+    }
 
 
 def refresh(
@@ -139,7 +159,7 @@ def refresh(
     missing = [f for f in request.ids if f not in by_fleet]
     if missing:  # deleted, or imported without our tags: look through every group once
         by_fleet.update(_by_fleet(describe_groups(clients), missing, by_name=True))
-    observed = _observe_all(clients, by_fleet, settings=settings)
+    observed = _observe_all(clients, by_fleet, settings=settings, known_images=recorded_images(request.known))
     return {fleet: observed.get(fleet) for fleet in request.ids}
 
 

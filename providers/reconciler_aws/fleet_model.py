@@ -159,8 +159,13 @@ def group_fields(group: Mapping[str, Any], *, fleet: str, settings: AwsSettings)
     }
 
 
-def members(group: Mapping[str, Any], ec2: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The group's instances, sorted by id; image and type from EC2 (`ec2` by instance id)."""
+def members(
+    group: Mapping[str, Any],
+    ec2: Mapping[str, Mapping[str, Any]],
+    images: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The group's instances, sorted by id; image from EC2 (`ec2` by instance id) or from `images`
+    (instance id → image, known already), type from EC2 or else the group's own listing."""
     out = []
     for row in group.get("Instances") or []:
         iid = str(row["InstanceId"])
@@ -168,7 +173,7 @@ def members(group: Mapping[str, Any], ec2: Mapping[str, Mapping[str, Any]]) -> l
         out.append(
             {
                 "id": iid,
-                "image_id": str(instance.get("ImageId") or ""),
+                "image_id": str(instance.get("ImageId") or (images or {}).get(iid) or ""),
                 "instance_type": str(instance.get("InstanceType") or row.get("InstanceType") or ""),
                 "lifecycle_state": str(row.get("LifecycleState") or ""),
                 "health_status": str(row.get("HealthStatus") or ""),
@@ -183,8 +188,10 @@ def observe(
     *,
     ec2: Mapping[str, Mapping[str, Any]],
     settings: AwsSettings,
+    images: Mapping[str, str] | None = None,
 ) -> ObservedResource | None:
-    """Every group of one fleet (and EC2's view of their instances) → the fleet; None if no group."""
+    """Every group of one fleet (and EC2's view of their instances, or their `images` known
+    already) → the fleet; None if no group."""
     all_groups = ordered(groups, fleet)
     active = active_group(all_groups, fleet)
     if active is None:
@@ -196,7 +203,7 @@ def observe(
         arn=active.get("AutoScalingGroupARN"),
         group_name=name,
         generation=generation_of(active, fleet),
-        instances=members(active, ec2),
+        instances=members(active, ec2, images),
         previous_groups=[str(g["AutoScalingGroupName"]) for g in all_groups if g is not active],
     )
     digest = hashlib.sha256(json.dumps(attributes, sort_keys=True, default=str).encode()).hexdigest()

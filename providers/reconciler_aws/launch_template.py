@@ -8,11 +8,11 @@ update and delete of a template without this stack's tag.
 
 `refresh` costs a constant number of calls for any number of templates (see launch_template_reads):
 one paginated DescribeLaunchTemplates filtered on this stack's ownership tag (ids not found there are
-looked up by id, which only happens for deleted or imported templates), one DescribeTags, and one
-DescribeLaunchTemplateVersions for the default versions of all of them. `find_owned` (state
-recovery) starts from one DescribeTags filtered on the stack tag, because moto 5.2 filters
-DescribeLaunchTemplates on the tags a template was created with; `import_resource` adopts a
-template by id or name and adds the ownership tags.
+looked up by id, which only happens for deleted or imported templates) and one
+DescribeLaunchTemplateVersions for the default versions of those whose versions state has not
+recorded (versions are immutable: a template whose version numbers did not move costs none).
+`find_owned` (state recovery) is the same tag-filtered listing; `import_resource` adopts a template
+by id or name and adds the ownership tags.
 
 Idempotent across a lost answer: CreateLaunchTemplate carries a ClientToken and goes through
 `call_once`, whose check after a transient failure is "does a template of this name exist now"
@@ -59,10 +59,11 @@ from reconciler_aws.launch_template_reads import (
     default_versions,
     latest_versions,
     observe,
+    observe_recorded,
+    recorded_versions,
     template_by_name,
     templates_by_ids,
     version_fields,
-    with_live_tags,
 )
 from reconciler_aws.settings import AwsSettings
 from reconciler_aws.tags import claim_for_import, desired_tags, ownership_of, tag_changes, tag_dict, tag_list
@@ -167,39 +168,39 @@ def refresh(
     missing = [i for i in request.ids if i not in templates]
     if missing:
         templates.update(templates_by_ids(clients, missing))
-    templates = with_live_tags(clients, templates)
-    versions = default_versions(clients, templates.values())
-    latest = latest_versions(clients, templates.values())
+    recorded = {
+        tid: known for tid, t in templates.items() if (known := recorded_versions(t, request.known.get(tid)))
+    }
+    unread = [t for tid, t in templates.items() if tid not in recorded]
+    versions = default_versions(clients, unread) if unread else {}
+    latest = latest_versions(clients, unread)
     region = clients.region()
     out: dict[str, ObservedResource | None] = {}
     for tid in request.ids:
         template = templates.get(tid)
         version = versions.get(tid)
-        out[tid] = (
-            observe(template, version, settings=settings, region=region, latest=latest.get(tid))
-            if template is not None and version is not None
-            else None
-        )
+        if template is not None and tid in recorded:
+            out[tid] = observe_recorded(template, recorded[tid], settings=settings, region=region)
+        elif template is not None and version is not None:
+            out[tid] = observe(template, version, settings=settings, region=region, latest=latest.get(tid))
+        else:
+            out[tid] = None
     return out
 
 
 def find_owned(clients: AwsClients, stack: str, *, settings: AwsSettings) -> list[ObservedResource]:
-    """Every template tagged with `stack` now (live tags), whatever address it is tagged with."""
+    """Every template tagged with `stack` now, whatever address it is tagged with."""
     rows = clients.paginate(
         "ec2",
-        "DescribeTags",
-        result_key="Tags",
-        page_size=1000,
-        Filters=[
-            {"Name": "resource-type", "Values": ["launch-template"]},
-            {"Name": "key", "Values": [OWNER_STACK_TAG]},
-            {"Name": "value", "Values": [stack]},
-        ],
-    )
-    ids = sorted({str(r["ResourceId"]) for r in rows if r.get("Value") == stack})  # value filters glob
-    if not ids:
+        "DescribeLaunchTemplates",
+        result_key="LaunchTemplates",
+        Filters=[{"Name": f"tag:{OWNER_STACK_TAG}", "Values": [stack]}],
+    )  # filter values glob: keep the exact matches
+    templates = {
+        str(t["LaunchTemplateId"]): t for t in rows if tag_dict(t.get("Tags")).get(OWNER_STACK_TAG) == stack
+    }
+    if not templates:
         return []
-    templates = with_live_tags(clients, templates_by_ids(clients, ids))
     versions = default_versions(clients, templates.values())
     latest = latest_versions(clients, templates.values())
     region = clients.region()
@@ -227,7 +228,6 @@ def import_resource(
             code="InvalidLaunchTemplateId.NotFound",
         )
     tid = str(template["LaunchTemplateId"])
-    template = with_live_tags(clients, {tid: template}, address=address)[tid]
     what = f'launch template "{template.get("LaunchTemplateName")}" ({tid})'
     to_set, merged = claim_for_import(
         tag_dict(template.get("Tags")), stack=request.stack, address=address, what=what
@@ -349,13 +349,12 @@ def _new_version(
 def _adoptable(
     clients: AwsClients, name: str, *, stack: str, address: str
 ) -> dict[str, Any] | None:
-    """The template named `name` if it exists, with live tags; OwnershipError unless it is tagged
+    """The template named `name` if it exists; OwnershipError unless it is tagged
     with this stack and address (then it was left by an interrupted run of this very resource)."""
     existing = template_by_name(clients, name, address=address)
     if existing is None:
         return None
     tid = existing["LaunchTemplateId"]
-    existing = with_live_tags(clients, {tid: existing}, address=address)[tid]
     owner = ownership_of(tag_dict(existing.get("Tags")))
     if owner.stack != stack or owner.address != address:
         raise OwnershipError(
@@ -405,7 +404,7 @@ def _owned_template(
     found = templates_by_ids(clients, [tid], address=address)
     if tid not in found:
         return None
-    template = with_live_tags(clients, found, address=address)[tid]
+    template: dict[str, Any] = found[tid]
     owner = ownership_of(tag_dict(template.get("Tags")))
     if owner.stack != stack:
         raise OwnershipError(

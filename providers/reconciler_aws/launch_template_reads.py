@@ -1,13 +1,13 @@
-"""Reads of `aws_launch_template`: batched lookups, default versions, live tags, observation.
+"""Reads of `aws_launch_template`: batched lookups, default versions, observation.
 
 Everything here is a read. The batch forms keep `refresh` at a constant number of calls: templates
-are described by ownership-tag filter (or by id in chunks), default versions come from one
-DescribeLaunchTemplateVersions with `Versions=["$Default"]` and no template id (AWS and moto answer
-with the default version of every template in the region), and tags from one DescribeTags. Tags are
-read from DescribeTags because moto 5.2 reports a launch template's tags as they were at creation in
-DescribeLaunchTemplates (CreateTags/DeleteTags never show there). A template whose latest version is
-not its default (an interrupted apply, or another writer) costs one more DescribeLaunchTemplateVersions
-for the latest versions, whose digest the observation carries (`latest_version_digest`). Callers:
+are described by ownership-tag filter (or by id in chunks), with their current tags, and default
+versions come from one DescribeLaunchTemplateVersions with `Versions=["$Default"]` and no template
+id (AWS and moto answer with the default version of every template in the region). A template whose
+latest version is not its default (an interrupted apply, or another writer) costs one more
+DescribeLaunchTemplateVersions for the latest versions, whose digest the observation carries
+(`latest_version_digest`). (moto 5.2 answers DescribeLaunchTemplates with the tags of creation; the
+sandbox's server fixes that, see reconciler_aws.sandbox_server.) Callers:
 `reconciler_aws.launch_template`.
 """
 
@@ -20,13 +20,12 @@ from reconciler.sdk import CloudError, ObservedResource
 from reconciler_aws.error_codes import is_not_found
 from reconciler_aws.launch_template_data import observed_fields, version_digest
 from reconciler_aws.settings import AwsSettings
-from reconciler_aws.tags import ownership_of, tag_dict, tag_list, user_tags
+from reconciler_aws.tags import ownership_of, tag_dict, user_tags
 
 if TYPE_CHECKING:
     from reconciler_aws.clients import AwsClients
 
 ID_CHUNK = 15  # moto answers at most 15 templates to a call without MaxResults
-TAG_FILTER_IDS = 200  # beyond this many ids, read the tags of every launch template instead
 
 
 def fingerprint(template: Mapping[str, Any]) -> str:
@@ -85,6 +84,51 @@ def observe(
         # sensitive in the schema: the engine keeps a keyed digest, to compare with the plan's
         latest_version_user_data=latest_fields.get("user_data") if latest_fields is not None else None,
     )
+    return ObservedResource(
+        id=str(template["LaunchTemplateId"]),
+        attributes=attributes,
+        ownership=ownership_of(tags),
+        fingerprint=fingerprint(template),
+    )
+
+
+# what an observation takes from the template's versions (immutable), not from the template itself
+VERSION_ATTRIBUTES = frozenset(
+    (set(observed_fields({}, name="template", description=None, tags={})) - {"name", "tags"})
+    | {"latest_version_digest", "latest_version_user_data"}
+)
+
+
+def recorded_versions(
+    template: Mapping[str, Any], recorded: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """What state recorded of `template`'s versions, if it recorded these very versions (same
+    default and latest numbers: a version never changes once made); None when they must be read."""
+    if not recorded or recorded.get("id") != template["LaunchTemplateId"]:
+        return None
+    if recorded.get("default_version") != int(template.get("DefaultVersionNumber") or 0):
+        return None
+    if recorded.get("latest_version") != int(template.get("LatestVersionNumber") or 0):
+        return None
+    if not VERSION_ATTRIBUTES.issubset(recorded):
+        return None
+    return {k: recorded[k] for k in VERSION_ATTRIBUTES}
+
+
+def observe_recorded(
+    template: Mapping[str, Any], versions: Mapping[str, Any], *, settings: AwsSettings, region: str
+) -> ObservedResource:
+    """`observe` of a template whose versions' attributes are known already (`recorded_versions`)."""
+    tags = tag_dict(template.get("Tags"))
+    attributes = {
+        **versions,
+        "name": str(template.get("LaunchTemplateName")),
+        "tags": user_tags(tags, default=settings.default_tags),
+        "id": template["LaunchTemplateId"],
+        "arn": arn_of(template, region=region),
+        "latest_version": int(template.get("LatestVersionNumber") or 0),
+        "default_version": int(template.get("DefaultVersionNumber") or 0),
+    }
     return ObservedResource(
         id=str(template["LaunchTemplateId"]),
         attributes=attributes,
@@ -175,34 +219,3 @@ def _versions(
             if rows:
                 found[tid] = rows[0]
     return found
-
-
-def live_tags(
-    clients: AwsClients, ids: Iterable[str], *, address: object = None
-) -> dict[str, dict[str, str]]:
-    """Current tags of each template id (one paginated DescribeTags)."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    by_id = (
-        {"Name": "resource-id", "Values": wanted}
-        if len(wanted) <= TAG_FILTER_IDS
-        else {"Name": "resource-type", "Values": ["launch-template"]}
-    )
-    rows = clients.paginate(
-        "ec2", "DescribeTags", result_key="Tags", address=address, page_size=1000, Filters=[by_id]
-    )
-    out: dict[str, dict[str, str]] = {tid: {} for tid in wanted}
-    for row in rows:
-        tid = str(row.get("ResourceId"))
-        if tid in out:
-            out[tid][str(row.get("Key"))] = str(row.get("Value", ""))
-    return {tid: dict(sorted(tags.items())) for tid, tags in out.items()}
-
-
-def with_live_tags(
-    clients: AwsClients, templates: Mapping[str, dict[str, Any]], *, address: object = None
-) -> dict[str, dict[str, Any]]:
-    """The same templates with `Tags` replaced by what DescribeTags says now."""
-    tags = live_tags(clients, templates, address=address)
-    return {tid: {**t, "Tags": tag_list(tags.get(tid, {}))} for tid, t in templates.items()}

@@ -2,7 +2,10 @@
 
 moto 5.2 stores the UserData of `CreateLaunchTemplateVersion` as a plain string, then fails an
 assertion (HTTP 500) when an auto-scaling group launches from that version; AWS accepts it. The
-fix wraps such user data the way moto's own `CreateLaunchTemplate` does. The image fixes
+fix wraps such user data the way moto's own `CreateLaunchTemplate` does. moto 5.2 also answers
+DescribeLaunchTemplates with a template's tags as they were at creation (CreateTags/DeleteTags never
+show there, although its tag filters see them); AWS answers with the current tags, so the fix makes
+`LaunchTemplate.tags` read the live tags. The image fixes
 (RegisterImage, CopyImage, deregistration with snapshots, deprecation) are in sandbox_images. Used by
 `reconciler sandbox start` (as `python -m reconciler_aws.sandbox_server`) and by the test suite's
 in-process server, so both behave like AWS here. Never imported by the engine.
@@ -17,7 +20,7 @@ from typing import Any
 def apply_moto_fixes() -> None:
     """Idempotently patch the emulator (not boto3, not the product)."""
     from moto.core.types import Base64EncodedString
-    from moto.ec2.models.launch_templates import LaunchTemplateVersion
+    from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateVersion
     from moto.ec2.utils import parse_user_data
 
     from reconciler_aws.sandbox_images import apply_image_fixes
@@ -34,6 +37,14 @@ def apply_moto_fixes() -> None:
         return value
 
     LaunchTemplateVersion.user_data = property(user_data)  # type: ignore[method-assign,assignment]
+
+    def live_tags(self: Any) -> list[dict[str, str]]:
+        return list(self.get_tags())
+
+    def ignore(self: Any, value: Any) -> None:  # moto's __init__ stores a snapshot; the tags are live
+        pass
+
+    LaunchTemplate.tags = property(live_tags, ignore)  # type: ignore[assignment]
     LaunchTemplateVersion._reconciler_fixed = True  # type: ignore[attr-defined]
 
 

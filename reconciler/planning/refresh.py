@@ -1,5 +1,6 @@
 """Refresh: read every resource that state knows from the cloud, batched by type, in parallel,
-and describe what changed outside reconciler (drift).
+and describe what changed outside reconciler (drift). Each read is given what state recorded
+(`RefreshRequest.known`), so a provider need not read again what cannot have changed.
 
 Drift comes in three kinds (`DRIFT_*`): an object deleted, its attributes changed (a group resized
 by hand, a template's default version moved), or its ownership tags removed or changed. The last
@@ -32,7 +33,7 @@ from reconciler.sdk import (
     RefreshRequest,
 )
 from reconciler.sdk.registry import all_schemas
-from reconciler.sensitive import conceal_like, digest_paths, mark_schema
+from reconciler.sensitive import conceal_like, digest_paths, holds_legacy, mark_schema
 from reconciler.state import State
 
 Observed = dict[str, ObservedResource | None]
@@ -45,8 +46,11 @@ def refresh_state(
 ) -> Observed:
     """Address text → what the cloud says now (None: it is gone). One batch per (provider, type)."""
     groups: dict[tuple[str, str], dict[str, Address]] = defaultdict(dict)
+    known: dict[tuple[str, str], dict[str, Mapping[str, Any]]] = defaultdict(dict)
     for text, rs in state.resources.items():
         groups[(rs.provider, rs.type)][rs.id] = Address.parse(text)
+        if not holds_legacy(rs.attributes):  # to be migrated: the cloud's value must be read
+            known[(rs.provider, rs.type)][rs.id] = rs.attributes
     for key, _ in groups:
         if key not in providers:
             raise StateError(
@@ -58,7 +62,8 @@ def refresh_state(
 
     def read(item: tuple[tuple[str, str], dict[str, Address]]) -> Observed:
         (pkey, type_name), ids = item
-        got = providers[pkey].refresh(RefreshRequest(type_name=type_name, ids=ids, stack=stack))
+        request = RefreshRequest(type_name=type_name, ids=ids, stack=stack, known=known[(pkey, type_name)])
+        got = providers[pkey].refresh(request)
         schema = schemas.get((Mode.MANAGED, type_name))
         sensitive = schema.sensitive if schema else frozenset()
         return {str(ids[i]): marked_observation(got.get(i), sensitive) for i in ids}

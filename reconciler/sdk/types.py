@@ -248,11 +248,18 @@ class DataResult:
 
 @dataclass(frozen=True)
 class RefreshRequest:
-    """Every instance of one type that state knows, by id: read them all in a batch."""
+    """Every instance of one type that state knows, by id: read them all in a batch.
+
+    `known` is what state last recorded of each id (its attributes; sensitive ones as digests),
+    when the caller has it. A provider may take from it facts that cannot have changed for that
+    object (an instance's image never changes for its id) instead of reading them again; anything
+    that can change is read every time.
+    """
 
     type_name: str
     ids: Mapping[str, Address]  # cloud id → address it has in state
     stack: str
+    known: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,6 @@ def test_templates_of_this_stack_are_found_by_their_live_tags(provider: AwsProvi
     found = provider.find_owned(LT, STACK)
     assert sorted(by_address(found)) == ["aws_launch_template.api", "aws_launch_template.web"]
     assert dict(provider.calls) == {  # constant: not one call per template
-        "DescribeTags": 2,
         "DescribeLaunchTemplates": 1,
         "DescribeLaunchTemplateVersions": 1,
     }

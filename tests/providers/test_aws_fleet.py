@@ -163,6 +163,26 @@ def test_refresh_costs_the_same_calls_for_3_and_30_fleets(
     assert small == large == Counter({"DescribeAutoScalingGroups": 1, "DescribeInstances": 1})
 
 
+def test_refresh_reads_ec2_only_for_members_whose_image_state_has_not_recorded(
+    provider: AwsProvider, asg: Any, template: dict[str, str]
+) -> None:
+    """An instance's image never changes for its id: what state recorded is not read again."""
+    created = create(provider, config(template["id"]))
+    known = {"web": created.attributes}
+    request = RefreshRequest(type_name=TYPE, ids={"web": address()}, stack=STACK, known=known)
+    before = Counter(provider.calls)
+    unchanged = provider.refresh(request)["web"]
+    assert provider.calls - before == Counter({"DescribeAutoScalingGroups": 1})
+    assert unchanged.attributes == created.attributes
+
+    asg.set_desired_capacity(AutoScalingGroupName="web-g0001", DesiredCapacity=3)  # one new member
+    before = Counter(provider.calls)
+    grown = provider.refresh(request)["web"].attributes
+    assert provider.calls - before == Counter({"DescribeAutoScalingGroups": 1, "DescribeInstances": 1})
+    assert len(grown["instances"]) == 3
+    assert {i["image_id"] for i in grown["instances"]} == {template["v1"]}
+
+
 def test_refresh_reports_a_deleted_fleet_as_none(
     provider: AwsProvider, asg: Any, template: dict[str, str]
 ) -> None:

@@ -54,7 +54,6 @@ def refresh(provider: AwsProvider, ids: dict[str, Address], *, stack: str = STAC
 
 
 def aws_tags(ec2: Any, tid: str) -> dict[str, str]:
-    # DescribeTags, not DescribeLaunchTemplates: moto reports a template's tags as at creation there
     rows = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [tid]}])["Tags"]
     return {t["Key"]: t["Value"] for t in rows}
 
@@ -148,7 +147,6 @@ def test_update_without_changes_calls_no_writes(provider: AwsProvider) -> None:
     assert set(provider.calls) == {
         "DescribeLaunchTemplates",
         "DescribeLaunchTemplateVersions",
-        "DescribeTags",
     }
 
 
@@ -162,8 +160,33 @@ def test_refresh_costs_a_constant_number_of_calls(provider: AwsProvider, count: 
     assert dict(provider.calls) == {
         "DescribeLaunchTemplates": 1,
         "DescribeLaunchTemplateVersions": 1,
-        "DescribeTags": 1,
     }
+
+
+def test_refresh_takes_the_versions_state_recorded_while_their_numbers_stay(
+    provider: AwsProvider, ec2: Any
+) -> None:
+    """Versions never change once made: same default and latest numbers, no version read."""
+    tid = create(provider, config()).id
+    read = refresh(provider, {tid: address()})[tid]
+    known = {tid: read.attributes}
+    ec2.create_tags(Resources=[tid], Tags=[{"Key": "Env", "Value": "prod"}])  # tags are read every time
+    request = RefreshRequest(type_name=TYPE, ids={tid: address()}, stack=STACK, known=known)
+    provider.calls.clear()
+    again = provider.refresh(request)[tid]
+    assert dict(provider.calls) == {"DescribeLaunchTemplates": 1}
+    assert again.attributes == {**read.attributes, "tags": {"Env": "prod", "Name": "web"}}
+    assert again.fingerprint == read.fingerprint and again.ownership == read.ownership
+
+    ec2.create_launch_template_version(  # another writer makes version 2: it is read
+        LaunchTemplateId=tid, LaunchTemplateData={"ImageId": "ami-22222222", "InstanceType": "t3.micro"}
+    )
+    provider.calls.clear()
+    moved = provider.refresh(request)[tid]
+    assert provider.calls["DescribeLaunchTemplateVersions"] == 2  # the default, and the latest apart
+    assert moved.attributes["latest_version"] == 2 and moved.attributes["default_version"] == 1
+    assert moved.attributes["latest_version_digest"] != read.attributes["latest_version_digest"]
+    assert moved.attributes["image_id"] == "ami-11111111"
 
 
 def test_refresh_of_a_deleted_id_is_none(provider: AwsProvider, ec2: Any) -> None:
