@@ -230,7 +230,7 @@ def _data(block: ResourceBlock, run: _Run) -> None:
             attrs = marked_result(res.attributes, schema.sensitive, whole=has_marks(config))
         values[inst.key] = attrs
         stored = conceal(attrs, run.key)
-        if run.writer.snapshot().data.get(str(inst.address)) != stored:
+        if run.writer.data_of(str(inst.address)) != stored:
             run.writer.set_data(str(inst.address), stored)
     with run.lock:
         run.ctx.data[block.address] = assemble(block, values)
@@ -246,7 +246,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
         if run.stop.is_set():
             raise _Skipped()
         change = run.plan.change_for(inst.address)
-        current = run.writer.snapshot().resources.get(str(inst.address))
+        current = run.writer.resource(str(inst.address))
         if change is None or change.action is Action.NOOP:
             if (
                 change is not None
@@ -400,7 +400,8 @@ def _roll_out(s: _Step) -> ObservedResource:
         )
     except NotStarted as err:  # its wave was not reached: the apply's summary says so
         raise _Skipped() from err
-    rollout = run.writer.snapshot().resources[str(s.address)].rollout
+    recorded = run.writer.resource(str(s.address))
+    rollout = recorded.rollout if recorded is not None else None
     if failure is not None:
         kept = current.attributes
         s.record(observed, config=kept, marks=[*s.marks, *digest_paths(kept)], rollout=rollout)
@@ -488,7 +489,7 @@ def _record(
 
 
 def _delete(change: ResourceChange, run: _Run, verb: str = "Destroying") -> None:
-    current = run.writer.snapshot().resources.get(str(change.address))
+    current = run.writer.resource(str(change.address))
     if current is None:
         return
     run.emit(str(change.address), f"{verb}... [id={current.id}]")
@@ -507,7 +508,7 @@ def _delete_id(run: _Run, address: Address, type_name: str, provider: str, curre
             prior=dict(current.attributes),
         )
     )
-    latest = run.writer.snapshot().resources.get(str(address))
+    latest = run.writer.resource(str(address))
     if latest is not None and latest.id == current.id:
         run.writer.remove_resource(str(address))
 
@@ -523,5 +524,5 @@ def _write_outputs(run: _Run) -> None:
             diags.extend(err.diagnostics)
     if diags:
         raise ConfigError(diags)
-    if outputs != run.writer.snapshot().outputs:
+    if outputs != run.writer.outputs():
         run.writer.set_outputs(outputs)

@@ -47,6 +47,23 @@ class StateWriter:
         with self._lock:
             return self._state.copy()
 
+    def resource(self, address: str) -> ResourceState | None:
+        """A copy of one resource as recorded now (None: not in state); costs only that resource,
+        where `snapshot` copies the whole state."""
+        with self._lock:
+            found = self._state.resources.get(address)
+            return copy.deepcopy(found) if found is not None else None
+
+    def data_of(self, address: str) -> Any:
+        """A copy of one data source's recorded attributes (None: not recorded)."""
+        with self._lock:
+            return copy.deepcopy(self._state.data.get(address))
+
+    def outputs(self) -> dict[str, OutputState]:
+        """A copy of the recorded outputs."""
+        with self._lock:
+            return copy.deepcopy(self._state.outputs)
+
     def set_resource(self, rs: ResourceState) -> None:
         """Record (create or replace) a resource after a successful step."""
         rs = copy.deepcopy(rs)

@@ -130,6 +130,21 @@ def test_snapshot_and_caller_objects_are_not_shared() -> None:
     assert writer.snapshot().resources["aws_fleet.web"] == fleet()
 
 
+def test_one_resource_data_source_or_the_outputs_are_read_as_copies() -> None:
+    writer = StateWriter(RecordingBackend(), State.new("web"))
+    writer.set_resource(fleet())
+    writer.set_data("data.aws_ami.app", {"id": "ami-1"})
+    writer.set_outputs({"url": OutputState(value="http://x")})
+    got = writer.resource("aws_fleet.web")
+    assert got == fleet() and writer.resource("aws_fleet.ghost") is None
+    got.attributes["changed"] = True
+    writer.data_of("data.aws_ami.app")["id"] = "ami-2"
+    writer.outputs()["url"].value = "http://y"
+    assert writer.resource("aws_fleet.web") == fleet()
+    assert writer.data_of("data.aws_ami.app") == {"id": "ami-1"} and writer.data_of("data.x.y") is None
+    assert writer.outputs() == {"url": OutputState(value="http://x")}
+
+
 def test_concurrent_writers_through_the_local_file(tmp_path: Path) -> None:
     backend = LocalBackend(stack_dir=tmp_path, stack="web")
     writer = StateWriter(backend, State.new("web"))
