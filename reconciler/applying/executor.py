@@ -23,7 +23,8 @@ from reconciler.address import Address, InstanceKey, Mode
 from reconciler.applying.checks import accept_refresh, check_consistent
 from reconciler.applying.coordinator import clean_up, poll_seconds
 from reconciler.applying.phases import after_rollouts
-from reconciler.applying.rollouts import NotStarted, RolloutCoordinator
+from reconciler.applying.rollout_jobs import NotStarted
+from reconciler.applying.rollouts import RolloutCoordinator
 from reconciler.errors import ApplyError, ConfigError, Diagnostic, NameClashError, ReconcilerError
 from reconciler.expressions import EvalContext, evaluate
 from reconciler.graph.build import build_graph

@@ -12,8 +12,9 @@ waves (`WaveRules`), a fleet of wave N that fails halts the wave: its other flee
 rollback), no later wave starts, earlier waves stay; the bake between waves watches the wave
 alarms and the fleets' own. Without waves, each fleet fails or completes on its own, as before.
 When a wave is over its fleets are read back in one refresh per provider and their callers get
-the fleet (and the failure to raise). `roll_out` runs one fleet through a coordinator of its
-own. Callers: applying.executor, tests.
+the fleet (and the failure to raise); what happens to one fleet at either end of its wave is in
+applying.rollout_jobs. `roll_out` runs one fleet through a coordinator of its own. Callers:
+applying.executor, tests.
 """
 
 from __future__ import annotations
@@ -21,19 +22,27 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from reconciler.applying.coordinator import describe_event, made_by, poll_seconds, run_cleanup
-from reconciler.applying.fleet_io import event_of, observe_with, perform, read_back, view_of
+from reconciler.applying.coordinator import describe_event, poll_seconds
+from reconciler.applying.fleet_io import event_of, observe_with, perform, read_back
+from reconciler.applying.rollout_jobs import (
+    Job,
+    NotStarted,
+    Result,
+    admit,
+    clean_up,
+    fleet_result,
+    turn_back,
+    where,
+)
 from reconciler.errors import CloudError, ReconcilerError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
 from reconciler.rollout.machine import Effect, FleetMachine
-from reconciler.rollout.progress import Phase, begin_rollback, cleanup_due, cleanup_steps, fail, start
+from reconciler.rollout.progress import Phase, start
 from reconciler.rollout.record import RolloutRecord, read_record, record_json
-from reconciler.rollout.report import RolloutEvent, outcome_of
-from reconciler.rollout.strategies import strategy_for
+from reconciler.rollout.report import RolloutEvent
 from reconciler.rollout.waves import (
     WaveOutcome,
     WaveRules,
@@ -45,34 +54,6 @@ from reconciler.rollout.waves import (
 from reconciler.sdk import FleetType, ObservedResource, Provider
 from reconciler.sdk.fleet import FleetOps, FleetWorld, InstanceFacts, ObserveRequest
 from reconciler.state import ResourceState, StateWriter
-
-Result = tuple[ObservedResource, RolloutFailedError | None]
-
-
-class NotStarted(RolloutFailedError):
-    """The fleet's rollout never started (its wave was not reached, or the apply stopped)."""
-
-
-@dataclass
-class _Job:
-    address: str
-    change: ResourceChange
-    current: ResourceState
-    provider: str
-    ops: FleetOps
-    source: Provider
-    fleet: FleetType
-    machine: FleetMachine
-    new: bool  # no rollout recorded yet: it starts when its wave admits it
-    future: Future[Result] = field(default_factory=Future)
-    admitted: bool = False
-    last: tuple[Any, ...] = ()
-    cleanup_error: Exception | None = None
-
-
-def _where(machine: FleetMachine) -> tuple[Phase, int, int]:
-    p = machine.progress
-    return p.phase, p.step_index, p.rollback_index
 
 
 class RolloutCoordinator:
@@ -98,7 +79,7 @@ class RolloutCoordinator:
         self.stop = stop or threading.Event()
         self.clock, self.sleep = clock, sleep
         self.pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="rollout")
-        self.jobs: dict[str, _Job] = {}
+        self.jobs: dict[str, Job] = {}
         self.lock = threading.Condition()
         self.known: dict[str, dict[str, InstanceFacts]] = {}
         self.outcomes: list[WaveOutcome] = []
@@ -144,7 +125,7 @@ class RolloutCoordinator:
             progress=progress if progress is not None else start(plan, now=self.clock()),
             auto_rollback=plan.auto_rollback,
         )
-        job = _Job(
+        job = Job(
             address, change, current, change.provider, ops, provider, fleet, machine, new=progress is None
         )
         with self.lock:
@@ -189,7 +170,7 @@ class RolloutCoordinator:
                     job.future.set_exception(err)
             raise
 
-    def _gather(self, number: int) -> list[_Job] | None:
+    def _gather(self, number: int) -> list[Job] | None:
         """Every fleet of wave `number`, once all were handed over; None when the apply stopped."""
         wanted = {a for a, w in self.expected.items() if w == number}
         with self.lock:
@@ -213,7 +194,7 @@ class RolloutCoordinator:
         if self.rules is not None:  # stacks without waves read as before
             self.emit(f"wave {number}/{len(set(self.expected.values()))}", text)
 
-    def _drive(self, number: int, jobs: list[_Job]) -> None:
+    def _drive(self, number: int, jobs: list[Job]) -> None:
         self._say(number, f"started ({len(jobs)} fleet{'s' if len(jobs) != 1 else ''})")
         waiting = [j for j in jobs]
         limit = self.max_rollouts or len(jobs)
@@ -248,48 +229,13 @@ class RolloutCoordinator:
         later = [w for w in self.expected.values() if w > number]
         return self.rules is not None and self.rules.bake_s > 0 and bool(later)
 
-    def _admit(self, job: _Job) -> None:
-        job.admitted = True
-        plan = job.machine.plan
-        if job.new:  # a rollout starts when its wave admits it, not when it is handed over
-            job.machine.progress = start(plan, now=self.clock())
-            job.machine.dirty = True
-        self.emit(job.address, f"Rolling out ({plan.strategy.value.replace('_', '/')}): {plan.summary}")
-        if (
-            job.new
-            and job.machine.progress.phase is Phase.COMPLETE
-            and plan.is_noop
-            and plan.launch_template_id
-        ):
-            version = plan.new.launch_template_version
-            try:
-                job.ops.set_launch_template_version(
-                    group=plan.group, launch_template_id=plan.launch_template_id, version=version
-                )
-            except CloudError as err:
-                failure = f"pointing {plan.group} at launch template version {version} failed: {err}"
-                job.machine.progress = fail(job.machine.progress, failure=failure, now=self.clock())
-
-    def _turn_back(self, job: _Job, reason: str) -> None:
-        m = job.machine
-        now = self.clock()
-        if m.progress.phase in (Phase.PENDING, Phase.ROLLED_BACK) or m.plan.is_noop:
-            return
-        if m.progress.phase in (Phase.IN_PROGRESS,):
-            m.fail_with(reason, now=now)
-            return
-        if m.progress.phase is Phase.COMPLETE:  # the requested-rollback path, as `rollout rollback`
-            unavailable = strategy_for(m.plan.strategy).rollback_unavailable(m.plan, job.ops)
-            if unavailable is not None:
-                m.detail = f"cannot be turned back: {unavailable}"
-                return
-            m.progress = begin_rollback(m.progress, failure=reason, now=now)
-            m.dirty = True
+    def _admit(self, job: Job) -> None:
+        admit(job, now=self.clock(), emit=self.emit)
 
     def _worlds(
-        self, jobs: Sequence[_Job], *, alarms: Sequence[str] = ()
+        self, jobs: Sequence[Job], *, alarms: Sequence[str] = ()
     ) -> dict[str, FleetWorld | CloudError]:
-        by_provider: dict[str, list[_Job]] = {}
+        by_provider: dict[str, list[Job]] = {}
         for job in jobs:
             by_provider.setdefault(job.provider, []).append(job)
         alarm_key = ""
@@ -297,7 +243,7 @@ class RolloutCoordinator:
             alarm_key = self.rules.provider or next(iter(sorted(by_provider)), "aws")
             by_provider.setdefault(alarm_key, [])
 
-        def read(key: str, group: list[_Job]) -> FleetWorld | CloudError:
+        def read(key: str, group: list[Job]) -> FleetWorld | CloudError:
             ops = group[0].ops if group else self._ops_for(key)
             request = ObserveRequest(
                 groups=tuple(sorted({g for j in group for g in j.machine.groups()})),
@@ -326,7 +272,7 @@ class RolloutCoordinator:
                 return job.ops
         raise ReconcilerError(f"no fleet of provider {key} to read wave alarms through")
 
-    def _tick(self, number: int, active: list[_Job], jobs: list[_Job], *, baking: bool) -> bool:
+    def _tick(self, number: int, active: list[Job], jobs: list[Job], *, baking: bool) -> bool:
         wave_alarms = tuple(self.rules.alarms) if self.rules is not None else ()
         watched = [*active, *([j for j in jobs if j.admitted] if baking else [])]
         worlds = self._worlds(watched, alarms=wave_alarms)
@@ -338,7 +284,7 @@ class RolloutCoordinator:
                 job.machine.unseen(world, now=now)
             elif world is not None:
                 effects[job.address] = job.machine.decide(world, now=now)
-        decided = {a: _where(self.jobs[a].machine) for a in effects}
+        decided = {a: where(self.jobs[a].machine) for a in effects}
         self._events(active, worlds)  # the step each fleet is about to perform: every line is seen
         names = [*wave_alarms, *(a for j in (jobs if baking else []) for a in j.machine.alarms())]
         firing = firing_alarm([w for w in worlds.values() if isinstance(w, FleetWorld)], names)
@@ -354,7 +300,7 @@ class RolloutCoordinator:
         if failed and self.rules is not None and self.halted is None:
             self._halt(number, jobs, cause=failed[0].machine.progress.failure, first=failed[0].address)
         # a fleet turned back after it decided sends nothing now: it decides its rollback next poll
-        to_send = {a: e for a, e in effects.items() if e and _where(self.jobs[a].machine) == decided[a]}
+        to_send = {a: e for a, e in effects.items() if e and where(self.jobs[a].machine) == decided[a]}
         results = {a: self.pool.submit(perform, self.jobs[a].ops, e) for a, e in to_send.items()}
         now_after = self.clock()
         for address, fut in results.items():
@@ -366,15 +312,19 @@ class RolloutCoordinator:
         self._events(jobs, worlds)
         return bool(to_send)
 
-    def _halt(self, number: int, jobs: list[_Job], *, cause: str, first: str) -> None:
+    def _halt(self, number: int, jobs: list[Job], *, cause: str, first: str) -> None:
         fleets = {j.address: j.machine.progress.phase for j in jobs}
         self.halted = WaveOutcome(number, WaveStatus.ROLLED_BACK, fleets, cause=cause, first=first)
         for job in jobs:
             if job.address == first or not job.admitted:
                 continue
-            self._turn_back(job, f"turned back with wave {number}: {first or 'the wave'} failed ({cause})")
+            turn_back(
+                job,
+                f"turned back with wave {number}: {first or 'the wave'} failed ({cause})",
+                now=self.clock(),
+            )
 
-    def _commit(self, jobs: Sequence[_Job]) -> None:
+    def _commit(self, jobs: Sequence[Job]) -> None:
         moved = {j.address: j for j in jobs if j.machine.dirty}
         if not moved:
             return
@@ -384,7 +334,7 @@ class RolloutCoordinator:
         for job in moved.values():
             job.machine.dirty = False
 
-    def _events(self, jobs: Sequence[_Job], worlds: Mapping[str, FleetWorld | CloudError]) -> None:
+    def _events(self, jobs: Sequence[Job], worlds: Mapping[str, FleetWorld | CloudError]) -> None:
         for job in jobs:
             if not job.admitted:
                 continue
@@ -399,22 +349,10 @@ class RolloutCoordinator:
 
     # -- the end of a wave ------------------------------------------------------------------------
 
-    def _finish(self, number: int, jobs: list[_Job]) -> None:
+    def _finish(self, number: int, jobs: list[Job]) -> None:
         now = self.clock()
         for job in jobs:
-            m = job.machine
-            if (
-                job.admitted
-                and m.progress.phase is Phase.COMPLETE
-                and cleanup_due(m.plan, m.progress, now=now)
-            ):
-                self.emit(
-                    job.address, f"Deleting {m.plan.group} (keep_previous = 0s: not kept for rollback)..."
-                )
-                try:
-                    run_cleanup(m.plan, cleanup_steps(m.plan), job.ops)
-                except (CloudError, ReconcilerError) as err:
-                    job.cleanup_error = err
+            clean_up(job, now=now, emit=self.emit)
         admitted = [j for j in jobs if j.admitted]
         worlds = self._worlds(admitted)
         reads = self._read_back(admitted)
@@ -425,7 +363,10 @@ class RolloutCoordinator:
                 )
                 continue
             try:
-                job.future.set_result(self._result(job, reads.get(job.address), worlds.get(job.provider)))
+                result = fleet_result(
+                    job, reads.get(job.address), worlds.get(job.provider), stack=self.stack, emit=self.emit
+                )
+                job.future.set_result(result)
             except Exception as err:
                 job.future.set_exception(err)
         halted = self.halted if self.halted is not None and self.halted.number == number else None
@@ -436,40 +377,13 @@ class RolloutCoordinator:
         status, cause = outcome.status, outcome.cause
         self._say(number, f"{status.value}" + (f": {cause}" if cause else ""))
 
-    def _read_back(self, jobs: Sequence[_Job]) -> dict[str, ObservedResource | CloudError]:
+    def _read_back(self, jobs: Sequence[Job]) -> dict[str, ObservedResource | CloudError]:
         """Every fleet of the wave as the cloud reports it: one refresh per provider and type."""
         return read_back(
             [(j.address, j.provider, j.change.type_name, j.current.id, j.source) for j in jobs],
             stack=self.stack,
             pause=lambda attempt: self.sleep(self.poll_s * attempt),
         )
-
-    def _result(
-        self, job: _Job, read: ObservedResource | CloudError | None, world: FleetWorld | CloudError | None
-    ) -> Result:
-        m = job.machine
-        outcome = outcome_of(m.progress, view_of(m.plan, world), requested=m.requested)
-        if not isinstance(read, ObservedResource):
-            error = read or CloudError(call="refresh", message="not read", code="NotFound")
-            if m.progress.phase is not Phase.COMPLETE:
-                raise error
-            observed = made_by(m.plan, outcome, current=job.current, stack=self.stack, fleet=job.fleet)
-            return observed, RolloutFailedError(
-                f"the rollout completed ({outcome.message}), but reading the fleet back failed: {error}; "
-                "state records what the rollout made, and the next plan reads the fleet again"
-            )
-        if m.progress.phase is not Phase.COMPLETE:
-            verdict = "rolled back" if m.progress.phase is Phase.ROLLED_BACK else "failed"
-            if m.requested and m.progress.phase is Phase.ROLLED_BACK:
-                return read, None
-            return read, RolloutFailedError(f"rollout {verdict}: {outcome.message}")
-        self.emit(job.address, f"Rollout complete: {outcome.message}")
-        if job.cleanup_error is not None:
-            return read, RolloutFailedError(
-                f"the rollout completed ({outcome.message}), but deleting {m.plan.group} failed: "
-                f"{job.cleanup_error}; the next plan deletes it"
-            )
-        return read, None
 
 
 def roll_out(

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from reconciler.address import Address
-from reconciler.applying.rollouts import NotStarted, RolloutCoordinator
+from reconciler.applying.rollout_jobs import NotStarted
+from reconciler.applying.rollouts import RolloutCoordinator
 from reconciler.planning.model import Action, ResourceChange
 from reconciler.rollout.change import RolloutChange
 from reconciler.rollout.model import FleetSnapshot, InstanceInfo, RolloutPlan
