@@ -22,3 +22,22 @@ def test_launch_templates_are_described_with_their_current_tags_as_on_aws(boto):
     assert described["Tags"] == [{"Key": "b", "Value": "2"}]
     by_tag = ec2.describe_launch_templates(Filters=[{"Name": "tag:b", "Values": ["2"]}])["LaunchTemplates"]
     assert [t["LaunchTemplateId"] for t in by_tag] == [tid]
+
+
+def test_launch_templates_and_their_versions_are_paged_as_on_aws(boto):
+    """The sandbox's fix of moto 5.2, which cuts both listings at MaxResults (15 without it)."""
+    ec2 = boto("ec2")
+    ids = [
+        ec2.create_launch_template(LaunchTemplateName=f"page-{i:02d}", LaunchTemplateData={"ImageId": "ami-1"})[
+            "LaunchTemplate"
+        ]["LaunchTemplateId"]
+        for i in range(23)
+    ]
+    pages = list(ec2.get_paginator("describe_launch_templates").paginate(PaginationConfig={"PageSize": 10}))
+    assert [len(p["LaunchTemplates"]) for p in pages] == [10, 10, 3]
+    assert sorted(t["LaunchTemplateId"] for p in pages for t in p["LaunchTemplates"]) == sorted(ids)
+    assert len(ec2.describe_launch_templates(LaunchTemplateIds=ids)["LaunchTemplates"]) == 23
+    versions = ec2.get_paginator("describe_launch_template_versions").paginate(
+        Versions=["$Default"], PaginationConfig={"PageSize": 10}
+    )
+    assert sorted(v["LaunchTemplateId"] for p in versions for v in p["LaunchTemplateVersions"]) == sorted(ids)

@@ -25,7 +25,7 @@ from reconciler_aws.tags import ownership_of, tag_dict, user_tags
 if TYPE_CHECKING:
     from reconciler_aws.clients import AwsClients
 
-ID_CHUNK = 15  # moto answers at most 15 templates to a call without MaxResults
+ID_CHUNK = 200  # ids a call, as many as a page (the sandbox pages like AWS: see sandbox_server)
 
 
 def fingerprint(template: Mapping[str, Any]) -> str:

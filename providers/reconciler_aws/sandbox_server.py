@@ -5,7 +5,9 @@ assertion (HTTP 500) when an auto-scaling group launches from that version; AWS 
 fix wraps such user data the way moto's own `CreateLaunchTemplate` does. moto 5.2 also answers
 DescribeLaunchTemplates with a template's tags as they were at creation (CreateTags/DeleteTags never
 show there, although its tag filters see them); AWS answers with the current tags, so the fix makes
-`LaunchTemplate.tags` read the live tags. The image fixes
+`LaunchTemplate.tags` read the live tags. And moto cuts DescribeLaunchTemplates and
+DescribeLaunchTemplateVersions at MaxResults (15 without it) with no NextToken; AWS pages them with
+NextToken and answers every id asked for, so the fix pages them the same way. The image fixes
 (RegisterImage, CopyImage, deregistration with snapshots, deprecation) are in sandbox_images. Used by
 `reconciler sandbox start` (as `python -m reconciler_aws.sandbox_server`) and by the test suite's
 in-process server, so both behave like AWS here. Never imported by the engine.
@@ -21,6 +23,7 @@ def apply_moto_fixes() -> None:
     """Idempotently patch the emulator (not boto3, not the product)."""
     from moto.core.types import Base64EncodedString
     from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateVersion
+    from moto.ec2.responses.launch_templates import LaunchTemplates
     from moto.ec2.utils import parse_user_data
 
     from reconciler_aws.sandbox_images import apply_image_fixes
@@ -45,7 +48,39 @@ def apply_moto_fixes() -> None:
         pass
 
     LaunchTemplate.tags = property(live_tags, ignore)  # type: ignore[assignment]
+    for method, key in (
+        ("describe_launch_templates", "LaunchTemplates"),
+        ("describe_launch_template_versions", "LaunchTemplateVersions"),
+    ):
+        setattr(LaunchTemplates, method, _paged(getattr(LaunchTemplates, method), key))
     LaunchTemplateVersion._reconciler_fixed = True  # type: ignore[attr-defined]
+
+
+def _paged(original: Any, key: str) -> Any:
+    """A moto describe method answering every match (not MaxResults of them), then cut into pages
+    of MaxResults (all when absent) with an index NextToken, as AWS pages them."""
+
+    def describe(self: Any) -> Any:
+        limit = self._get_int_param("MaxResults")
+        start = int(self._get_param("NextToken") or 0)
+        get_int = self._get_int_param
+
+        def unlimited(name: str, if_none: Any = None) -> Any:
+            return 10**9 if name == "MaxResults" else get_int(name, if_none)
+
+        self._get_int_param = unlimited
+        try:
+            answer = original(self)
+        finally:
+            del self._get_int_param
+        items = answer.result[key]
+        end = len(items) if limit is None else start + limit
+        answer.result[key] = items[start:end]
+        if end < len(items):
+            answer.result["NextToken"] = str(end)
+        return answer
+
+    return describe
 
 
 def main() -> None:
