@@ -129,11 +129,12 @@ def render_breakdowns(runs: list[ToolRun], phase: str = "noop_plan") -> str:
     return "\n".join(out)
 
 
-def environment_line() -> str:
+def environment_line(*, terraform: bool = True) -> str:
+    """Versions and machine; Terraform's version too when `terraform` and it is on PATH."""
     from importlib.metadata import version
 
     parts = [f"Python {platform.python_version()}", f"moto {version('moto')}", f"boto3 {version('boto3')}"]
-    if shutil.which("terraform"):
+    if terraform and shutil.which("terraform"):
         try:
             info = json.loads(
                 subprocess.run(
