@@ -9,8 +9,11 @@ Each fleet is an AMI lookup, a launch template and an auto-scaling group of 2. F
   4. apply of that plan   (apply again; then the running instances of the groups are counted per
                            image directly on moto, uncounted)
 
-Time is wall-clock time of the CLI process; API calls are counted server side by a reverse proxy
-in front of moto (`counting_proxy.py`), so both tools are counted the same way. Terraform runs
+Time is wall-clock time of the CLI process; CPU seconds (user+sys) and peak RSS come from
+`os.wait4` (`measure.py`: the process and the descendants it reaped, such as Terraform's provider
+plugins; the peak is the largest single process, not a sum). API calls are counted server side by
+a reverse proxy in front of moto (`counting_proxy.py`), so both tools are counted the same way.
+reconciler's byte-code caches are written, untimed, before anything is measured. Terraform runs
 only where `terraform` and its AWS provider (filesystem mirror) are installed; otherwise its
 column says "not installed". Prints a Markdown table and the per-action calls of each no-change
 plan. Run: `python benchmarks/fleets.py --sizes 20,100` (see benchmarks/README.md).
@@ -19,9 +22,7 @@ plan. Run: `python benchmarks/fleets.py --sizes 20,100` (see benchmarks/README.m
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from cloud import MotoServer, free_port, images_of_running_instances, register_ami
 from counting_proxy import CountingProxy
+from measure import compile_reconciler, run_measured, tool_env
 from report import (
     NOT_RUN,
     PHASES,
@@ -53,25 +55,11 @@ class Tool:
     env: dict[str, str]
 
 
-def _base_env(endpoint: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_", "RECONCILER_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_REGION="us-east-1",
-        AWS_ENDPOINT_URL=endpoint,  # anything not configured explicitly still stays on loopback
-        AWS_EC2_METADATA_DISABLED="true",
-        NO_COLOR="1",
-    )
-    return env
-
-
 def reconciler_tool(*, endpoint: str, parallelism: int) -> Tool:
     cli = [sys.executable, "-m", "reconciler.cli"]
     apply = [*cli, "apply", "--auto-approve", "--parallelism", str(parallelism)]
     plan = [*cli, "plan", "--detailed-exitcode", "--parallelism", str(parallelism)]
-    env = _base_env(endpoint) | {"RECONCILER_ROLLOUT_POLL": "0.2"}
+    env = tool_env(endpoint) | {"RECONCILER_ROLLOUT_POLL": "0.2"}
     return Tool(
         name=RECONCILER,
         commands={"first_apply": apply, "noop_plan": plan, "ami_plan": plan, "ami_apply": apply},
@@ -84,7 +72,7 @@ def terraform_tool(*, endpoint: str, parallelism: int, cli_config: Path) -> Tool
     common = ["-input=false", "-no-color", f"-parallelism={parallelism}"]
     apply = ["terraform", "apply", "-auto-approve", *common]
     plan = ["terraform", "plan", "-detailed-exitcode", *common]
-    env = _base_env(endpoint) | {
+    env = tool_env(endpoint) | {
         "TF_CLI_CONFIG_FILE": str(cli_config),
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
@@ -109,21 +97,6 @@ def terraform_missing(mirror: Path) -> str | None:
     return None
 
 
-def _run(
-    cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float, log: Path
-) -> tuple[int | None, float]:
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, timeout=timeout, check=False)
-        code: int | None = proc.returncode
-        out, err = proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as exc:  # subprocess.run kills the child
-        code, out, err = None, exc.stdout or b"", exc.stderr or b""
-    seconds = time.perf_counter() - start
-    log.write_bytes(b"$ " + " ".join(cmd).encode() + b"\n" + out + b"\n--- stderr ---\n" + err)
-    return code, seconds
-
-
 def run_tool(
     tool: Tool, *, size: int, stack: Path, cloud: MotoServer, proxy: CountingProxy, timeout: float
 ) -> ToolRun:
@@ -139,13 +112,20 @@ def run_tool(
             new_ami = register_ami(cloud, name="bench-1.1.0", version="1.1.0")
         proxy.reset()
         log = logs / f"{key}.log"
-        code, seconds = _run(tool.commands[key], cwd=stack, env=tool.env, timeout=timeout, log=log)
+        run = run_measured(tool.commands[key], cwd=stack, env=tool.env, timeout=timeout, log=log)
+        code = run.exit_code
         measure = Measure(
-            seconds=seconds, calls=proxy.snapshot(), exit_code=code, expected=tool.expected[key]
+            seconds=run.seconds,
+            calls=proxy.snapshot(),
+            exit_code=code,
+            expected=tool.expected[key],
+            cpu_seconds=run.cpu_seconds,
+            max_rss_mb=run.max_rss_mb,
         )
         result.measures[key] = measure
         print(
-            f"  {tool.name:<10} N={size:<4} {label:<20} {seconds:7.1f} s {measure.total:6d} calls  "
+            f"  {tool.name:<10} N={size:<4} {label:<20} {run.seconds:7.1f} s {measure.total:6d} calls "
+            f"{run.cpu_seconds:6.1f} s CPU {run.max_rss_mb:6.0f} MB  "
             f"exit {code if code is not None else 'timeout'}",
             file=sys.stderr,
             flush=True,
@@ -182,14 +162,14 @@ def benchmark_size(
             write_reconciler_stack(stack, count=size, endpoint=proxy.url, strategy=strategy, waves=waves)
         else:
             write_terraform_stack(stack, count=size, endpoint=proxy.url)
-            code, _ = _run(
+            init = run_measured(
                 ["terraform", "init", "-input=false", "-no-color"],
                 cwd=stack,
                 env=tool.env,
                 timeout=600,
                 log=stack / "init.log",
             )
-            if code != 0:
+            if init.exit_code != 0:
                 runs.append(
                     ToolRun(tool=tool.name, size=size, status=f"terraform init failed: {stack / 'init.log'}")
                 )
@@ -244,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             proxy.start()
             try:
                 tools = [reconciler_tool(endpoint=proxy.url, parallelism=args.parallelism)]
+                compile_reconciler(tools[0].env)  # untimed: the byte-code caches a user's Python has
                 skipped: dict[str, str] = {}
                 if missing is None:
                     tools.append(

@@ -1,6 +1,7 @@
 """Results of the fleets benchmark and their rendering: the Markdown table, the per-action
 breakdowns, the JSON dump and the one-line description of the machine. Pure except
-`environment_line` (asks `terraform version`). Caller: `benchmarks/fleets.py`.
+`environment_line` (asks `terraform version`). Callers: `benchmarks/fleets.py` (all of it),
+`benchmarks/plan_scale.py` (`Measure`, `environment_line`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import platform
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -43,6 +45,8 @@ class Measure:
     calls: Counter[str]
     exit_code: int | None  # None: timed out
     expected: int
+    cpu_seconds: float  # user + sys (os.wait4: the process and the descendants it reaped)
+    max_rss_mb: float  # peak RSS of the process or its largest reaped descendant (not a sum)
 
     @property
     def ok(self) -> bool:
@@ -71,6 +75,13 @@ def _cell(run: ToolRun, key: str) -> str:
     return f"{measure.seconds:.1f} s / {measure.total} calls"
 
 
+def _per_phase(run: ToolRun, figure: Callable[[Measure], str]) -> str:
+    """One figure per phase, in PHASES order, joined by ' · ' (— for a phase that did not run)."""
+    if not run.measures:
+        return run.status if run.status in NOT_RUN else "—"
+    return " · ".join(figure(run.measures[k]) if k in run.measures else "—" for k, _ in PHASES)
+
+
 def render_table(runs: list[ToolRun], sizes: list[int]) -> str:
     by = {(r.tool, r.size): r for r in runs}
     columns = [(tool, size) for size in sizes for tool in (RECONCILER, TERRAFORM)]
@@ -86,6 +97,11 @@ def render_table(runs: list[ToolRun], sizes: list[int]) -> str:
         else:
             cells.append(run.status if run.status in NOT_RUN else "—")
     lines.append("| instances on the new AMI after that apply | " + " | ".join(cells) + " |")
+    for label, figure in (
+        ("CPU seconds (user+sys) of the four phases above", lambda m: f"{m.cpu_seconds:.1f}"),
+        ("peak memory (max RSS, MB) of the four phases above", lambda m: f"{m.max_rss_mb:.0f}"),
+    ):
+        lines.append(f"| {label} | " + " | ".join(_per_phase(by[c], figure) for c in columns) + " |")
     speed = []
     for tool, size in columns:
         ours, theirs = (
@@ -113,11 +129,12 @@ def render_breakdowns(runs: list[ToolRun], phase: str = "noop_plan") -> str:
     return "\n".join(out)
 
 
-def environment_line() -> str:
+def environment_line(*, terraform: bool = True) -> str:
+    """Versions and machine; Terraform's version too when `terraform` and it is on PATH."""
     from importlib.metadata import version
 
     parts = [f"Python {platform.python_version()}", f"moto {version('moto')}", f"boto3 {version('boto3')}"]
-    if shutil.which("terraform"):
+    if terraform and shutil.which("terraform"):
         try:
             info = json.loads(
                 subprocess.run(
@@ -136,7 +153,8 @@ def environment_line() -> str:
 
 
 def to_json(runs: list[ToolRun]) -> str:
-    """Every measurement: per tool and size, each phase's seconds, exit code and calls by action."""
+    """Every measurement: per tool and size, each phase's seconds, exit code, CPU seconds, peak RSS
+    and calls by action."""
     return json.dumps([_run_json(r) for r in runs], indent=2) + "\n"
 
 
@@ -146,6 +164,8 @@ def _run_json(run: ToolRun) -> dict[str, object]:
             "seconds": round(m.seconds, 3),
             "calls": m.total,
             "exit_code": m.exit_code,
+            "cpu_seconds": round(m.cpu_seconds, 3),
+            "max_rss_mb": round(m.max_rss_mb, 1),
             "by_action": dict(sorted(m.calls.items())),
         }
         for key, m in run.measures.items()
