@@ -37,6 +37,7 @@ from reconciler.values import (
     unmark_deep,
 )
 
+_PLAIN = (str, int, float, bool, type(None))  # leaves that hold no mark and no Digest
 KEYED_PREFIX: Final = "hmac-sha256:"
 STORED_KEY: Final = "__sensitive__"  # a Digest in JSON: {"__sensitive__": "hmac-sha256:..."}
 REDACTED: Final = "(sensitive value)"
@@ -72,9 +73,9 @@ def conceal(value: Any, key: str) -> Any:
             return plain  # nothing to hide yet (or at all)
         return keyed_digest(plain, key)
     if isinstance(value, dict):
-        return {k: conceal(v, key) for k, v in value.items()}
+        return {k: v if isinstance(v, _PLAIN) else conceal(v, key) for k, v in value.items()}
     if isinstance(value, list):
-        return [conceal(v, key) for v in value]
+        return [v if isinstance(v, _PLAIN) else conceal(v, key) for v in value]
     return value
 
 
@@ -110,13 +111,22 @@ def reveal(value: Any, *, what: str) -> Any:
 
 def digest_paths(value: Any, prefix: Path = ()) -> list[Path]:
     """Where a (concealed) value holds Digests."""
+    found: list[Path] = []
+    _digests(value, prefix, found)
+    return found
+
+
+def _digests(value: Any, path: Path, found: list[Path]) -> None:
     if isinstance(value, Digest):
-        return [prefix]
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in digest_paths(v, (*prefix, k))]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in digest_paths(v, (*prefix, i))]
-    return []
+        found.append(path)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(v, _PLAIN):
+                _digests(v, (*path, k), found)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if not isinstance(v, _PLAIN):
+                _digests(v, (*path, i), found)
 
 
 def is_legacy(value: Any) -> bool:

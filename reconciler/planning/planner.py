@@ -251,6 +251,7 @@ def _plan_data(
 def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: PlanOptions) -> None:
     schema = schema_for(block)
     values: dict[InstanceKey, Any] = {}
+    related: Values | None = None  # the other blocks' values: this block's join them after the loop
     for inst in expand(block, w.ctx):
         text = str(inst.address)
         rs = state.resources.get(text)
@@ -262,8 +263,9 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
                 if warning not in w.plan.warnings:
                     w.plan.warnings.append(warning)
         if schema.complete is not None:  # e.g. a fleet's unpinned version: its template's default
-            with w.lock:
-                related = Values(w.ctx.resources)
+            if related is None:
+                with w.lock:
+                    related = Values(w.ctx.resources)
             schema.complete(marked, obs.attributes if obs is not None else None, related)
         # the cloud's side is sensitive where the configuration, the schema or state says so
         paths = [*marked_paths(marked), *(digest_paths(rs.attributes) if rs is not None else [])]

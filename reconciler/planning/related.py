@@ -52,9 +52,21 @@ class Values:
 
     def __init__(self, resources: Mapping[Address, Any]) -> None:
         self.resources = dict(resources)
+        self._by_id: dict[Any, PlannedObject] | None = None  # built on the first find
 
     def find(self, object_id: Any) -> PlannedObject | None:
-        for address, value in self.resources.items():
+        """The first instance with this id (in block order), found through an index built once, so
+        a block whose every instance looks up another block costs O(n), not O(n²)."""
+        if self._by_id is None:
+            self._by_id = {}
+            for address, value in self.resources.items():
+                for inst in iter_instances(value):
+                    key = inst.get("id")
+                    if isinstance(key, str) and key not in self._by_id:
+                        self._by_id[key] = PlannedObject(type_name=address.type, before=None, after=inst)
+        if isinstance(object_id, str):
+            return self._by_id.get(object_id)
+        for address, value in self.resources.items():  # not a text id (unknown, say): look through
             for inst in iter_instances(value):
                 if inst.get("id") == object_id:
                     return PlannedObject(type_name=address.type, before=None, after=inst)
