@@ -16,6 +16,10 @@ second group, an identical template version, a second decrement of a group's cap
 refuses them and `call_once` sends them without botocore's resends: after a transient failure it
 asks `took_effect` (a read) whether an earlier attempt went through, and only sends again when it
 did not. Callers: `reconciler_aws.provider.AwsProvider` and the per-type modules.
+
+Timestamps in answers are parsed by `parse_timestamp` (the ISO 8601 form AWS sends, by the
+standard library; anything else by botocore's own parser): botocore's default goes through
+dateutil, which cost a fifth of a second of CPU on the 2,000 timestamps of a 1,000-fleet refresh.
 """
 
 from __future__ import annotations
@@ -26,11 +30,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore import xform_name
 from botocore.config import Config
+from botocore.utils import parse_timestamp as botocore_timestamp
 
 from reconciler.sdk import CloudError, CloudErrorKind
 from reconciler_aws.error_codes import THROTTLING_CODES
@@ -56,6 +63,17 @@ ONCE_ONLY = frozenset(
     }
 )
 _TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """A timestamp of an answer as an aware datetime, as botocore's parser returns it."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:  # epoch seconds, or a form without a zone
+        return botocore_timestamp(value)
+    return parsed
 
 
 def max_attempts_from_env(default: int = DEFAULT_MAX_ATTEMPTS) -> int:
@@ -102,7 +120,10 @@ class AwsClients:
 
     def _session_locked(self) -> boto3.Session:
         if self._session is None:
+            core = botocore.session.get_session()
+            core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
             self._session = boto3.Session(
+                botocore_session=core,
                 profile_name=self.settings.profile or None,
                 region_name=self.settings.region or None,
             )

@@ -189,3 +189,23 @@ def test_writes_that_a_resend_would_repeat_are_refused_by_call(provider: AwsProv
     with pytest.raises(ValueError, match="call_once"):
         provider.clients.call("autoscaling", "TerminateInstanceInAutoScalingGroup", InstanceId="i-1")
     assert provider.calls["TerminateInstanceInAutoScalingGroup"] == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-29T23:36:34.000Z",
+        "2026-11-29T23:36:34Z",
+        "2026-11-29T23:36:34.123456+00:00",
+        "2026-11-29T23:36:34+02:00",
+        "1700000000",
+        "2026-11-29T23:36:34",
+    ],
+)
+def test_answer_timestamps_parse_as_botocore_parses_them(text: str) -> None:
+    from botocore.utils import parse_timestamp as botocore_timestamp
+
+    from reconciler_aws.clients import parse_timestamp
+
+    ours, theirs = parse_timestamp(text), botocore_timestamp(text)
+    assert ours == theirs and (ours.tzinfo is None) == (theirs.tzinfo is None)
