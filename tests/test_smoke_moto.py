@@ -27,12 +27,10 @@ def test_launch_templates_are_described_with_their_current_tags_as_on_aws(boto):
 def test_launch_templates_and_their_versions_are_paged_as_on_aws(boto):
     """The sandbox's fix of moto 5.2, which cuts both listings at MaxResults (15 without it)."""
     ec2 = boto("ec2")
-    ids = [
-        ec2.create_launch_template(LaunchTemplateName=f"page-{i:02d}", LaunchTemplateData={"ImageId": "ami-1"})[
-            "LaunchTemplate"
-        ]["LaunchTemplateId"]
-        for i in range(23)
-    ]
+    data = {"ImageId": "ami-1"}
+    names = [f"page-{i:02d}" for i in range(23)]
+    made = [ec2.create_launch_template(LaunchTemplateName=n, LaunchTemplateData=data) for n in names]
+    ids = [m["LaunchTemplate"]["LaunchTemplateId"] for m in made]
     pages = list(ec2.get_paginator("describe_launch_templates").paginate(PaginationConfig={"PageSize": 10}))
     assert [len(p["LaunchTemplates"]) for p in pages] == [10, 10, 3]
     assert sorted(t["LaunchTemplateId"] for p in pages for t in p["LaunchTemplates"]) == sorted(ids)

@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +88,8 @@ def _alive(pid: int) -> bool:
 
 def _answers(endpoint: str) -> bool:
     try:
+        import urllib.request  # here, not at import: every command imports this group
+
         with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
             return True
     except Exception:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.planning.model import Action, ActionReason, AttributeDiff
 from reconciler.values import Digest, contains_unknown
 
@@ -51,6 +49,8 @@ def _leaf_diffs(name: str, before: Any, after: Any) -> list[tuple[str, Any, Any]
         return [(name, before, after)]
     if isinstance(before, list) and len(before) != len(after):
         return [(name, before, after)]
+    from deepdiff import DeepDiff  # only when a nested attribute differs: a no-change plan needs none
+
     tree = DeepDiff(_flat(before), _flat(after), view="tree", ignore_order=False)
     out: list[tuple[str, Any, Any]] = []
     for report in tree.values():
