@@ -242,6 +242,13 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
     instances = expand(block, run.ctx)
     values: dict[InstanceKey, Any] = {}
     failures: list[tuple[str, Exception]] = []
+    views: list[Values] = []  # one view of the other blocks, shared by this block's instances
+
+    def related_view() -> Values:
+        with run.lock:
+            if not views:
+                views.append(Values(run.ctx.resources))
+            return views[0]
 
     def one(inst: Any) -> tuple[InstanceKey, Any]:
         if run.stop.is_set():
@@ -260,9 +267,7 @@ def _resource(block: ResourceBlock, run: _Run) -> None:
             return inst.key, _seen(block, inst, schema, current)
         config = evaluate_instance(block, inst, schema)
         if schema.complete is not None:  # the planner's rule, with what apply knows now
-            with run.lock:
-                related = Values(run.ctx.resources)
-            schema.complete(config, current.attributes if current else None, related)
+            schema.complete(config, current.attributes if current else None, related_view())
         for ignored in block.lifecycle.ignore_changes:  # as the planner did: keep what the cloud had
             if change.before is not None and ignored in change.before:
                 config[ignored] = change.before[ignored]

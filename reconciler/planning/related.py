@@ -57,15 +57,17 @@ class Values:
     def find(self, object_id: Any) -> PlannedObject | None:
         """The first instance with this id (in block order), found through an index built once, so
         a block whose every instance looks up another block costs O(n), not O(n²)."""
-        if self._by_id is None:
-            self._by_id = {}
+        index = self._by_id
+        if index is None:  # built whole, then published: threads sharing the view never see half
+            index = {}
             for address, value in self.resources.items():
                 for inst in iter_instances(value):
                     key = inst.get("id")
-                    if isinstance(key, str) and key not in self._by_id:
-                        self._by_id[key] = PlannedObject(type_name=address.type, before=None, after=inst)
+                    if isinstance(key, str) and key not in index:
+                        index[key] = PlannedObject(type_name=address.type, before=None, after=inst)
+            self._by_id = index
         if isinstance(object_id, str):
-            return self._by_id.get(object_id)
+            return index.get(object_id)
         for address, value in self.resources.items():  # not a text id (unknown, say): look through
             for inst in iter_instances(value):
                 if inst.get("id") == object_id:
