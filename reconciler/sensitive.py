@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from reconciler.values import (
+    PLAIN,
     SENSITIVE_PREFIX,
     Digest,
     Path,
@@ -37,7 +38,6 @@ from reconciler.values import (
     unmark_deep,
 )
 
-_PLAIN = (str, int, float, bool, type(None))  # leaves that hold no mark and no Digest
 KEYED_PREFIX: Final = "hmac-sha256:"
 STORED_KEY: Final = "__sensitive__"  # a Digest in JSON: {"__sensitive__": "hmac-sha256:..."}
 REDACTED: Final = "(sensitive value)"
@@ -73,9 +73,9 @@ def conceal(value: Any, key: str) -> Any:
             return plain  # nothing to hide yet (or at all)
         return keyed_digest(plain, key)
     if isinstance(value, dict):
-        return {k: v if isinstance(v, _PLAIN) else conceal(v, key) for k, v in value.items()}
+        return {k: v if isinstance(v, PLAIN) else conceal(v, key) for k, v in value.items()}
     if isinstance(value, list):
-        return [v if isinstance(v, _PLAIN) else conceal(v, key) for v in value]
+        return [v if isinstance(v, PLAIN) else conceal(v, key) for v in value]
     return value
 
 
@@ -121,11 +121,11 @@ def _digests(value: Any, path: Path, found: list[Path]) -> None:
         found.append(path)
     elif isinstance(value, dict):
         for k, v in value.items():
-            if not isinstance(v, _PLAIN):
+            if not isinstance(v, PLAIN):
                 _digests(v, (*path, k), found)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            if not isinstance(v, _PLAIN):
+            if not isinstance(v, PLAIN):
                 _digests(v, (*path, i), found)
 
 

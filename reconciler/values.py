@@ -55,7 +55,7 @@ def is_unknown(value: Any) -> bool:
     return value is UNKNOWN
 
 
-_PLAIN = (str, int, float, bool, type(None))  # leaves that are never marked, unknown or nested
+PLAIN = (str, int, float, bool, type(None))  # never marked, unknown, a Digest or nested
 
 
 def contains_unknown(value: Any) -> bool:
@@ -65,9 +65,9 @@ def contains_unknown(value: Any) -> bool:
     if value is UNKNOWN:
         return True
     if isinstance(value, dict):
-        return any(not isinstance(v, _PLAIN) and contains_unknown(v) for v in value.values())
+        return any(not isinstance(v, PLAIN) and contains_unknown(v) for v in value.values())
     if isinstance(value, list | tuple):
-        return any(not isinstance(v, _PLAIN) and contains_unknown(v) for v in value)
+        return any(not isinstance(v, PLAIN) and contains_unknown(v) for v in value)
     return False
 
 
@@ -175,9 +175,9 @@ def _strip(value: Any, path: Path, paths: list[Path]) -> Any:
         inner, _ = unmark(value)
         return _strip(inner, path, [])
     if isinstance(value, dict):
-        return {k: v if isinstance(v, _PLAIN) else _strip(v, (*path, k), paths) for k, v in value.items()}
+        return {k: v if isinstance(v, PLAIN) else _strip(v, (*path, k), paths) for k, v in value.items()}
     if isinstance(value, list):
-        items = [v if isinstance(v, _PLAIN) else _strip(v, (*path, i), paths) for i, v in enumerate(value)]
+        items = [v if isinstance(v, PLAIN) else _strip(v, (*path, i), paths) for i, v in enumerate(value)]
         return items if type(value) is list else type(value)(items)  # a set stays a set (HclSet)
     if isinstance(value, tuple):
         return tuple(_strip(v, (*path, i), paths) for i, v in enumerate(value))
