@@ -63,6 +63,7 @@ from reconciler_aws.launch_template_reads import (
     recorded_versions,
     template_by_name,
     templates_by_ids,
+    templates_of_stack,
     version_fields,
 )
 from reconciler_aws.settings import AwsSettings
@@ -158,13 +159,8 @@ def refresh(
 ) -> dict[str, ObservedResource | None]:
     if not request.ids:
         return {}
-    tagged = clients.paginate(
-        "ec2",
-        "DescribeLaunchTemplates",
-        result_key="LaunchTemplates",
-        Filters=[{"Name": f"tag:{OWNER_STACK_TAG}", "Values": [request.stack]}],
-    )
-    templates = {t["LaunchTemplateId"]: t for t in tagged if t["LaunchTemplateId"] in request.ids}
+    tagged = templates_of_stack(clients, request.stack)
+    templates = {tid: t for tid, t in tagged.items() if tid in request.ids}
     missing = [i for i in request.ids if i not in templates]
     if missing:
         templates.update(templates_by_ids(clients, missing))
@@ -190,15 +186,7 @@ def refresh(
 
 def find_owned(clients: AwsClients, stack: str, *, settings: AwsSettings) -> list[ObservedResource]:
     """Every template tagged with `stack` now, whatever address it is tagged with."""
-    rows = clients.paginate(
-        "ec2",
-        "DescribeLaunchTemplates",
-        result_key="LaunchTemplates",
-        Filters=[{"Name": f"tag:{OWNER_STACK_TAG}", "Values": [stack]}],
-    )  # filter values glob: keep the exact matches
-    templates = {
-        str(t["LaunchTemplateId"]): t for t in rows if tag_dict(t.get("Tags")).get(OWNER_STACK_TAG) == stack
-    }
+    templates = templates_of_stack(clients, stack)
     if not templates:
         return []
     versions = default_versions(clients, templates.values())

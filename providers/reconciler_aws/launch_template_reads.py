@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.sdk import CloudError, ObservedResource
+from reconciler.sdk import OWNER_STACK_TAG, CloudError, ObservedResource
 from reconciler_aws.error_codes import is_not_found
 from reconciler_aws.launch_template_data import observed_fields, version_digest
 from reconciler_aws.settings import AwsSettings
@@ -135,6 +135,20 @@ def observe_recorded(
         ownership=ownership_of(tags),
         fingerprint=fingerprint(template),
     )
+
+
+def templates_of_stack(clients: AwsClients, stack: str) -> dict[str, Any]:
+    """Templates tagged with `stack` now, by id: one paginated listing on the ownership tag (its
+    filter values glob, so only exact matches are kept)."""
+    rows = clients.paginate(
+        "ec2",
+        "DescribeLaunchTemplates",
+        result_key="LaunchTemplates",
+        Filters=[{"Name": f"tag:{OWNER_STACK_TAG}", "Values": [stack]}],
+    )
+    return {
+        str(t["LaunchTemplateId"]): t for t in rows if tag_dict(t.get("Tags")).get(OWNER_STACK_TAG) == stack
+    }
 
 
 def templates_by_ids(clients: AwsClients, ids: Iterable[str], *, address: object = None) -> dict[str, Any]:
