@@ -97,9 +97,9 @@ def _validate(
     model = schema.model
     diags: list[Diagnostic] = []
     data: dict[str, Any] = {}
+    shapes = _field_shapes(model)
     for name, value in values.items():
-        field = model.model_fields.get(name)
-        nested, repeated = block_field(field.annotation) if field is not None else (None, False)
+        nested, repeated = shapes.get(name, (None, False))
         if nested is not None and not repeated and isinstance(value, list) and _from_blocks(body, name):
             if len(value) > 1:
                 named = _blocks_named(body, name)
@@ -184,6 +184,12 @@ def _blocks_named(body: Body, name: str) -> list[Any]:
     return [
         b for b in body.blocks if b.type == name or (b.type == dynamic.DYNAMIC and b.labels[:1] == (name,))
     ]
+
+
+@functools.lru_cache(maxsize=256)
+def _field_shapes(model: type[BaseModel]) -> dict[str, tuple[type[BaseModel] | None, bool]]:
+    """Each field of `model` → (nested model, repeated): worked out once per model, not per instance."""
+    return {name: block_field(field.annotation) for name, field in model.model_fields.items()}
 
 
 @functools.lru_cache(maxsize=256)

@@ -230,14 +230,15 @@ def _plan_data(
             res = provider.read_data(
                 ReadDataRequest(address=inst.address, type_name=block.type_name, config=plain)
             )
-            attributes = marked_result(res.attributes, schema.sensitive, whole=has_marks(config))
+            secret = has_marks(config)
+            attributes = marked_result(res.attributes, schema.sensitive, whole=secret)
             read = DataRead(
                 address=inst.address,
                 type_name=block.type_name,
                 attributes=conceal(attributes, w.key),
-                explanation=res.explanation if not has_marks(config) else SECRET_LOOKUP,
+                explanation=res.explanation if not secret else SECRET_LOOKUP,
                 previous=previous,
-                fingerprint=lookup_fingerprint(res.fingerprint, secret=has_marks(config), key=w.key),
+                fingerprint=lookup_fingerprint(res.fingerprint, secret=secret, key=w.key),
             )
             values[inst.key] = attributes
         with w.lock:
@@ -252,6 +253,7 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
     schema = schema_for(block)
     values: dict[InstanceKey, Any] = {}
     related: Values | None = None  # the other blocks' values: this block's join them after the loop
+    depends_on = sorted(set(_block_deps(block)))  # the same for every instance
     for inst in expand(block, w.ctx):
         text = str(inst.address)
         rs = state.resources.get(text)
@@ -330,7 +332,7 @@ def _plan_resource(block: ResourceBlock, *, state: State, w: _Walk, options: Pla
             diffs=diffs if action is not Action.CREATE else [],
             replace_paths=replace_paths,
             sensitive_paths=sorted({*schema.sensitive, *dotted_digests(prior), *dotted_digests(after)}),
-            depends_on=sorted({d for d in _block_deps(block)}),
+            depends_on=list(depends_on),
             create_before_destroy=block.lifecycle.create_before_destroy,
         )
         if schema.fleet is not None and prior is not None:
