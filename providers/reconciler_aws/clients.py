@@ -1,8 +1,10 @@
 """The AWS session, its clients and the one way every AWS call is made.
 
-One `AwsClients` per provider instance: a boto3 Session built from AwsSettings (profile,
-region; boto3's own chain otherwise: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL; an explicit
-`endpoint_url` overrides), clients created lazily under a lock (sessions are not thread-safe,
+One `AwsClients` per provider instance: a botocore session built from AwsSettings (profile,
+region; the SDK's own chain otherwise: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL; an explicit
+`endpoint_url` overrides; botocore's session rather than boto3's, which adds only resources and
+S3 transfer methods, never used here, and costs a tenth of a second of start-up to import),
+clients created lazily under a lock (sessions are not thread-safe,
 clients are) and cached per service, and a per-operation call counter fed by a botocore
 `before-call` handler. `call`, `call_once` and `paginate` run inside `translate_errors`, so a
 caller only ever sees `CloudError`.
@@ -33,7 +35,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import boto3
 import botocore.session
 from botocore import xform_name
 from botocore.config import Config
@@ -106,7 +107,7 @@ class AwsClients:
         self.sleep: Callable[[float], None] = time.sleep
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
-        self._session: boto3.Session | None = None
+        self._session: botocore.session.Session | None = None
         self._clients: dict[tuple[str, bool], Any] = {}
 
     def _count(self, model: Any = None, **_: Any) -> None:
@@ -114,19 +115,19 @@ class AwsClients:
             with self._count_lock:  # clients are shared between the engine's worker threads
                 self.calls[model.name] += 1
 
-    def session(self) -> boto3.Session:
+    def session(self) -> botocore.session.Session:
         with self._lock:
             return self._session_locked()
 
-    def _session_locked(self) -> boto3.Session:
+    def _session_locked(self) -> botocore.session.Session:
         if self._session is None:
             core = botocore.session.get_session()
             core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
-            self._session = boto3.Session(
-                botocore_session=core,
-                profile_name=self.settings.profile or None,
-                region_name=self.settings.region or None,
-            )
+            if self.settings.profile:
+                core.set_config_variable("profile", self.settings.profile)
+            if self.settings.region:
+                core.set_config_variable("region", self.settings.region)
+            self._session = core
         return self._session
 
     def client(self, service: str, *, call: str = "CreateClient", once: bool = False) -> Any:
@@ -137,8 +138,8 @@ class AwsClients:
             if cached is not None:
                 return cached
             with translate_errors(call, endpoint=self.settings.endpoint_url):
-                client = self._session_locked().client(
-                    service,  # type: ignore[call-overload]
+                client = self._session_locked().create_client(
+                    service,
                     endpoint_url=self.settings.endpoint_url or None,
                     config=self.once_config if once else self.config,
                 )
