@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from reconciler.cli.collector import CollectorPaused
     from reconciler.config import Loaded, Stack
     from reconciler.planning.model import Plan
     from reconciler.planning.planner import PlanOptions
@@ -113,6 +114,16 @@ def destroy(args: argparse.Namespace, ctx: Context) -> ExitCode:
 
 
 def _plan_or_apply(args: argparse.Namespace, ctx: Context, *, command: str) -> ExitCode:
+    from reconciler.cli.collector import CollectorPaused
+
+    with CollectorPaused() as collector:
+        return _plan_then_apply(args, ctx, command=command, collector=collector)
+
+
+def _plan_then_apply(
+    args: argparse.Namespace, ctx: Context, *, command: str, collector: CollectorPaused
+) -> ExitCode:
+    """Load, plan and print with the collector paused; resumed before anything is applied."""
     from reconciler.cli.display import confirm, warn
     from reconciler.cli.session import backend_for, load_from, providers_for, read_state
     from reconciler.planning.planner import PlanOptions, make_plan
@@ -142,6 +153,7 @@ def _plan_or_apply(args: argparse.Namespace, ctx: Context, *, command: str) -> E
             )
         render_plan(made, ctx.out)
         warn(made, ctx.err)
+        collector.resume()  # what follows writes the cloud, and a rollout may run for hours
         if not made.has_changes:
             from reconciler.applying.checks import record_refresh
 
