@@ -91,7 +91,11 @@ def summary_line(plan: Plan) -> str:
     return text + "."
 
 
-def describe_data(read: DataRead, labels: Mapping[str, Label] | None = None) -> str:
+def describe_data(
+    read: DataRead, labels: Mapping[str, Label] | None = None, *, address: str | None = None
+) -> str:
+    """One line for a read: `address: what it found` (`address` overrides the read's own)."""
+
     def short(attrs: dict[str, Any] | None) -> str:
         if not attrs:
             return "(nothing)"
@@ -101,13 +105,31 @@ def describe_data(read: DataRead, labels: Mapping[str, Label] | None = None) -> 
         extra += list(label.facts) if label is not None else []  # the provider's words on it
         return f"{name} ({', '.join(extra)})" if extra else str(name)
 
+    where = address if address is not None else str(read.address)
     if read.deferred:
-        return f"{read.address}: (known after apply)"
+        return f"{where}: (known after apply)"
     now = short(read.attributes)
     prev = read.previous
     if prev is not None and prev.get("id") != read.attributes.get("id"):
-        return f"{read.address}: {short(prev)} → {now}"
-    return f"{read.address}: {now}"
+        return f"{where}: {short(prev)} → {now}"
+    return f"{where}: {now}"
+
+
+def _read_groups(plan: Plan) -> list[tuple[str, list[DataRead]]]:
+    """The plan's reads in order, as (the address to print, the reads it stands for): the instances
+    of one block that all found the same thing, for the same reason, are one line (`block[*]`);
+    a block whose instances differ is listed instance by instance, so every difference is seen."""
+    blocks: dict[str, list[DataRead]] = {}
+    for read in plan.data:
+        blocks.setdefault(str(read.address.block), []).append(read)
+    out: list[tuple[str, list[DataRead]]] = []
+    for block, reads in blocks.items():
+        seen = {(describe_data(r, plan.labels, address=""), r.explanation) for r in reads}
+        if len(reads) > 1 and len(seen) == 1:
+            out.append((f"{block}[*] ({len(reads)} instances)", reads))
+        else:
+            out += [(str(r.address), [r]) for r in reads]
+    return out
 
 
 def render_plan(plan: Plan, console: Console) -> None:
@@ -116,9 +138,10 @@ def render_plan(plan: Plan, console: Console) -> None:
         out(Text(f"WARNING: {hazard}", style="bold red"))
     if plan.hazards:
         out()
-    for read in plan.data:
+    for where, reads in _read_groups(plan):
+        read = reads[0]
         changed = read.previous is not None and read.previous.get("id") != read.attributes.get("id")
-        out(Text(describe_data(read, plan.labels), style="bold" if changed else ""))
+        out(Text(describe_data(read, plan.labels, address=where), style="bold" if changed else ""))
         if read.explanation:
             out(Text(f"  {read.explanation}", style="dim"))
     if plan.data:
