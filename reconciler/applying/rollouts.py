@@ -195,9 +195,9 @@ class RolloutCoordinator:
         self.outcomes.append(WaveOutcome(number, WaveStatus.NOT_STARTED, fleets, cause=why))
 
     def _say(self, number: int, text: str) -> None:
-        if self.rules is not None:  # stacks without waves read as before
+        if self.rules is not None:  # stacks without waves read as before; "of" the last wave
             waves = set(self.expected.values())
-            self.emit(f"wave {number}/{len(waves)}" if number in waves else f"wave {number}", text)
+            self.emit(f"wave {number}/{max(waves)}" if number in waves else f"wave {number}", text)
 
     def _resume_bake(self, hold: BakeHold) -> None:
         """Finish the bake an interrupted apply left (the plan's hold) before its wave starts:
@@ -313,10 +313,6 @@ class RolloutCoordinator:
         ]
         if failed and rules is not None and self.halted is None:
             self._halt(number, jobs, cause=failed[0].machine.progress.failure, first=failed[0].address)
-        done = all(j.admitted and j.machine.progress.phase is Phase.COMPLETE for j in jobs)
-        due = done and not baking and self.halted is None and self._bake_due(number)
-        if due and self.rules is not None and not self.bakes.recorded(number):
-            self.bakes.record_with(number, jobs, rules=self.rules)  # with the wave's last progress
         # a fleet turned back after it decided sends nothing now: it decides its rollback next poll
         to_send = {a: e for a, e in effects.items() if e and where(self.jobs[a].machine) == decided[a]}
         results = {a: self.pool.submit(perform, self.jobs[a].ops, e) for a, e in to_send.items()}
@@ -326,6 +322,10 @@ class RolloutCoordinator:
             if error is not None and not isinstance(error, Exception):
                 raise error
             self.jobs[address].machine.sent(now=now_after, error=error)
+        done = all(j.admitted and j.machine.progress.phase is Phase.COMPLETE for j in jobs)
+        due = done and not baking and self.halted is None and self._bake_due(number)
+        if due and self.rules is not None and not self.bakes.recorded(number):
+            self.bakes.record_with(number, jobs, rules=self.rules)  # with the wave's last progress
         self._commit(jobs)
         self._events(jobs, worlds)
         return bool(to_send)

@@ -46,8 +46,8 @@ class SpyBackend(LocalBackend):
         super().write(state)
 
 
-def world_of(tmp_path: Path) -> World:
-    world = World(tmp_path, [plan_of("a", "blue_green", alarms=["a-own"]), plan_of("b")], waves=NAMES)
+def world_of(tmp_path: Path, strategy: str = "blue_green") -> World:
+    world = World(tmp_path, [plan_of("a", strategy, alarms=["a-own"]), plan_of("b")], waves=NAMES)
     world.backend = world.writer._backend = SpyBackend(tmp_path / "state.json")  # type: ignore[assignment]
     return world
 
@@ -86,8 +86,11 @@ def resume(world: World, waves: WavePlan) -> tuple[dict[str, Any], Any]:
     return world.run_all(coordinator), coordinator
 
 
-def test_a_bake_is_recorded_with_the_waves_last_progress_and_cleared_when_it_ends(tmp_path: Path) -> None:
-    world = world_of(tmp_path)
+@pytest.mark.parametrize("strategy", ["rolling", "blue_green"])
+def test_a_bake_is_recorded_with_the_waves_last_progress_and_cleared_when_it_ends(
+    tmp_path: Path, strategy: str
+) -> None:
+    world = world_of(tmp_path, strategy)
     results = world.run_all(world.coordinator(rules=RULES))
     assert all(r[1] is None for r in results.values())
     writes: list[dict[str, Any]] = world.backend.writes  # type: ignore[attr-defined]
