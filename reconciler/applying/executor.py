@@ -128,6 +128,8 @@ def apply_plan(
             parallelism=parallelism,
             rules=plan.waves.rules if plan.waves is not None else None,
             stop=stop,
+            hold=plan.waves.hold if plan.waves is not None else None,
+            providers=providers,
         )
         if rollouts
         else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 from reconciler.address import Address
@@ -18,10 +19,54 @@ from reconciler.rollout.report import FleetView, RolloutEvent
 from reconciler.sdk import ObservedResource, Provider, RefreshRequest
 from reconciler.sdk.fleet import FleetOps, FleetWorld, InstanceFacts, ObserveRequest
 
-__all__ = ["event_of", "observe_with", "perform", "read_back", "view_of"]
+__all__ = ["event_of", "observe_jobs", "observe_with", "perform", "read_back", "view_of"]
 
 READ_BACK_ATTEMPTS = 4  # refreshes of the fleets after their wave (each with the client's retries)
 _TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
+
+
+def observe_jobs(
+    jobs: Sequence[Any],
+    *,
+    alarms: Sequence[str],
+    alarm_provider: str | None,
+    known: dict[str, dict[str, InstanceFacts]],
+    ops_for: Callable[[str], FleetOps],
+    submit: Callable[..., Future[FleetWorld | CloudError]],
+) -> dict[str, FleetWorld | CloudError]:
+    """The world of every job's fleet (applying.rollout_jobs.Job: `provider`, `ops`, `machine`)
+    in one batched observation per provider, read in parallel through `submit`; the wave
+    `alarms` are read through `alarm_provider` (None: the first provider, or "aws"), through
+    `ops_for` when no job has it. `known` (instance facts by provider) is read and kept current."""
+    by_provider: dict[str, list[Any]] = {}
+    for job in jobs:
+        by_provider.setdefault(job.provider, []).append(job)
+    alarm_key = ""
+    if alarms:
+        alarm_key = alarm_provider or next(iter(sorted(by_provider)), "aws")
+        by_provider.setdefault(alarm_key, [])
+
+    def read(key: str, group: list[Any]) -> FleetWorld | CloudError:
+        ops = group[0].ops if group else ops_for(key)
+        request = ObserveRequest(
+            groups=tuple(sorted({g for j in group for g in j.machine.groups()})),
+            target_group_arns=tuple(sorted({a for j in group for a in j.machine.plan.target_group_arns})),
+            alarms=tuple(
+                sorted(
+                    {a for j in group for a in j.machine.alarms()} | set(alarms if key == alarm_key else ())
+                )
+            ),
+            known=dict(known.get(key, {})),
+        )
+        try:
+            world = observe_with(ops, request)
+        except CloudError as err:
+            return err
+        known[key] = dict(world.instances)
+        return world
+
+    futures = {key: submit(read, key, group) for key, group in by_provider.items()}
+    return {key: fut.result() for key, fut in futures.items()}
 
 
 def observe_with(ops: FleetOps, request: ObserveRequest) -> FleetWorld:

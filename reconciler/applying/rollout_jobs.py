@@ -1,6 +1,8 @@
 """One fleet handed to the rollout coordinator (`Job`), and what happens to it at either end of
 its wave: admitted (its rollout starts), turned back with its wave, cleaned up, and its result
-(the fleet read back, and the failure its caller raises once that is recorded).
+(the fleet read back, and the failure its caller raises once that is recorded); `make_job` builds
+it from the plan's change when the executor hands the fleet over, `settle_wave`
+gives every fleet of a wave its result and words the wave's outcome.
 
 The coordinator (applying.rollouts) owns the loop and the waves; these functions act on one job
 and take the time and the output they need as arguments. Callers: applying.rollouts.
@@ -8,7 +10,7 @@ and take the time and the output they need as arguments. Callers: applying.rollo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +21,10 @@ from reconciler.errors import CloudError, ReconcilerError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
 from reconciler.rollout.machine import FleetMachine
 from reconciler.rollout.progress import Phase, begin_rollback, cleanup_due, cleanup_steps, fail, start
+from reconciler.rollout.record import read_record
 from reconciler.rollout.report import outcome_of
 from reconciler.rollout.strategies import strategy_for
+from reconciler.rollout.waves import WaveOutcome, wave_outcome
 from reconciler.sdk import FleetType, ObservedResource, Provider
 from reconciler.sdk.fleet import FleetOps, FleetWorld
 from reconciler.state import ResourceState
@@ -48,6 +52,47 @@ class Job:
     admitted: bool = False
     last: tuple[Any, ...] = ()
     cleanup_error: Exception | None = None
+
+
+def make_job(
+    *,
+    change: ResourceChange,
+    current: ResourceState,
+    provider: Provider,
+    fleet: FleetType,
+    config: Mapping[str, Any],
+    wave: int,
+    now: float,
+) -> Job:
+    """The job of a fleet handed over for its planned rollout, refused when the plan no longer
+    matches (the rollout resumes from the latest record in state when one is unfinished)."""
+    ops = provider.fleet_ops() if hasattr(provider, "fleet_ops") else None
+    if ops is None:
+        raise ReconcilerError(f"{change.address}: provider {change.provider} cannot run rollouts")
+    if change.rollout is None:
+        raise ReconcilerError(f"{change.address}: the plan holds no rollout for it; plan again")
+    plan = change.rollout.plan
+    version = config.get("launch_template_version")
+    if not plan.new.launch_template_version or plan.new.launch_template_version != version:
+        raise RolloutFailedError(
+            f"{change.address}: the plan rolls out launch template version "
+            f"{plan.new.launch_template_version or '(unknown)'}, but the template now has "
+            f"version {version}; nothing was rolled out. Run plan again."
+        )
+    address = str(change.address)
+    progress = change.rollout.resume
+    recorded = read_record(current.rollout, where=address)
+    if recorded is not None and recorded.unfinished:  # the latest record wins over the plan's
+        progress = recorded.progress
+    machine = FleetMachine(
+        address=address,
+        provider=change.provider,
+        wave=wave,
+        plan=plan,
+        progress=progress if progress is not None else start(plan, now=now),
+        auto_rollback=plan.auto_rollback,
+    )
+    return Job(address, change, current, change.provider, ops, provider, fleet, machine, new=progress is None)
 
 
 def where(machine: FleetMachine) -> tuple[Phase, int, int]:
@@ -139,3 +184,33 @@ def fleet_result(
             f"{job.cleanup_error}; the next plan deletes it"
         )
     return read, None
+
+
+def settle_wave(
+    number: int,
+    jobs: Sequence[Job],
+    *,
+    worlds: Mapping[str, FleetWorld | CloudError],
+    reads: Mapping[str, ObservedResource | CloudError],
+    halted: WaveOutcome | None,
+    stack: str,
+    emit: Emit,
+) -> WaveOutcome:
+    """The end of a driven wave: each caller gets its fleet read back and the failure to raise
+    (or why it never started); the wave's outcome."""
+    for job in jobs:
+        if not job.admitted:
+            job.future.set_exception(
+                NotStarted(f"{job.address}: not rolled out: rollout halted in wave {number}")
+            )
+            continue
+        try:
+            result = fleet_result(
+                job, reads.get(job.address), worlds.get(job.provider), stack=stack, emit=emit
+            )
+            job.future.set_result(result)
+        except Exception as err:
+            job.future.set_exception(err)
+    phases = {j.address: j.machine.progress.phase if j.admitted else Phase.PENDING for j in jobs}
+    replaced = sum(j.machine.plan.replace_count for j in jobs if phases[j.address] is Phase.COMPLETE)
+    return wave_outcome(number, phases, halted=halted, replaced=replaced)

@@ -10,11 +10,13 @@ fleet of it was handed over, admitting at most `max_rollouts` fleets at once. Wh
 waves (`WaveRules`), a fleet of wave N that fails halts the wave: its other fleets are turned back
 (in progress: rolled back by their own strategy and auto_rollback; complete: the requested
 rollback), no later wave starts, earlier waves stay; the bake between waves watches the wave
-alarms and the fleets' own. Without waves, each fleet fails or completes on its own, as before.
+alarms and the fleets' own, and is recorded in state from its start to its end so that the next
+apply finishes the rest of a bake an interrupted one left (the plan's `WavePlan.hold`) before the
+wave it holds back. Without waves, each fleet fails or completes on its own, as before.
 When a wave is over its fleets are read back in one refresh per provider and their callers get
 the fleet (and the failure to raise); what happens to one fleet at either end of its wave is in
-applying.rollout_jobs. `roll_out` runs one fleet through a coordinator of its own. Callers:
-applying.executor, tests.
+applying.rollout_jobs, the bake recorded in state and the one an interrupted apply left in
+applying.bakes. Callers: applying.executor, applying.one_fleet, tests.
 """
 
 from __future__ import annotations
@@ -23,25 +25,36 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
-from reconciler.applying.coordinator import describe_event, poll_seconds
-from reconciler.applying.fleet_io import event_of, observe_with, perform, read_back
+from reconciler.applying.bakes import (
+    BakeKeeper,
+    baked_jobs,
+    recorded_rules,
+    resumed_text,
+    settle_resumed,
+    turned_back,
+)
+from reconciler.applying.coordinator import describe_event
+from reconciler.applying.fleet_io import event_of, observe_jobs, perform, read_back
 from reconciler.applying.rollout_jobs import (
     Job,
     NotStarted,
     Result,
     admit,
     clean_up,
-    fleet_result,
+    make_job,
+    settle_wave,
     turn_back,
     where,
 )
 from reconciler.errors import CloudError, ReconcilerError, RolloutFailedError
 from reconciler.planning.model import ResourceChange
-from reconciler.rollout.machine import Effect, FleetMachine
-from reconciler.rollout.progress import Phase, start
-from reconciler.rollout.record import RolloutRecord, read_record, record_json
+from reconciler.rollout.bake import BakeHold, BakeMarker, bake_wait
+from reconciler.rollout.machine import Effect
+from reconciler.rollout.progress import Phase
+from reconciler.rollout.record import RolloutRecord, record_json
 from reconciler.rollout.report import RolloutEvent
 from reconciler.rollout.waves import (
     WaveOutcome,
@@ -49,10 +62,9 @@ from reconciler.rollout.waves import (
     WaveStatus,
     firing_alarm,
     halted_error,
-    wave_outcome,
 )
 from reconciler.sdk import FleetType, ObservedResource, Provider
-from reconciler.sdk.fleet import FleetOps, FleetWorld, InstanceFacts, ObserveRequest
+from reconciler.sdk.fleet import FleetOps, FleetWorld, InstanceFacts
 from reconciler.state import ResourceState, StateWriter
 
 
@@ -72,6 +84,8 @@ class RolloutCoordinator:
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        hold: BakeHold | None = None,
+        providers: Mapping[str, Provider] | None = None,
     ) -> None:
         self.expected = dict(waves)  # address → wave, every ROLLOUT of the plan
         self.writer, self.stack, self.emit, self.on_event = writer, stack, emit, on_event
@@ -85,6 +99,8 @@ class RolloutCoordinator:
         self.outcomes: list[WaveOutcome] = []
         self.halted: WaveOutcome | None = None
         self.thread: threading.Thread | None = None
+        self.hold, self.providers = hold, dict(providers or {})  # the plan's interrupted bake
+        self.bakes = BakeKeeper(writer=writer, clock=clock)
 
     # -- the executor's side ----------------------------------------------------------------------
 
@@ -99,38 +115,19 @@ class RolloutCoordinator:
     ) -> Result:
         """Hand the fleet over and wait until its wave is over; returns the fleet read back and the
         failure to raise once it is recorded (None when it completed)."""
-        ops = provider.fleet_ops() if hasattr(provider, "fleet_ops") else None
-        if ops is None:
-            raise ReconcilerError(f"{change.address}: provider {change.provider} cannot run rollouts")
-        if change.rollout is None:
-            raise ReconcilerError(f"{change.address}: the plan holds no rollout for it; plan again")
-        plan = change.rollout.plan
-        version = config.get("launch_template_version")
-        if not plan.new.launch_template_version or plan.new.launch_template_version != version:
-            raise RolloutFailedError(
-                f"{change.address}: the plan rolls out launch template version "
-                f"{plan.new.launch_template_version or '(unknown)'}, but the template now has "
-                f"version {version}; nothing was rolled out. Run plan again."
-            )
-        address = str(change.address)
-        progress = change.rollout.resume
-        recorded = read_record(current.rollout, where=address)
-        if recorded is not None and recorded.unfinished:  # the latest record wins over the plan's
-            progress = recorded.progress
-        machine = FleetMachine(
-            address=address,
-            provider=change.provider,
-            wave=self.expected.get(address, 1),
-            plan=plan,
-            progress=progress if progress is not None else start(plan, now=self.clock()),
-            auto_rollback=plan.auto_rollback,
-        )
-        job = Job(
-            address, change, current, change.provider, ops, provider, fleet, machine, new=progress is None
+        wave = self.expected.get(str(change.address), 1)
+        job = make_job(
+            change=change,
+            current=current,
+            provider=provider,
+            fleet=fleet,
+            config=config,
+            wave=wave,
+            now=self.clock(),
         )
         with self.lock:
-            self.jobs[address] = job
-            self.expected.setdefault(address, machine.wave)
+            self.jobs[job.address] = job
+            self.expected.setdefault(job.address, wave)
             self.lock.notify_all()
         return job.future.result()
 
@@ -155,11 +152,18 @@ class RolloutCoordinator:
 
     def _loop(self) -> None:
         try:
+            if self.hold is None and self.rules is not None and self.writer.bake() is not None:
+                self.bakes.ended()  # the plan found the recorded bake over or superseded
             for number in sorted(set(self.expected.values())):
                 wave = self._gather(number)
                 if wave is None or (self.stop.is_set() and self.outcomes):
                     self._not_started(number, "the apply stopped before it")  # start nothing new
                     continue
+                if self.halted is None and self.hold is not None and number == self.hold.before:
+                    self._resume_bake(self.hold)
+                    if self.halted is None and self.stop.is_set():
+                        self._not_started(number, "the apply stopped during the bake before it")
+                        continue
                 if self.halted is not None:
                     self._not_started(number, f"rollout halted in wave {self.halted.number}")
                     continue
@@ -191,14 +195,37 @@ class RolloutCoordinator:
         self.outcomes.append(WaveOutcome(number, WaveStatus.NOT_STARTED, fleets, cause=why))
 
     def _say(self, number: int, text: str) -> None:
-        if self.rules is not None:  # stacks without waves read as before
-            self.emit(f"wave {number}/{len(set(self.expected.values()))}", text)
+        if self.rules is not None:  # stacks without waves read as before; "of" the last wave
+            waves = set(self.expected.values())
+            self.emit(f"wave {number}/{max(waves)}" if number in waves else f"wave {number}", text)
 
-    def _drive(self, number: int, jobs: list[Job]) -> None:
-        self._say(number, f"started ({len(jobs)} fleet{'s' if len(jobs) != 1 else ''})")
-        waiting = [j for j in jobs]
+    def _resume_bake(self, hold: BakeHold) -> None:
+        """Finish the bake an interrupted apply left (the plan's hold) before its wave starts:
+        the rest of it, watching what it watched; a bake already over is just cleared."""
+        marker = hold.marker
+        left = bake_wait(hold, wave=hold.before, now=self.clock())
+        if left <= 0:
+            self.bakes.ended()
+            self._say(marker.wave, f"the bake an interrupted apply left is over; wave {hold.before} starts")
+            return
+        self._say(marker.wave, resumed_text(hold, left=left))
+        self.bakes.resumed(marker)
+        with self.lock:  # a baked fleet this plan rolls out again is driven by its new rollout
+            jobs = baked_jobs(
+                marker, writer=self.writer, providers=self.providers, emit=self.emit, skip=set(self.expected)
+            )
+            self.jobs |= {j.address: j for j in jobs}
+        self._drive(marker.wave, jobs, resumed=marker)
+
+    def _drive(self, number: int, jobs: list[Job], *, resumed: BakeMarker | None = None) -> None:
+        """Roll wave `number` out and bake after it; `resumed`: only the rest of that recorded
+        bake, over the baked wave's fleets (already complete)."""
+        rules = recorded_rules(resumed) if resumed is not None else self.rules
+        if resumed is None:
+            self._say(number, f"started ({len(jobs)} fleet{'s' if len(jobs) != 1 else ''})")
+        waiting = [j for j in jobs if not j.admitted]
         limit = self.max_rollouts or len(jobs)
-        bake_end: float | None = None
+        bake_end = resumed.ends_at if resumed is not None else None
         while True:
             now = self.clock()
             active = [j for j in jobs if j.admitted and not j.machine.finished]
@@ -216,14 +243,17 @@ class RolloutCoordinator:
                     break
                 if bake_end is None:
                     assert self.rules is not None
-                    bake_end = now + self.rules.bake_s
+                    bake_end = self.bakes.started(number, jobs, rules=self.rules)
                     self._say(number, f"complete; bake {self.rules.bake_text}, watching alarms")
                 if now >= bake_end:
+                    self.bakes.ended()
                     break
-            sent = self._tick(number, active, jobs, baking=bake_end is not None)
+                if self.stop.is_set():  # the apply stops: the bake stays recorded for the next one
+                    break
+            sent = self._tick(number, active, jobs, baking=bake_end is not None, rules=rules)
             if not sent:
                 self.sleep(self.poll_s)
-        self._finish(number, jobs)
+        self._finish(number, jobs, resumed=resumed is not None)
 
     def _bake_due(self, number: int) -> bool:
         later = [w for w in self.expected.values() if w > number]
@@ -233,49 +263,33 @@ class RolloutCoordinator:
         admit(job, now=self.clock(), emit=self.emit)
 
     def _worlds(
-        self, jobs: Sequence[Job], *, alarms: Sequence[str] = ()
+        self, jobs: Sequence[Job], *, alarms: Sequence[str] = (), rules: WaveRules | None = None
     ) -> dict[str, FleetWorld | CloudError]:
-        by_provider: dict[str, list[Job]] = {}
-        for job in jobs:
-            by_provider.setdefault(job.provider, []).append(job)
-        alarm_key = ""
-        if self.rules is not None and alarms:
-            alarm_key = self.rules.provider or next(iter(sorted(by_provider)), "aws")
-            by_provider.setdefault(alarm_key, [])
-
-        def read(key: str, group: list[Job]) -> FleetWorld | CloudError:
-            ops = group[0].ops if group else self._ops_for(key)
-            request = ObserveRequest(
-                groups=tuple(sorted({g for j in group for g in j.machine.groups()})),
-                target_group_arns=tuple(sorted({a for j in group for a in j.machine.plan.target_group_arns})),
-                alarms=tuple(
-                    sorted(
-                        {a for j in group for a in j.machine.alarms()}
-                        | set(alarms if key == alarm_key else ())
-                    )
-                ),
-                known=dict(self.known.get(key, {})),
-            )
-            try:
-                world = observe_with(ops, request)
-            except CloudError as err:
-                return err
-            self.known[key] = dict(world.instances)
-            return world
-
-        futures = {key: self.pool.submit(read, key, group) for key, group in by_provider.items()}
-        return {key: fut.result() for key, fut in futures.items()}
+        return observe_jobs(
+            jobs,
+            alarms=alarms if rules is not None else (),
+            alarm_provider=rules.provider if rules is not None else None,
+            known=self.known,
+            ops_for=self._ops_for,
+            submit=self.pool.submit,
+        )
 
     def _ops_for(self, key: str) -> FleetOps:
         for job in self.jobs.values():
             if job.provider == key:
                 return job.ops
+        provider = self.providers.get(key)
+        if provider is not None and hasattr(provider, "fleet_ops"):
+            ops: FleetOps = provider.fleet_ops()
+            return ops
         raise ReconcilerError(f"no fleet of provider {key} to read wave alarms through")
 
-    def _tick(self, number: int, active: list[Job], jobs: list[Job], *, baking: bool) -> bool:
-        wave_alarms = tuple(self.rules.alarms) if self.rules is not None else ()
+    def _tick(
+        self, number: int, active: list[Job], jobs: list[Job], *, baking: bool, rules: WaveRules | None
+    ) -> bool:
+        wave_alarms = tuple(rules.alarms) if rules is not None else ()
         watched = [*active, *([j for j in jobs if j.admitted] if baking else [])]
-        worlds = self._worlds(watched, alarms=wave_alarms)
+        worlds = self._worlds(watched, alarms=wave_alarms, rules=rules)
         now = self.clock()
         effects: dict[str, tuple[Effect, ...]] = {}
         for job in active:
@@ -288,7 +302,7 @@ class RolloutCoordinator:
         self._events(active, worlds)  # the step each fleet is about to perform: every line is seen
         names = [*wave_alarms, *(a for j in (jobs if baking else []) for a in j.machine.alarms())]
         firing = firing_alarm([w for w in worlds.values() if isinstance(w, FleetWorld)], names)
-        if firing and self.rules is not None and self.halted is None:
+        if firing and rules is not None and self.halted is None:
             cause = f"alarm {firing} is in ALARM" + (" during the bake" if baking else " (wave alarm)")
             self._halt(number, jobs, cause=cause, first="")
         failed = [
@@ -297,7 +311,7 @@ class RolloutCoordinator:
             if j.machine.progress.phase in (Phase.FAILED, Phase.ROLLING_BACK, Phase.ROLLED_BACK)
             and not j.machine.requested
         ]
-        if failed and self.rules is not None and self.halted is None:
+        if failed and rules is not None and self.halted is None:
             self._halt(number, jobs, cause=failed[0].machine.progress.failure, first=failed[0].address)
         # a fleet turned back after it decided sends nothing now: it decides its rollback next poll
         to_send = {a: e for a, e in effects.items() if e and where(self.jobs[a].machine) == decided[a]}
@@ -308,6 +322,10 @@ class RolloutCoordinator:
             if error is not None and not isinstance(error, Exception):
                 raise error
             self.jobs[address].machine.sent(now=now_after, error=error)
+        done = all(j.admitted and j.machine.progress.phase is Phase.COMPLETE for j in jobs)
+        due = done and not baking and self.halted is None and self._bake_due(number)
+        if due and self.rules is not None and not self.bakes.recorded(number):
+            self.bakes.record_with(number, jobs, rules=self.rules)  # with the wave's last progress
         self._commit(jobs)
         self._events(jobs, worlds)
         return bool(to_send)
@@ -315,6 +333,7 @@ class RolloutCoordinator:
     def _halt(self, number: int, jobs: list[Job], *, cause: str, first: str) -> None:
         fleets = {j.address: j.machine.progress.phase for j in jobs}
         self.halted = WaveOutcome(number, WaveStatus.ROLLED_BACK, fleets, cause=cause, first=first)
+        self.bakes.halted(number)  # a bake after it is cleared with the turn-back's progress
         for job in jobs:
             if job.address == first or not job.admitted:
                 continue
@@ -326,11 +345,16 @@ class RolloutCoordinator:
 
     def _commit(self, jobs: Sequence[Job]) -> None:
         moved = {j.address: j for j in jobs if j.machine.dirty}
-        if not moved:
+        bake = self.bakes.take()
+        if not moved and bake is None:
             return
-        self.writer.record_rollouts(
-            {a: record_json(RolloutRecord(j.machine.plan, j.machine.progress)) for a, j in moved.items()}
-        )
+        records = {
+            a: record_json(RolloutRecord(j.machine.plan, j.machine.progress)) for a, j in moved.items()
+        }
+        if bake is None:
+            self.writer.record_rollouts(records)
+        else:  # one write: the bake starts with the wave's last progress, or ends with the halt's
+            self.writer.set_bake(bake[0], rollouts=records)
         for job in moved.values():
             job.machine.dirty = False
 
@@ -349,33 +373,24 @@ class RolloutCoordinator:
 
     # -- the end of a wave ------------------------------------------------------------------------
 
-    def _finish(self, number: int, jobs: list[Job]) -> None:
+    def _finish(self, number: int, jobs: list[Job], *, resumed: bool = False) -> None:
+        """The end of a wave (`resumed`: of the rest of its bake, where only the fleets turned
+        back are read back, and recorded as no caller waits for them)."""
         now = self.clock()
-        for job in jobs:
+        for job in [] if resumed else jobs:
             clean_up(job, now=now, emit=self.emit)
-        admitted = [j for j in jobs if j.admitted]
-        worlds = self._worlds(admitted)
-        reads = self._read_back(admitted)
-        for job in jobs:
-            if not job.admitted:
-                job.future.set_exception(
-                    NotStarted(f"{job.address}: not rolled out: rollout halted in wave {number}")
-                )
-                continue
-            try:
-                result = fleet_result(
-                    job, reads.get(job.address), worlds.get(job.provider), stack=self.stack, emit=self.emit
-                )
-                job.future.set_result(result)
-            except Exception as err:
-                job.future.set_exception(err)
+        read = [j for j in jobs if turned_back(j)] if resumed else [j for j in jobs if j.admitted]
+        worlds, reads = (self._worlds(read), self._read_back(read)) if read else ({}, {})
         halted = self.halted if self.halted is not None and self.halted.number == number else None
-        phases = {j.address: j.machine.progress.phase if j.admitted else Phase.PENDING for j in jobs}
-        replaced = sum(j.machine.plan.replace_count for j in jobs if phases[j.address] is Phase.COMPLETE)
-        outcome = wave_outcome(number, phases, halted=halted, replaced=replaced)
+        settle = partial(settle_resumed, writer=self.writer) if resumed else settle_wave
+        outcome = settle(
+            number, jobs, worlds=worlds, reads=reads, halted=halted, stack=self.stack, emit=self.emit
+        )
         self.outcomes.append(outcome)
-        status, cause = outcome.status, outcome.cause
-        self._say(number, f"{status.value}" + (f": {cause}" if cause else ""))
+        if not resumed or halted is not None:
+            self._say(number, f"{outcome.status.value}" + (f": {outcome.cause}" if outcome.cause else ""))
+        elif not self.stop.is_set():
+            self._say(number, "bake over")
 
     def _read_back(self, jobs: Sequence[Job]) -> dict[str, ObservedResource | CloudError]:
         """Every fleet of the wave as the cloud reports it: one refresh per provider and type."""
@@ -385,32 +400,3 @@ class RolloutCoordinator:
             pause=lambda attempt: self.sleep(self.poll_s * attempt),
         )
 
-
-def roll_out(
-    *,
-    change: ResourceChange,
-    config: Mapping[str, Any],
-    current: ResourceState,
-    provider: Provider,
-    writer: StateWriter,
-    emit: Callable[[str, str], None],
-    stack: str,
-    fleet: FleetType,
-    on_event: Callable[[str, RolloutEvent, str], None] | None = None,
-) -> tuple[ObservedResource, RolloutFailedError | None]:
-    """Run (or resume) one planned rollout through a rollout coordinator of its own; returns the
-    fleet as the cloud reports it after, and the failure to raise once that is recorded (None when
-    the rollout completed). An apply hands all its rollouts to one coordinator instead."""
-    coordinator = RolloutCoordinator(
-        waves={str(change.address): 1},
-        writer=writer,
-        stack=stack,
-        emit=emit,
-        on_event=on_event,
-        poll_s=poll_seconds(),
-    )
-    coordinator.start()
-    try:
-        return coordinator.run(change=change, current=current, provider=provider, fleet=fleet, config=config)
-    finally:
-        coordinator.close()

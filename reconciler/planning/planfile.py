@@ -56,7 +56,9 @@ if TYPE_CHECKING:
     from reconciler.config import Body, Stack
 
 KIND = "reconciler-plan"
-FORMAT_VERSION = 3  # 2: typed rollout and cleanup changes, labels; 3: rollout waves
+FORMAT_VERSION = 4  # 2: typed rollout and cleanup changes, labels; 3: rollout waves;
+# 4: the bake an interrupted apply left (waves.bake_in_progress): a reader that ignored it would
+# start the held wave without its bake
 REDACT_SUBSTRING_MIN = 8  # shorter secrets are redacted only where they are the whole value
 FILE_FUNCTIONS = ("file", "templatefile")
 

@@ -152,7 +152,9 @@ def make_plan(
     plan.changes.sort(key=lambda c: c.address.sort_key())
     plan.data.sort(key=lambda d: d.address.sort_key())
     plan.labels = labels_of_reads(plan.data)
-    plan.waves = plan_waves(plan.changes, settings=stack.settings.waves, graph=graph, stack=stack)
+    plan.waves = plan_waves(
+        plan.changes, settings=stack.settings.waves, graph=graph, stack=stack, state=state, now=time.time()
+    )
     check_ownership(plan, observed)
     return plan
 

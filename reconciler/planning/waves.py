@@ -3,8 +3,11 @@
 Every ROLLOUT change carries the wave of its fleet's `rollout { wave = N }` (default 1, set by the
 planner). `plan_waves` groups them in ascending order with the stack's `waves { }` rules; it is
 None when the stack does not use waves (one wave and no `waves` block), so plans of stacks without
-waves read as before. A fleet of wave i that depends on a fleet rolled out in a later wave could
-never start: that is a ConfigError naming both. Callers: planning.planner, tests.
+waves read as before. Given the prior `state` and the time, it also carries the bake an
+interrupted apply left (`WavePlan.hold`, decided by rollout.bake.bake_hold); a plan whose wave is
+held has a WavePlan even for one wave, so it shows the wait and apply carries it out. A fleet of
+wave i that depends on a fleet rolled out in a later wave could never start: that is a ConfigError
+naming both. Callers: planning.planner, tests.
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from reconciler.config.model import Stack, WavesSettings
 from reconciler.errors import ConfigError, Diagnostic
 from reconciler.graph.build import dependents_closure
 from reconciler.planning.model import Action, ResourceChange
+from reconciler.rollout.bake import BakeHold, RecordedRollout, bake_hold, read_marker
+from reconciler.rollout.model import Phase
+from reconciler.rollout.record import read_record
 from reconciler.rollout.waves import Wave, WavePlan, WaveRules
+from reconciler.state import State
 
 __all__ = ["plan_waves"]
 
@@ -26,10 +33,13 @@ def plan_waves(
     settings: WavesSettings | None,
     graph: Mapping[str, set[str]],
     stack: Stack | None = None,
+    state: State | None = None,
+    now: float = 0.0,
 ) -> WavePlan | None:
     rollouts = [c for c in changes if c.action is Action.ROLLOUT and c.rollout is not None]
     numbers = sorted({c.rollout.wave for c in rollouts if c.rollout is not None})
-    if settings is None and len(numbers) <= 1:
+    hold = _bake_hold(state, now=now, planned=numbers) if state is not None else None
+    if settings is None and len(numbers) <= 1 and hold is None:
         return None
     _check_order(rollouts, graph, stack)
     waves = []
@@ -48,7 +58,30 @@ def plan_waves(
         if settings is not None
         else WaveRules()
     )
-    return WavePlan(waves=tuple(waves), rules=rules)
+    return WavePlan(waves=tuple(waves), rules=rules, hold=hold)
+
+
+def _bake_hold(state: State, *, now: float, planned: Sequence[int]) -> BakeHold | None:
+    """The bake an interrupted apply left in state, if it still holds back a wave of this plan."""
+    marker = read_marker(state.bake, where=f"state of stack {state.stack!r}")
+    if marker is None:
+        return None
+    recorded = {}
+    for fleet in marker.fleets:
+        rs = state.resources.get(fleet.address)
+        if rs is None:
+            continue
+        record = read_record(rs.rollout, where=fleet.address)
+        recorded[fleet.address] = (
+            RecordedRollout(
+                complete=record.progress.phase is Phase.COMPLETE,
+                launch_template_version=record.plan.new.launch_template_version,
+                image_id=record.plan.new.image_id,
+            )
+            if record is not None
+            else RecordedRollout(complete=False, launch_template_version=0, image_id="")
+        )
+    return bake_hold(marker, now=now, planned=planned, recorded=recorded)
 
 
 def _check_order(

@@ -26,7 +26,7 @@ from rich.console import Console
 from reconciler.planning.model import ACTION_SYMBOL, Action, DataRead, Plan, ResourceChange
 from reconciler.render.human import REASON_TEXT, VERB, fmt_value, image_names, summary_line
 from reconciler.render.rollout_text import change_lines, change_note, duration_text, strategy_label
-from reconciler.render.waves_text import wave_rows
+from reconciler.render.waves_text import hold_note, wave_rows
 from reconciler.rollout.numbering import phase_words, position
 from reconciler.rollout.waves import HALTING_RULE
 from reconciler.sdk import Label, Mode, Release, TypeRole, known_image
@@ -370,7 +370,9 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_LIMIT, plan_file: str | N
         ),
         _Section(
             "### Rollout waves\n\n| wave | fleets | instances | then |\n|---|---|---|---|",
-            [*wave_rows(plan.waves), f"\n_Halting: {HALTING_RULE}._\n"] if plan.waves is not None else [],
+            [*wave_rows(plan.waves), *hold_note(plan.waves), f"\n_Halting: {HALTING_RULE}._\n"]
+            if plan.waves is not None
+            else [],
             "_… and {n} more waves; {see}._\n",
         ),
         _Section(

@@ -1,6 +1,7 @@
 """Waves of fleets: the vocabulary of a fleet-wide rollout and its halting rule, pure.
 
-`WaveRules` is what the stack's `reconciler { waves { bake, alarms, provider } }` says;
+`WaveRules` is what the stack's `reconciler { waves { bake, alarms, provider } }` says; a
+`WavePlan` the waves a plan rolls out, with the bake an interrupted apply left (rollout.bake);
 `WaveOutcome` is how one wave ended (COMPLETED, ROLLED_BACK when the halting rule turned it back,
 FAILED when a fleet failed without waves rules, NOT_STARTED); `summary_lines` / `halted_error`
 word the per-wave summary an apply ends with when a wave halted.
@@ -15,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.errors import RolloutFailedError
+from reconciler.rollout.bake import BakeHold
 from reconciler.rollout.model import Phase
 from reconciler.sdk.fleet import AlarmState, FleetWorld
 from reconciler.sdk.rollout_block import format_duration
@@ -60,6 +62,7 @@ class WavePlan:
 
     waves: tuple[Wave, ...]
     rules: WaveRules = field(default_factory=WaveRules)
+    hold: BakeHold | None = None  # an interrupted bake that holds back a wave (rollout.bake)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +80,7 @@ class WavePlan:
                 }
                 for w in self.waves
             ],
+            "bake_in_progress": self.hold.to_dict() if self.hold is not None else None,
         }
 
     @classmethod
@@ -95,7 +99,8 @@ class WavePlan:
             )
             for w in raw.get("waves", [])
         )
-        return cls(waves=waves, rules=rules)
+        hold = raw.get("bake_in_progress")
+        return cls(waves=waves, rules=rules, hold=BakeHold.from_dict(hold) if hold else None)
 
 
 class WaveStatus(StrEnum):

@@ -2,8 +2,9 @@
 
 `State` holds, per stack, every managed resource by address (its cloud id, attributes, dependencies
 and any fleet rollout in progress), the last resolved data sources (so a plan can say "old AMI →
-new AMI") and the outputs. `to_dict`/`from_dict` give the JSON-safe form; `from_dict` checks the
-shape and raises `StateError` with a message that names the file and what is wrong.
+new AMI"), the outputs and, while one runs, the bake between rollout waves (optional `bake`).
+`to_dict`/`from_dict` give the JSON-safe form; `from_dict` checks the shape and raises
+`StateError` with a message that names the file and what is wrong.
 
 Secrets: every sensitive part of an attribute, a data source or an output is held as a
 `values.Digest` (HMAC-SHA256 under `digest_key`, a random key per lineage that only state holds;
@@ -83,6 +84,9 @@ class State:
     resources: dict[str, ResourceState] = field(default_factory=dict)
     data: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, OutputState] = field(default_factory=dict)
+    # the bake between rollout waves in progress (rollout.bake reads and writes it); None: none.
+    # Optional: a state without it (any older one) has no bake in progress; no format change.
+    bake: dict[str, Any] | None = None
 
     @classmethod
     def new(cls, stack: str) -> State:
@@ -101,7 +105,7 @@ class State:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "format_version": FORMAT_VERSION,
             "lineage": self.lineage,
             "serial": self.serial,
@@ -111,6 +115,9 @@ class State:
             "data": {a: to_json(conceal(self.data[a], self.digest_key)) for a in sorted(self.data)},
             "outputs": {n: self.outputs[n].to_dict(self.digest_key) for n in sorted(self.outputs)},
         }
+        if self.bake is not None:
+            out["bake"] = copy.deepcopy(self.bake)
+        return out
 
     def to_json(self) -> str:
         """Stable text: sorted keys, two-space indent, trailing newline. StateError if not JSON-safe."""
@@ -172,6 +179,9 @@ class State:
             if sensitive and not isinstance(value, Digest) and value is not None:
                 value = keyed_digest(value, key)  # an older version kept it in clear
             state.outputs[name] = OutputState(value=value, sensitive=sensitive)
+        bake = top.get("bake")
+        if bake is not None:
+            state.bake = copy.deepcopy(v.obj(bake, "bake"))
         return state
 
 

@@ -5,7 +5,8 @@ threads; each call changes the state and returns only once the change is on disk
 always reflects every finished step and a crashed apply can resume. Writes are group-committed:
 changes that arrive while a write is on disk are carried together by the next write (one `serial`
 increment per write), so a hundred fleets finishing at once cost a few writes, not a hundred;
-`record_rollouts` puts many fleets' progress into one change. Callers: applying (executor, the
+`record_rollouts` puts many fleets' progress into one change, `set_bake` the bake between
+waves (with the wave's last progress). Callers: applying (executor, the
 rollout coordinator), rollout (progress), cli (`state rm`, `import`).
 """
 
@@ -59,6 +60,11 @@ class StateWriter:
         with self._lock:
             return copy.deepcopy(self._state.data.get(address))
 
+    def bake(self) -> dict[str, Any] | None:
+        """A copy of the bake between waves recorded now (None: none; rollout.bake reads it)."""
+        with self._lock:
+            return copy.deepcopy(self._state.bake)
+
     def outputs(self) -> dict[str, OutputState]:
         """A copy of the recorded outputs."""
         with self._lock:
@@ -93,6 +99,27 @@ class StateWriter:
 
     def record_rollouts(self, progress: Mapping[str, Mapping[str, Any] | None]) -> None:
         """Record the progress of many fleets' rollouts in one change (one write)."""
+        self._change(self._put_rollouts(progress))
+
+    def set_bake(
+        self,
+        bake: Mapping[str, Any] | None,
+        *,
+        rollouts: Mapping[str, Mapping[str, Any] | None] | None = None,
+    ) -> None:
+        """Record the bake between waves in progress (None: clear it), together with the progress
+        of the fleets in `rollouts`, in one change (one write)."""
+        stored = copy.deepcopy(dict(bake)) if bake is not None else None
+        put_rollouts = self._put_rollouts(rollouts or {})
+
+        def put(state: State) -> None:
+            put_rollouts(state)
+            state.bake = stored
+
+        self._change(put)
+
+    @staticmethod
+    def _put_rollouts(progress: Mapping[str, Mapping[str, Any] | None]) -> Callable[[State], None]:
         values = {a: copy.deepcopy(dict(p)) if p is not None else None for a, p in progress.items()}
 
         def put(state: State) -> None:
@@ -102,7 +129,7 @@ class StateWriter:
             for address, value in values.items():
                 state.resources[address].rollout = value
 
-        self._change(put)
+        return put
 
     def _change(self, mutate: Callable[[State], object]) -> None:
         """Apply `mutate` to the state and return once it is on disk (group commit: a write

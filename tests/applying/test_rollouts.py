@@ -121,21 +121,25 @@ class World:
         self.provider = Provider(self.cloud)
         self.events: list[tuple[str, Phase]] = []
 
-    def coordinator(self, **kw: Any) -> RolloutCoordinator:
-        return RolloutCoordinator(
-            waves={str(c.address): c.rollout.wave for c, _ in self.changes if c.rollout},
-            writer=self.writer,
-            stack="s",
-            emit=lambda _a, _m: None,
-            on_event=lambda a, e, _t: self.events.append((a, e.phase)),
-            poll_s=1.0,
-            clock=self.clock,
-            sleep=self.clock.sleep,
-            **kw,
-        )
+    def coordinator(self, only: str | None = None, **kw: Any) -> RolloutCoordinator:
+        """A coordinator of every fleet (`only`: of those fleets, by name) on the fake clock."""
+        args: dict[str, Any] = {
+            "waves": {str(c.address): c.rollout.wave for c, _ in self.changes if c.rollout},
+            "writer": self.writer,
+            "stack": "s",
+            "emit": lambda _a, _m: None,
+            "on_event": lambda a, e, _t: self.events.append((a, e.phase)),
+            "poll_s": 1.0,
+            "clock": self.clock,
+            "sleep": self.clock.sleep,
+        }
+        if only is not None:
+            args["waves"] = {a: w for a, w in args["waves"].items() if a.split('"')[1] in only}
+        return RolloutCoordinator(**(args | kw))
 
     def run_all(self, coordinator: RolloutCoordinator) -> dict[str, Any]:
-        """Hand every fleet over from its own thread, as the executor does; results by address."""
+        """Hand every fleet of the coordinator over from its own thread, as the executor does;
+        results by address."""
         results: dict[str, Any] = {}
 
         def one(change: ResourceChange, current: ResourceState) -> None:
@@ -151,7 +155,8 @@ class World:
                 results[str(change.address)] = err
 
         coordinator.start()
-        threads = [threading.Thread(target=one, args=pair) for pair in self.changes]
+        pairs = [(c, cur) for c, cur in self.changes if str(c.address) in coordinator.expected]
+        threads = [threading.Thread(target=one, args=pair) for pair in pairs]
         for t in threads:
             t.start()
         for t in threads:

@@ -232,7 +232,7 @@ def test_a_short_secret_is_redacted_only_where_it_is_the_whole_value() -> None:
 
 def test_options_and_versions_are_recorded() -> None:
     doc = plan_file_dict(sample_plan(), config=CONFIG, salt="s", replace=["aws_fleet.web[0]"])
-    assert doc["kind"] == "reconciler-plan" and doc["format_version"] == 3 and doc["tool_version"]
+    assert doc["kind"] == "reconciler-plan" and doc["format_version"] == 4 and doc["tool_version"]
     assert doc["options"] == {
         "targets": ["aws_fleet.web"],
         "replace": ["aws_fleet.web[0]"],
@@ -260,7 +260,8 @@ def test_the_file_is_written_0600_and_read_back(tmp_path: Path) -> None:
         ('{"kind": "reconciler-plan", "format_version": 99}', "newer than this reconciler"),
         ('{"kind": "reconciler-plan", "format_version": 1}', "made by an older reconciler"),
         ('{"kind": "reconciler-plan", "format_version": 2}', "made by an older reconciler"),
-        ('{"kind": "reconciler-plan", "format_version": 3}', "damaged"),
+        ('{"kind": "reconciler-plan", "format_version": 3}', "made by an older reconciler"),
+        ('{"kind": "reconciler-plan", "format_version": 4}', "damaged"),
     ],
 )
 def test_bad_plan_files_are_refused_with_a_reason(tmp_path: Path, content: str | None, message: str) -> None:

@@ -1,4 +1,4 @@
-"""Applying a planned rollout (applying.rollouts.roll_out): after any outcome, state says what the
+"""Applying a planned rollout (applying.one_fleet.roll_out): after any outcome, state says what the
 cloud is. A fleet that cannot be read back after a complete rollout is recorded from what the
 rollout made, never left naming the old group; a fleet read back after transient failures is
 recorded as read; keep_previous = "0s" deletes the old group within the apply.
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from reconciler.address import Address
-from reconciler.applying.rollouts import roll_out
+from reconciler.applying.one_fleet import roll_out
 from reconciler.errors import CloudError, CloudErrorKind
 from reconciler.planning.model import Action, ResourceChange
 from reconciler.rollout.change import RolloutChange

@@ -277,7 +277,7 @@ def test_the_plan_file_is_private_and_holds_no_secret(cli: Cli) -> None:
     text = path.read_text()
     assert PASSWORD not in text and USER_DATA_MARKER not in text
     doc = json.loads(text)
-    assert doc["kind"] == "reconciler-plan" and doc["format_version"] == 3 and doc["tool_version"]
+    assert doc["kind"] == "reconciler-plan" and doc["format_version"] == 4 and doc["tool_version"]
     assert doc["variables"]["instance_type"] == {"value": "t3.micro"}
     assert doc["variables"]["db_password"]["sensitive"] is True
     assert doc["variables"]["db_password"]["digest"].startswith("hmac-sha256:")  # keyed, not salted

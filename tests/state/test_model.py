@@ -133,6 +133,7 @@ DAMAGED: list[tuple[str, Any, str]] = [
     ("data item a string", _with(["data", "data.aws_ami.app"], "ami-1"), "must be an object, not a string"),
     ("output without value", _with(["outputs", "x"], {"sensitive": False}), "outputs['x'] is missing value"),
     ("output sensitive text", _with(["outputs", "x"], {"value": 1, "sensitive": "yes"}), "sensitive must be"),
+    ("bake a list", _with(["bake"], [1]), "bake must be an object, not a list"),
 ]
 
 
@@ -168,6 +169,16 @@ def test_optional_sections_default_to_empty() -> None:
     raw = {"format_version": 1, "lineage": "l", "serial": 0, "stack": "s"}
     state = State.from_dict(raw)
     assert (state.resources, state.data, state.outputs) == ({}, {}, {})
+    assert state.bake is None  # an older state: no bake between waves in progress
+
+
+def test_a_bake_in_progress_is_an_optional_section_kept_as_written() -> None:
+    state = sample_state()
+    assert "bake" not in state.to_dict()  # no bake: the layout older versions wrote and read
+    state.bake = {"wave": 1, "ends_at": "2026-01-01T00:10:00.000000Z", "fleets": []}
+    assert state.to_dict()["bake"] == state.bake
+    back = State.from_json(state.to_json())
+    assert back == state and back.format_version == FORMAT_VERSION == 2  # no format change
 
 
 SECRET = "hunter2-in-state"

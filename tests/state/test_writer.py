@@ -75,6 +75,7 @@ STEPS: list[tuple[str, Step, Callable[[State], object], object]] = [
         lambda s: s.resources["aws_fleet.web"].rollout,
         {"step": 1},
     ),
+    ("set_bake", lambda w: w.set_bake({"wave": 1}), lambda s: s.bake, {"wave": 1}),
 ]
 
 
@@ -227,3 +228,23 @@ def test_many_rollouts_are_recorded_in_one_write(tmp_path: Path) -> None:
     on_disk = backend.read()
     assert on_disk is not None and on_disk.serial == 1
     assert all(on_disk.resources[f"aws_fleet.f{i}"].rollout for i in range(3))
+
+
+def test_a_bake_is_recorded_with_the_waves_last_progress_in_one_write_and_cleared_in_one() -> None:
+    backend = RecordingBackend()
+    state = State.new("web")
+    state.resources["aws_fleet.web"] = fleet()
+    writer = StateWriter(backend, state)
+    writer.set_bake({"wave": 1, "fleets": ["aws_fleet.web"]}, rollouts={"aws_fleet.web": {"step": 9}})
+    assert [w.serial for w in backend.writes] == [1]
+    assert backend.writes[0].bake == {"wave": 1, "fleets": ["aws_fleet.web"]}
+    assert backend.writes[0].resources["aws_fleet.web"].rollout == {"step": 9}
+    copy_ = writer.bake()
+    assert copy_ is not None
+    copy_["wave"] = 2  # a copy: the writer's state is not changed by its reader
+    assert writer.bake() == {"wave": 1, "fleets": ["aws_fleet.web"]}
+    writer.set_bake(None)
+    assert backend.writes[-1].bake is None and writer.bake() is None and len(backend.writes) == 2
+    with pytest.raises(StateError, match=r"aws_fleet\.ghost is not in the state"):
+        writer.set_bake({"wave": 1}, rollouts={"aws_fleet.ghost": {"step": 1}})
+    assert writer.bake() is None  # nothing of a refused change was kept
