@@ -155,10 +155,11 @@ class S3Backend:
             raise StateError(f"{source} is not valid JSON (not UTF-8 text): {exc}") from exc
         return State.from_json(text, source=source, expected_stack=self.stack)
 
-    def write(self, state: State) -> None:
-        """Store `state` exactly as given, only over the object this backend last saw."""
+    def write(self, state: State, *, text: str | None = None) -> None:
+        """Store `state` exactly as given (`text`: its `to_json()`, when the caller has it), only
+        over the object this backend last saw."""
         c = self.config
-        body = state.to_json().encode("utf-8")
+        body = (text if text is not None else state.to_json()).encode("utf-8")
         with self._guard:
             condition = {"IfMatch": self._etag} if self._etag is not None else {"IfNoneMatch": "*"}
             extra = {"ServerSideEncryption": "AES256"} if c.encrypt else {}

@@ -22,7 +22,8 @@ class Backend(Protocol):
     """A state store with a lock.
 
     - `read()` gives the stored state, or None when there is none yet.
-    - `write(state)` stores exactly what it is given (the caller manages `serial`).
+    - `write(state, text=None)` stores exactly what it is given (the caller manages `serial`);
+      `text`, when given, is `state.to_json()` as the caller already made it (state.encoding).
     - `lock(command=..., timeout=...)` holds the lock for the `with` block and yields the holder
       record; when someone else holds it, it raises `LockError` naming them at once (timeout 0)
       or after waiting up to `timeout` seconds.
@@ -32,7 +33,7 @@ class Backend(Protocol):
 
     def read(self) -> State | None: ...
 
-    def write(self, state: State) -> None: ...
+    def write(self, state: State, *, text: str | None = None) -> None: ...
 
     def lock(
         self, *, command: str, timeout: float = 0.0

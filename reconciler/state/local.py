@@ -129,9 +129,10 @@ class LocalBackend:
             return f" (the previous copy is in {shown})"
         return ""
 
-    def write(self, state: State) -> None:
-        """Store `state` exactly as given; the previous copy becomes `state.json.backup`."""
-        data = state.to_json().encode("utf-8")
+    def write(self, state: State, *, text: str | None = None) -> None:
+        """Store `state` exactly as given (`text`: its `to_json()`, when the caller has it); the
+        previous copy becomes `state.json.backup`."""
+        data = (text if text is not None else state.to_json()).encode("utf-8")
         self._check_link()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -104,20 +104,27 @@ class State:
                 "check the backend settings (path or key) of this stack"
             )
 
-    def to_dict(self) -> dict[str, Any]:
-        out = {
+    def to_dict(self, *, sections: bool = True) -> dict[str, Any]:
+        """The JSON-safe form (`sections=False`: without "resources" and "data", which
+        state.encoding encodes entry by entry)."""
+        out: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "lineage": self.lineage,
             "serial": self.serial,
             "stack": self.stack,
             "digest_key": self.digest_key,
-            "resources": {a: self.resources[a].to_dict(self.digest_key) for a in sorted(self.resources)},
-            "data": {a: to_json(conceal(self.data[a], self.digest_key)) for a in sorted(self.data)},
-            "outputs": {n: self.outputs[n].to_dict(self.digest_key) for n in sorted(self.outputs)},
         }
+        if sections:
+            out["resources"] = {a: self.resources[a].to_dict(self.digest_key) for a in sorted(self.resources)}
+            out["data"] = {a: self.data_dict(a) for a in sorted(self.data)}
+        out["outputs"] = {n: self.outputs[n].to_dict(self.digest_key) for n in sorted(self.outputs)}
         if self.bake is not None:
             out["bake"] = copy.deepcopy(self.bake)
         return out
+
+    def data_dict(self, address: str) -> Any:
+        """One data source's recorded attributes in JSON-safe form (sensitive parts concealed)."""
+        return to_json(conceal(self.data[address], self.digest_key))
 
     def to_json(self) -> str:
         """Stable text: sorted keys, two-space indent, trailing newline. StateError if not JSON-safe."""

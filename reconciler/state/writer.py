@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import StateError
 from reconciler.state.backend import Backend
+from reconciler.state.encoding import FragmentCache
 from reconciler.state.model import OutputState, ResourceState, State
 
 
@@ -32,6 +33,7 @@ class StateWriter:
         self._io = threading.Lock()  # one write on disk at a time
         self._changes = 0  # changes made so far
         self._durable = 0  # changes written so far
+        self._fragments = FragmentCache()  # each entry's JSON text until the entry changes
 
     @property
     def key(self) -> str:
@@ -73,16 +75,16 @@ class StateWriter:
     def set_resource(self, rs: ResourceState) -> None:
         """Record (create or replace) a resource after a successful step."""
         rs = copy.deepcopy(rs)
-        self._change(lambda state: state.resources.__setitem__(rs.address, rs))
+        self._change(lambda state: state.resources.__setitem__(rs.address, rs), resources=[rs.address])
 
     def remove_resource(self, address: str) -> None:
         """Forget a resource (after a delete, or `state rm`); written even if it was not there."""
-        self._change(lambda state: state.resources.pop(address, None))
+        self._change(lambda state: state.resources.pop(address, None), resources=[address])
 
     def set_data(self, address: str, attrs: Mapping[str, Any]) -> None:
         """Remember a data source's last resolved attributes (e.g. the AMI a plan was made with)."""
         stored = copy.deepcopy(dict(attrs))
-        self._change(lambda state: state.data.__setitem__(address, stored))
+        self._change(lambda state: state.data.__setitem__(address, stored), data=[address])
 
     def set_outputs(self, outputs: Mapping[str, OutputState]) -> None:
         """Replace all outputs."""
@@ -99,7 +101,7 @@ class StateWriter:
 
     def record_rollouts(self, progress: Mapping[str, Mapping[str, Any] | None]) -> None:
         """Record the progress of many fleets' rollouts in one change (one write)."""
-        self._change(self._put_rollouts(progress))
+        self._change(self._put_rollouts(progress), resources=list(progress))
 
     def set_bake(
         self,
@@ -116,7 +118,7 @@ class StateWriter:
             put_rollouts(state)
             state.bake = stored
 
-        self._change(put)
+        self._change(put, resources=list(rollouts or {}))
 
     @staticmethod
     def _put_rollouts(progress: Mapping[str, Mapping[str, Any] | None]) -> Callable[[State], None]:
@@ -131,10 +133,21 @@ class StateWriter:
 
         return put
 
-    def _change(self, mutate: Callable[[State], object]) -> None:
+    def _change(
+        self,
+        mutate: Callable[[State], object],
+        *,
+        resources: Sequence[str] = (),
+        data: Sequence[str] = (),
+    ) -> None:
         """Apply `mutate` to the state and return once it is on disk (group commit: a write
-        carries every change made before it started)."""
+        carries every change made before it started). `resources` and `data`: the addresses
+        `mutate` may change, encoded again at the next write (state.encoding)."""
         with self._lock:
+            for address in resources:
+                self._fragments.touch("resources", address)
+            for address in data:
+                self._fragments.touch("data", address)
             mutate(self._state)
             self._changes += 1
             mine = self._changes
@@ -144,5 +157,5 @@ class StateWriter:
             with self._lock:
                 upto = self._changes
                 self._state.serial += 1
-                self._backend.write(self._state)
+                self._backend.write(self._state, text=self._fragments.text(self._state))
             self._durable = upto

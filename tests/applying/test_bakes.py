@@ -41,7 +41,7 @@ class SpyBackend(LocalBackend):
         super().__init__(path)
         self.writes: list[dict[str, Any]] = []
 
-    def write(self, state: State) -> None:
+    def write(self, state: State, *, text: str | None = None) -> None:
         self.writes.append(state.to_dict())
         super().write(state)
 

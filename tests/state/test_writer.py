@@ -23,8 +23,10 @@ class RecordingBackend:
     def read(self) -> State | None:
         return self.writes[-1] if self.writes else None
 
-    def write(self, state: State) -> None:
-        self.writes.append(State.from_json(state.to_json()))
+    def write(self, state: State, *, text: str | None = None) -> None:
+        full = state.to_json()
+        assert text is None or text == full, "the writer's cached text differs from to_json()"
+        self.writes.append(State.from_json(full))
 
     @contextlib.contextmanager
     def lock(self, *, command: str, timeout: float = 0.0) -> Iterator[LockHolder]:
