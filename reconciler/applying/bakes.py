@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any
 
 from reconciler.address import Address, Mode
+from reconciler.applying.fleet_io import read_back_state
 from reconciler.applying.rollout_jobs import Job, fleet_result
 from reconciler.errors import CloudError, RolloutFailedError
 from reconciler.planning.model import Action, ResourceChange
@@ -32,9 +33,7 @@ from reconciler.sdk import ObservedResource, Provider
 from reconciler.sdk.fleet import FleetWorld
 from reconciler.sdk.registry import all_schemas
 from reconciler.sdk.rollout_block import format_duration
-from reconciler.sensitive import conceal, digest_paths
-from reconciler.state import ResourceState, StateWriter
-from reconciler.values import mark_paths
+from reconciler.state import StateWriter
 
 __all__ = [
     "BakeKeeper",
@@ -193,24 +192,9 @@ def turned_back(job: Job) -> bool:
 
 
 def record_turned_back(job: Job, read: ObservedResource, *, writer: StateWriter) -> None:
-    """State of a baked fleet after it was turned back: what the cloud reports, concealed where
-    state held digests, with the attributes only the configuration gives kept."""
+    """State of a baked fleet after it was turned back (applying.fleet_io.read_back_state)."""
     current = writer.resource(job.address) or job.current
-    kept = current.attributes
-    attributes = conceal(mark_paths(dict(read.attributes), digest_paths(kept)), writer.key)
-    for name, value in kept.items():
-        attributes.setdefault(name, value)
-    writer.set_resource(
-        ResourceState(
-            address=current.address,
-            type=current.type,
-            provider=current.provider,
-            id=read.id,
-            attributes=attributes,
-            dependencies=list(current.dependencies),
-            rollout=current.rollout,
-        )
-    )
+    writer.set_resource(read_back_state(current, read, key=writer.key))
 
 
 def settle_resumed(

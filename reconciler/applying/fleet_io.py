@@ -1,7 +1,9 @@
 """The coordinator's reads and writes of fleets: one batched observation, a step's writes, the
-batched read-back after a wave, and the census a progress line or an outcome is worded from.
+batched read-back after a wave, what state records of a fleet read back outside a plan, and the
+census a progress line or an outcome is worded from.
 
-Only calls through a provider's FleetOps and `refresh`; decides nothing. Callers: applying.rollouts.
+Only calls through a provider's FleetOps and `refresh`; decides nothing. Callers: applying.rollouts,
+applying.bakes, cli.rollout (`rollout rollback`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from reconciler.rollout.model import RolloutPlan
 from reconciler.rollout.report import FleetView, RolloutEvent
 from reconciler.sdk import ObservedResource, Provider, RefreshRequest
 from reconciler.sdk.fleet import FleetOps, FleetWorld, InstanceFacts, ObserveRequest
+from reconciler.sensitive import conceal, digest_paths
+from reconciler.state import ResourceState
+from reconciler.values import mark_paths
 
-__all__ = ["event_of", "observe_jobs", "observe_with", "perform", "read_back", "view_of"]
+__all__ = ["event_of", "observe_jobs", "observe_with", "perform", "read_back", "read_back_state", "view_of"]
 
 READ_BACK_ATTEMPTS = 4  # refreshes of the fleets after their wave (each with the client's retries)
 _TRANSIENT = (CloudErrorKind.RETRYABLE, CloudErrorKind.UNREACHABLE)
@@ -159,3 +164,22 @@ def read_back(
             out |= {address: seen.get(rid) or gone for address, rid, _ in members}
             break
     return out
+
+
+def read_back_state(current: ResourceState, read: ObservedResource, *, key: str) -> ResourceState:
+    """What state records of a fleet read back after a rollout or rollback outside a plan: what
+    the cloud reports, concealed (under the state's digest `key`) wherever state held a digest,
+    so a sensitive tag stays a digest, plus the attributes only the configuration gives."""
+    kept = current.attributes
+    attributes = conceal(mark_paths(dict(read.attributes), digest_paths(kept)), key)
+    for name, value in kept.items():
+        attributes.setdefault(name, value)
+    return ResourceState(
+        address=current.address,
+        type=current.type,
+        provider=current.provider,
+        id=read.id,
+        attributes=attributes,
+        dependencies=list(current.dependencies),
+        rollout=current.rollout,
+    )

@@ -115,6 +115,7 @@ def rollback(args: argparse.Namespace, ctx: Context) -> ExitCode:
 
     from reconciler.address import Address
     from reconciler.applying.coordinator import SupportsFleets, describe_event, poll_seconds
+    from reconciler.applying.fleet_io import read_back_state
     from reconciler.cli.display import confirm
     from reconciler.cli.session import backend_for, load_from, providers_for, read_state
     from reconciler.errors import ReconcilerError
@@ -122,7 +123,7 @@ def rollback(args: argparse.Namespace, ctx: Context) -> ExitCode:
     from reconciler.rollout.record import RolloutRecord, record_json
     from reconciler.rollout.rollback_preview import rollback_preview
     from reconciler.sdk import RefreshRequest
-    from reconciler.state import ResourceState, StateWriter
+    from reconciler.state import StateWriter
 
     out = ctx.out
     loaded = load_from(args, ctx.directory)
@@ -160,19 +161,9 @@ def rollback(args: argparse.Namespace, ctx: Context) -> ExitCode:
                 type_name=rs.type, ids={rs.id: Address.parse(rs.address)}, stack=stack.settings.name
             )
         ).get(rs.id)
-        if observed is not None:
-            current = writer.snapshot().resources[rs.address]
-            writer.set_resource(
-                ResourceState(
-                    address=rs.address,
-                    type=rs.type,
-                    provider=rs.provider,
-                    id=observed.id,
-                    attributes={**current.attributes, **observed.attributes},
-                    dependencies=current.dependencies,
-                    rollout=current.rollout,
-                )
-            )
+        if observed is not None:  # recorded as apply records it: a sensitive tag stays a digest
+            current = writer.resource(rs.address) or rs
+            writer.set_resource(read_back_state(current, observed, key=writer.key))
         out.print(Text(f"{rs.address}: {outcome.message}", style="bold"))
         if outcome.phase.value != "rolled_back":
             return ExitCode.ERROR

@@ -1,6 +1,7 @@
 """A blue/green rollout keeps the old group for keep_previous; once that has passed, the next plan
 deletes it (with keep_previous = "0s" the apply itself does, and the next plan is empty);
-`rollout status` and `rollout rollback` report and steer a recorded rollout."""
+`rollout status` and `rollout rollback` report and steer a recorded rollout (and what rollback
+records of the fleet keeps its sensitive tag as a digest, as apply does)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ import pytest
 from tests.conftest import register_ami
 from tests.scenarios.harness import Cli, write_stack
 
+TOKEN = "tok-Sesame-8271"
+
 STACK = """
+variable "token" {
+  type      = string
+  sensitive = true
+  default   = "TOKEN"
+}
+
 data "aws_ami" "app" {
   name        = "app-*"
   most_recent = true
@@ -33,6 +42,7 @@ resource "aws_fleet" "web" {
   max_size           = 4
   desired_capacity   = 2
   availability_zones = ["us-east-1a"]
+  tags               = { Token = var.token }
 
   rollout {
     strategy       = "blue_green"
@@ -54,7 +64,8 @@ def rolled(tmp_path: Path, aws_env: str, boto, capsys, monkeypatch, request) -> 
     monkeypatch.setenv("RECONCILER_ROLLOUT_POLL", "0.05")
     keep = request.param
     register_ami(boto, name="app-1.0.0", version="1.0.0")
-    cli = Cli(write_stack(tmp_path / "s", {"main.hcl": STACK.replace("KEEP", keep)}), capsys)
+    stack = STACK.replace("KEEP", keep).replace("TOKEN", TOKEN)
+    cli = Cli(write_stack(tmp_path / "s", {"main.hcl": stack}), capsys)
     assert cli("apply", "--auto-approve").code == 0
     register_ami(boto, name="app-1.1.0", version="1.1.0")
     result = cli("apply", "--auto-approve")
@@ -112,3 +123,6 @@ def test_status_and_rollback_within_keep_previous(rolled: Cli, boto, monkeypatch
     assert _groups(boto) == {"web-g0001": 2}
     again = rolled("plan", "--detailed-exitcode")  # the configuration still asks for app-1.1.0
     assert again.code == 2 and "↻ aws_fleet.web" in again.out
+    state = (rolled.dir / ".reconciler" / "state.json").read_text()
+    assert '"Token"' in state and TOKEN not in state  # the read-back tag is kept as a digest
+    assert TOKEN not in again.out + back.out + status.out
