@@ -191,6 +191,22 @@ def turned_back(job: Job) -> bool:
     return job.machine.progress.phase is not Phase.COMPLETE
 
 
+def record_baked(
+    jobs: Sequence[Job], reads: Mapping[str, ObservedResource | CloudError], *, writer: StateWriter
+) -> None:
+    """The fleets of a wave whose bake starts, recorded as the cloud reports them (one write), so
+    state matches the cloud during the bake: an apply killed then leaves the next plan no false
+    "changed outside reconciler". The executor records them again when the wave is over."""
+    recorded = []
+    for job in jobs:
+        read = reads.get(job.address)
+        if isinstance(read, ObservedResource):
+            current = writer.resource(job.address) or job.current
+            recorded.append(read_back_state(current, read, key=writer.key))
+    if recorded:
+        writer.set_resources(recorded)
+
+
 def record_turned_back(job: Job, read: ObservedResource, *, writer: StateWriter) -> None:
     """State of a baked fleet after it was turned back (applying.fleet_io.read_back_state)."""
     current = writer.resource(job.address) or job.current

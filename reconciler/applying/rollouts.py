@@ -31,6 +31,7 @@ from typing import Any
 from reconciler.applying.bakes import (
     BakeKeeper,
     baked_jobs,
+    record_baked,
     recorded_rules,
     resumed_text,
     settle_resumed,
@@ -245,6 +246,8 @@ class RolloutCoordinator:
                     assert self.rules is not None
                     bake_end = self.bakes.started(number, jobs, rules=self.rules)
                     self._say(number, f"complete; bake {self.rules.bake_text}, watching alarms")
+                    baked = [j for j in jobs if j.admitted]  # state matches the cloud while it bakes
+                    record_baked(baked, self._read_back(baked), writer=self.writer)
                 if now >= bake_end:
                     self.bakes.ended()
                     break

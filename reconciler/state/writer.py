@@ -77,6 +77,16 @@ class StateWriter:
         rs = copy.deepcopy(rs)
         self._change(lambda state: state.resources.__setitem__(rs.address, rs), resources=[rs.address])
 
+    def set_resources(self, resources: Sequence[ResourceState]) -> None:
+        """Record many resources in one change (one write)."""
+        stored = [copy.deepcopy(rs) for rs in resources]
+
+        def put(state: State) -> None:
+            for rs in stored:
+                state.resources[rs.address] = rs
+
+        self._change(put, resources=[rs.address for rs in stored])
+
     def remove_resource(self, address: str) -> None:
         """Forget a resource (after a delete, or `state rm`); written even if it was not there."""
         self._change(lambda state: state.resources.pop(address, None), resources=[address])

@@ -70,7 +70,7 @@ def test_random_writer_edits_leave_exactly_to_json_in_the_file(tmp_path: Path) -
     addresses = [f'aws_fleet.app["f{i}"]' for i in range(12)]
     for step in range(300):
         address = rng.choice(addresses)
-        kind = rng.randrange(6)
+        kind = rng.randrange(7)
         current = writer.snapshot()
         if kind == 0:
             writer.set_resource(resource(address, step))
@@ -82,6 +82,8 @@ def test_random_writer_edits_leave_exactly_to_json_in_the_file(tmp_path: Path) -
             writer.record_rollouts({address: {"phase": "step", "n": step} if step % 2 else None})
         elif kind == 4 and address in current.resources:
             writer.set_bake({"wave": step}, rollouts={address: {"phase": "complete"}})
+        elif kind == 5:
+            writer.set_resources([resource(a, step) for a in rng.sample(addresses, 3)])
         else:
             writer.set_outputs({"o": OutputState(value=step, sensitive=step % 2 == 0)})
         on_disk = (tmp_path / "state.json").read_text(encoding="utf-8")
