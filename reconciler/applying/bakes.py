@@ -3,7 +3,9 @@ fleets an interrupted bake watches again, and their state after they were turned
 
 The rollout coordinator (applying.rollouts) records the bake in state through its `BakeKeeper`
 when it starts (`bake_marker`, in the same write as the wave's last progress) and clears it when
-the bake ends or halts (rollout.bake is the record and its decisions). When the plan carries
+the bake ends or halts (rollout.bake is the record and its decisions); `record_baked` records the
+wave's fleets as the cloud reports them as the bake starts, so state matches the cloud while it
+runs (the executor records them again when the wave is over). When the plan carries
 a bake an interrupted apply left (`WavePlan.hold`), the coordinator finishes it before the held
 wave: `baked_jobs` gives it the baked wave's fleets again (their rollout records in state, their
 provider's FleetOps), already admitted and complete, so the bake watches their own alarms and an
@@ -39,6 +41,7 @@ __all__ = [
     "BakeKeeper",
     "bake_marker",
     "baked_jobs",
+    "record_baked",
     "record_turned_back",
     "recorded_rules",
     "resumed_text",
