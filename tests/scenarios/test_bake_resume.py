@@ -15,10 +15,8 @@ in-process against the moto server.
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,9 +24,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import register_ami
-from tests.scenarios.harness import Cli, write_stack
+from tests.scenarios.harness import Cli, cli_env, kill_apply_when, write_stack
 from tests.scenarios.rollout_checks import create_alarm, fire_alarm
-from tests.scenarios.test_rollout_resume import _env
 from tests.scenarios.test_rollout_waves import images_by_fleet
 
 pytestmark = pytest.mark.slow
@@ -87,6 +84,10 @@ def _fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECONCILER_ROLLOUT_POLL", "0.1")
 
 
+def _env(endpoint: str) -> dict[str, str]:
+    return cli_env(endpoint, RECONCILER_ROLLOUT_POLL="0.1")
+
+
 def _state(path: Path) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = json.loads(path.read_text())
@@ -126,20 +127,12 @@ def killed_in_the_bake_after_wave_1(
     assert first.returncode == 0, first.stdout + first.stderr
     register_ami(boto, name="app-1.1.0", version="1.1.0")
     path = stack / ".reconciler" / "state.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler.cli", "--chdir", str(stack), "apply", "--auto-approve"],
-        env=_env(aws_env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 90
-    while proc.poll() is None and time.monotonic() < deadline:
+
+    def recorded() -> bool:  # the bake is recorded, and so is wave 1's fleet as the cloud now has it
         now = _state(path)
-        if now.get("bake") and _attributes(now, "a").get("launch_template_version") == 2:
-            break  # the bake is recorded, and so is wave 1's fleet as the cloud now has it
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+        return bool(now.get("bake")) and _attributes(now, "a").get("launch_template_version") == 2
+
+    kill_apply_when(stack, recorded, env=_env(aws_env), poll=0.02)
     state = _state(path)
     assert state.get("bake", {}).get("wave") == 1, state.get("bake")
     assert _progress(state, "a")["phase"] == "complete"

@@ -4,8 +4,6 @@ state lock fails at once naming the holder (or waits with --lock-timeout)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -13,9 +11,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import register_ami
-from tests.scenarios.harness import Cli, launch_templates, write_stack
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.scenarios.harness import Cli, cli_env, kill_apply_when, launch_templates, write_stack
 
 MANY = """
 data "aws_ami" "app" {
@@ -33,15 +29,7 @@ resource "aws_launch_template" "t" {
 
 
 def _env(endpoint: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "NO_COLOR": "1",
-        "PYTHONPATH": str(ROOT),
-    }
+    return cli_env(endpoint)
 
 
 def _serial(state: Path) -> int:
@@ -55,27 +43,14 @@ def test_killed_apply_converges_without_duplicates(tmp_path: Path, aws_env: str,
     register_ami(boto, name="app-1.0.0")
     stack = write_stack(tmp_path / "s", {"main.hcl": MANY})
     state = stack / ".reconciler" / "state.json"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler.cli",
-            "--chdir",
-            str(stack),
-            "apply",
-            "--auto-approve",
-            "--parallelism",
-            "2",
-        ],
+    kill_apply_when(
+        stack,
+        lambda: _serial(state) >= 6,
         env=_env(aws_env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        args=("--parallelism", "2"),
+        timeout=60,
+        poll=0.01,
     )
-    deadline = time.monotonic() + 60
-    while _serial(state) < 6 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
     recorded = len(json.loads(state.read_text())["resources"])
     assert 0 < recorded < 40, f"the kill should land mid-apply (state had {recorded} of 40)"
 

@@ -9,19 +9,14 @@ file records the rollout in progress; after the kill they recover, and the next 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import register_ami
-from tests.scenarios.harness import Cli, write_stack
+from tests.scenarios.harness import Cli, cli_env, kill_apply_when, write_stack
 from tests.scenarios.rollout_checks import (
     assert_fleet_on,
     census,
@@ -31,20 +26,9 @@ from tests.scenarios.rollout_checks import (
     sick_new_instances,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def _env(endpoint: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "NO_COLOR": "1",
-        "PYTHONPATH": str(ROOT),
-        "RECONCILER_ROLLOUT_POLL": "0.1",
-    }
+    return cli_env(endpoint, RECONCILER_ROLLOUT_POLL="0.1")
 
 
 def _rollout(state: Path) -> dict[str, Any]:
@@ -74,19 +58,11 @@ def test_killed_blue_green_apply_resumes_and_finishes(
     state = stack / ".reconciler" / "state.json"
 
     with sick_new_instances(boto, new) as sick:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler.cli", "--chdir", str(stack), "apply", "--auto-approve"],
+        kill_apply_when(  # once web-g0002 is up, held unhealthy: the apply waits in its health gate
+            stack,
+            lambda: _rollout(state).get("phase") == "in_progress" and len(sick.marked) == 4,
             env=_env(aws_env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 90
-        while proc.poll() is None and time.monotonic() < deadline:
-            if _rollout(state).get("phase") == "in_progress" and len(sick.marked) == 4:
-                break  # web-g0002 is up, held unhealthy: the apply waits in its health gate
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
     progress = _rollout(state)
     assert progress.get("phase") == "in_progress", f"the kill should land mid-rollout: {progress}"
     assert len(census(boto).serving_groups()) == 2  # both generations run while it waits

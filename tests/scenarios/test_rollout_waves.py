@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from tests.conftest import register_ami
-from tests.scenarios.harness import Cli, write_stack
+from tests.scenarios.harness import Cli, cli_env, kill_apply_when, write_stack
 from tests.scenarios.rollout_checks import create_alarm, fire_alarm
 
 pytestmark = pytest.mark.slow
@@ -334,13 +334,6 @@ def test_a_kill_during_wave_2_resumes_wave_2_then_runs_wave_3(
 ) -> None:
     """Wave 2's fleets bake 15 s between their two batches (a rollout `pause`); the apply is
     killed (SIGKILL) once the state shows wave 1 complete and wave 2 in progress."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    from tests.scenarios.test_rollout_resume import _env
-
     register_ami(boto, name="one-1.0.0", version="1.0.0")
     register_ami(boto, name="two-1.0.0", version="1.0.0")
     stack = write_stack(tmp_path / "stack", {"main.hcl": KILL_STACK})
@@ -349,20 +342,13 @@ def test_a_kill_during_wave_2_resumes_wave_2_then_runs_wave_3(
     new_one = register_ami(boto, name="one-1.1.0", version="1.1.0")
     new_two = register_ami(boto, name="two-1.1.0", version="1.1.0")
     state = stack / ".reconciler" / "state.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler.cli", "--chdir", str(stack), "apply", "--auto-approve"],
-        env=_env(aws_env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 90
-    while proc.poll() is None and time.monotonic() < deadline:
+
+    def wave_2_running() -> bool:
         seen = _progress(state)
-        if all(seen.get(k) == "complete" for k in "ab") and all(seen.get(k) == "in_progress" for k in "cd"):
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+        wave_1_done = seen.get("a") == seen.get("b") == "complete"
+        return wave_1_done and seen.get("c") == seen.get("d") == "in_progress"
+
+    kill_apply_when(stack, wave_2_running, env=cli_env(aws_env, RECONCILER_ROLLOUT_POLL="0.1"))
     seen = _progress(state)
     assert seen == {"a": "complete", "b": "complete", "c": "in_progress", "d": "in_progress"}, seen
     started_cd = _started(state, "cd")
